@@ -1,0 +1,43 @@
+# Skadi — `make demo` and `make test` install what is missing, build, then run.
+SHELL := /bin/bash
+CARGO ?= cargo
+BIN := target/release/skadi
+DEMO_DATA := data/tpch-sf0.1
+WORKERS ?= 2
+
+.PHONY: all setup build demo test fmt clippy clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+# One profile (release) for the binary, the tests and the examples, so nothing builds twice.
+build: setup
+	$(CARGO) build --release --workspace --all-targets
+
+demo: build
+	@test -f $(DEMO_DATA)/lineitem.parquet || $(BIN) gen tpch --scale 0.1 --out $(DEMO_DATA)
+	@echo; echo "== TPC-H Q1: the physical plan"
+	$(BIN) explain --catalog $(DEMO_DATA) --workers $(WORKERS) queries/tpch/q1.sql
+	@echo "== TPC-H Q1 on the embedded runtime ($(WORKERS) workers)"
+	$(BIN) run --catalog $(DEMO_DATA) --workers $(WORKERS) queries/tpch/q1.sql
+	@echo; echo "== TPC-H Q6"
+	$(BIN) run --catalog $(DEMO_DATA) --workers $(WORKERS) queries/tpch/q6.sql
+	@echo; echo "== Q6's compiled body (FlowGraph excerpt)"
+	@$(BIN) compile --catalog $(DEMO_DATA) queries/tpch/q6.sql --emit flowgraph | sed -n '1,12p'
+	@echo; echo "== The same, embedded as a library (examples/embed.rs)"
+	target/release/examples/embed $(DEMO_DATA)
+
+test: build
+	$(CARGO) test --release --workspace --all-targets
+	$(CARGO) test --release --workspace --doc
+
+fmt:
+	$(CARGO) fmt --all
+
+clippy: setup
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+
+clean:
+	rm -rf target data

@@ -1,0 +1,406 @@
+//! Hash aggregation: partial (raw rows → per-group states), final (states → values) and
+//! single-step. Group keys are encoded with Arrow's row format and looked up in a hash
+//! table; sums and averages accumulate in f64 (floats, decimals) or i64 (integers).
+
+use arrow::{
+    array::{Array, ArrayRef, AsArray, Float64Array, Int64Array},
+    compute::cast,
+    datatypes::{
+        DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+        SchemaRef,
+    },
+    record_batch::RecordBatch,
+    row::{RowConverter, SortField},
+};
+use skadi_common::{AggregateCall, AggregateFunction as F, AggregateMode};
+use std::{collections::HashMap, sync::Arc};
+use xxhash_rust::xxh3::Xxh3Builder;
+
+/// Accumulation lane: what a value is summed or compared as.
+#[derive(Clone, Copy, PartialEq)]
+enum Lane {
+    F64,
+    I64,
+}
+
+fn lane_of(dt: &DataType) -> Lane {
+    match dt {
+        DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) => Lane::F64,
+        _ => Lane::I64,
+    }
+}
+
+/// A column's values in a lane, with validity.
+enum Values {
+    F64(Vec<f64>),
+    I64(Vec<i64>),
+}
+
+fn values(array: &ArrayRef) -> Result<Values, String> {
+    Ok(match array.data_type() {
+        DataType::Float64 => Values::F64(array.as_primitive::<Float64Type>().values().to_vec()),
+        DataType::Float32 => Values::F64(
+            array
+                .as_primitive::<Float32Type>()
+                .values()
+                .iter()
+                .map(|&v| v as f64)
+                .collect(),
+        ),
+        DataType::Decimal128(_, s) => {
+            let div = 10f64.powi(*s as i32);
+            Values::F64(
+                array
+                    .as_primitive::<Decimal128Type>()
+                    .values()
+                    .iter()
+                    .map(|&v| v as f64 / div)
+                    .collect(),
+            )
+        }
+        DataType::Int64 => Values::I64(array.as_primitive::<Int64Type>().values().to_vec()),
+        DataType::Int32 => Values::I64(
+            array
+                .as_primitive::<Int32Type>()
+                .values()
+                .iter()
+                .map(|&v| v as i64)
+                .collect(),
+        ),
+        DataType::Date32 => Values::I64(
+            array
+                .as_primitive::<Date32Type>()
+                .values()
+                .iter()
+                .map(|&v| v as i64)
+                .collect(),
+        ),
+        DataType::Int16 => Values::I64(
+            array
+                .as_primitive::<Int16Type>()
+                .values()
+                .iter()
+                .map(|&v| v as i64)
+                .collect(),
+        ),
+        DataType::Int8 => Values::I64(
+            array
+                .as_primitive::<Int8Type>()
+                .values()
+                .iter()
+                .map(|&v| v as i64)
+                .collect(),
+        ),
+        other => return Err(format!("cannot aggregate {other} values yet")),
+    })
+}
+
+/// Per-group state of one aggregate call.
+struct Accumulator {
+    function: F,
+    lane: Lane,
+    f: Vec<f64>,
+    i: Vec<i64>,
+    /// Values seen (rows for count(*)); zero means the result is NULL (or 0 for counts).
+    count: Vec<i64>,
+}
+
+impl Accumulator {
+    fn new(function: F, lane: Lane) -> Self {
+        Accumulator {
+            function,
+            lane,
+            f: Vec::new(),
+            i: Vec::new(),
+            count: Vec::new(),
+        }
+    }
+
+    fn grow(&mut self, groups: usize) {
+        self.f.resize(groups, 0.0);
+        self.i.resize(groups, 0);
+        self.count.resize(groups, 0);
+    }
+
+    fn fold_f(&mut self, g: usize, v: f64, n: i64) {
+        let first = self.count[g] == 0;
+        let slot = &mut self.f[g];
+        match self.function {
+            F::Sum | F::Avg => *slot += v,
+            F::Min => *slot = if first { v } else { slot.min(v) },
+            F::Max => *slot = if first { v } else { slot.max(v) },
+            F::Count | F::CountRows => {}
+        }
+        self.count[g] += n;
+    }
+
+    fn fold_i(&mut self, g: usize, v: i64, n: i64) {
+        let first = self.count[g] == 0;
+        let slot = &mut self.i[g];
+        match self.function {
+            F::Sum | F::Avg => *slot = slot.wrapping_add(v),
+            F::Min => *slot = if first { v } else { (*slot).min(v) },
+            F::Max => *slot = if first { v } else { (*slot).max(v) },
+            F::Count | F::CountRows => {}
+        }
+        self.count[g] += n;
+    }
+
+    /// Raw input rows.
+    fn update(&mut self, groups: &[usize], input: Option<&ArrayRef>) -> Result<(), String> {
+        let Some(array) = input else {
+            for &g in groups {
+                self.count[g] += 1;
+            }
+            return Ok(());
+        };
+        let nulls = array.logical_nulls();
+        let valid = |r: usize| nulls.as_ref().is_none_or(|n| n.is_valid(r));
+        if matches!(self.function, F::Count) {
+            for (r, &g) in groups.iter().enumerate() {
+                if valid(r) {
+                    self.count[g] += 1;
+                }
+            }
+            return Ok(());
+        }
+        match values(array)? {
+            Values::F64(v) => {
+                for (r, &g) in groups.iter().enumerate() {
+                    if valid(r) {
+                        self.fold_f(g, v[r], 1);
+                    }
+                }
+            }
+            Values::I64(v) => {
+                if self.function == F::Avg {
+                    for (r, &g) in groups.iter().enumerate() {
+                        if valid(r) {
+                            self.fold_f(g, v[r] as f64, 1);
+                        }
+                    }
+                } else {
+                    for (r, &g) in groups.iter().enumerate() {
+                        if valid(r) {
+                            self.fold_i(g, v[r], 1);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Partial states (one or two columns) from other shards.
+    fn merge(&mut self, groups: &[usize], states: &[ArrayRef]) -> Result<(), String> {
+        match self.function {
+            F::Count | F::CountRows => {
+                let c = states[0].as_primitive::<Int64Type>();
+                for (r, &g) in groups.iter().enumerate() {
+                    self.count[g] += c.value(r);
+                }
+            }
+            F::Avg => {
+                let s = states[0].as_primitive::<Float64Type>();
+                let c = states[1].as_primitive::<Int64Type>();
+                for (r, &g) in groups.iter().enumerate() {
+                    self.f[g] += s.value(r);
+                    self.count[g] += c.value(r);
+                }
+            }
+            _ => {
+                let nulls = states[0].logical_nulls();
+                let valid = |r: usize| nulls.as_ref().is_none_or(|n| n.is_valid(r));
+                match values(&states[0])? {
+                    Values::F64(v) => (0..groups.len())
+                        .filter(|&r| valid(r))
+                        .for_each(|r| self.fold_f(groups[r], v[r], 1)),
+                    Values::I64(v) => (0..groups.len())
+                        .filter(|&r| valid(r))
+                        .for_each(|r| self.fold_i(groups[r], v[r], 1)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn value_array(&self) -> ArrayRef {
+        let seen = |g: usize| self.count[g] > 0;
+        if self.lane == Lane::F64 || self.function == F::Avg {
+            let avg = self.function == F::Avg;
+            Arc::new(Float64Array::from_iter((0..self.count.len()).map(|g| {
+                seen(g).then(|| {
+                    if avg {
+                        self.f[g] / self.count[g] as f64
+                    } else {
+                        self.f[g]
+                    }
+                })
+            })))
+        } else {
+            Arc::new(Int64Array::from_iter(
+                (0..self.count.len()).map(|g| seen(g).then_some(self.i[g])),
+            ))
+        }
+    }
+
+    /// Final values, or partial states, as arrays of the given types.
+    fn emit(&self, partial: bool, types: &[DataType]) -> Result<Vec<ArrayRef>, String> {
+        let counts = || Arc::new(Int64Array::from(self.count.clone())) as ArrayRef;
+        let arrays = match (self.function, partial) {
+            (F::Count | F::CountRows, _) => vec![counts()],
+            (F::Avg, true) => vec![Arc::new(Float64Array::from(self.f.clone())) as ArrayRef, counts()],
+            _ => vec![self.value_array()],
+        };
+        arrays
+            .into_iter()
+            .zip(types)
+            .map(|(a, t)| {
+                if a.data_type() == t {
+                    Ok(a)
+                } else {
+                    cast(&a, t).map_err(|e| e.to_string())
+                }
+            })
+            .collect()
+    }
+}
+
+/// A hash aggregation over one shard's input.
+pub(crate) struct HashAggregate {
+    mode: AggregateMode,
+    keys: Vec<usize>,
+    /// Per call: the input column (raw modes) or first state column (final mode).
+    inputs: Vec<Option<usize>>,
+    accumulators: Vec<Accumulator>,
+    converter: Option<RowConverter>,
+    groups: HashMap<Box<[u8]>, usize, Xxh3Builder>,
+    group_keys: Vec<Box<[u8]>>,
+    out: SchemaRef,
+}
+
+impl HashAggregate {
+    pub fn new(
+        mode: AggregateMode,
+        keys: &[String],
+        calls: &[AggregateCall],
+        input: &SchemaRef,
+        out: SchemaRef,
+    ) -> Result<Self, String> {
+        let index = |c: &str| {
+            input
+                .index_of(c)
+                .map_err(|_| format!("aggregate input has no column '{c}'"))
+        };
+        let key_idx: Vec<usize> = keys.iter().map(|k| index(k)).collect::<Result<_, _>>()?;
+        let mut inputs = Vec::new();
+        let mut accumulators = Vec::new();
+        let mut state_col = key_idx.len();
+        for call in calls {
+            let (col, lane) = if mode == AggregateMode::Final {
+                let i = state_col;
+                state_col += call.function.state_width();
+                (Some(i), lane_of(input.field(i).data_type()))
+            } else {
+                match &call.input {
+                    Some(c) => {
+                        let i = index(c)?;
+                        (Some(i), lane_of(input.field(i).data_type()))
+                    }
+                    None => (None, Lane::I64),
+                }
+            };
+            inputs.push(col);
+            accumulators.push(Accumulator::new(call.function, lane));
+        }
+        let converter = if key_idx.is_empty() {
+            None
+        } else {
+            let fields = key_idx
+                .iter()
+                .map(|&i| SortField::new(input.field(i).data_type().clone()))
+                .collect();
+            Some(RowConverter::new(fields).map_err(|e| e.to_string())?)
+        };
+        let mut agg = HashAggregate {
+            mode,
+            keys: key_idx,
+            inputs,
+            accumulators,
+            converter,
+            groups: HashMap::with_hasher(Xxh3Builder::new()),
+            group_keys: Vec::new(),
+            out,
+        };
+        if agg.keys.is_empty() {
+            // Without GROUP BY there is exactly one group, even over no rows.
+            agg.group_keys.push(Box::new([]));
+            agg.accumulators.iter_mut().for_each(|a| a.grow(1));
+        }
+        Ok(agg)
+    }
+
+    fn group_ids(&mut self, batch: &RecordBatch) -> Result<Vec<usize>, String> {
+        let Some(converter) = &self.converter else {
+            return Ok(vec![0; batch.num_rows()]);
+        };
+        let columns: Vec<ArrayRef> = self.keys.iter().map(|&i| batch.column(i).clone()).collect();
+        let rows = converter.convert_columns(&columns).map_err(|e| e.to_string())?;
+        let mut ids = Vec::with_capacity(batch.num_rows());
+        for row in rows.iter() {
+            let bytes = row.as_ref();
+            let id = match self.groups.get(bytes) {
+                Some(&id) => id,
+                None => {
+                    let id = self.group_keys.len();
+                    self.groups.insert(bytes.into(), id);
+                    self.group_keys.push(bytes.into());
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        let n = self.group_keys.len();
+        self.accumulators.iter_mut().for_each(|a| a.grow(n));
+        Ok(ids)
+    }
+
+    pub fn push(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        let ids = self.group_ids(batch)?;
+        for (acc, input) in self.accumulators.iter_mut().zip(&self.inputs) {
+            if self.mode == AggregateMode::Final {
+                let first = input.expect("final aggregates read state columns");
+                let states: Vec<ArrayRef> = (first..first + acc.function.state_width())
+                    .map(|i| batch.column(i).clone())
+                    .collect();
+                acc.merge(&ids, &states)?;
+            } else {
+                acc.update(&ids, input.map(|i| batch.column(i)))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<RecordBatch, String> {
+        let mut columns: Vec<ArrayRef> = match &self.converter {
+            Some(converter) => {
+                let parser = converter.parser();
+                converter
+                    .convert_rows(self.group_keys.iter().map(|k| parser.parse(k)))
+                    .map_err(|e| e.to_string())?
+            }
+            None => Vec::new(),
+        };
+        let partial = self.mode == AggregateMode::Partial;
+        let mut next = columns.len();
+        for acc in &self.accumulators {
+            let width = if partial { acc.function.state_width() } else { 1 };
+            let types: Vec<DataType> = (next..next + width)
+                .map(|i| self.out.field(i).data_type().clone())
+                .collect();
+            columns.extend(acc.emit(partial, &types)?);
+            next += width;
+        }
+        RecordBatch::try_new(self.out.clone(), columns).map_err(|e| e.to_string())
+    }
+}

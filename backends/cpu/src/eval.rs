@@ -1,0 +1,141 @@
+//! Calling a compiled kernel on a record batch: Arrow columns in, Arrow columns out.
+//! Primitive columns are passed to the kernel in place (no copy); decimals are converted
+//! to f64 and booleans unpacked to bytes first. NULLs are strict: a row with a NULL
+//! argument has NULL results (the frontend only emits bodies where that is SQL's answer).
+
+use crate::jit::Kernel;
+use arrow::{
+    array::{Array, ArrayRef, AsArray, BooleanArray, PrimitiveArray},
+    buffer::{BooleanBuffer, NullBuffer, ScalarBuffer},
+    datatypes::{
+        ArrowPrimitiveType, DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type,
+        Int32Type, Int64Type,
+    },
+    record_batch::RecordBatch,
+};
+use std::sync::Arc;
+
+/// A column buffer for a kernel: the pointer, and whatever keeps it alive.
+enum Buffer {
+    InPlace(ArrayRef),
+    F64(Vec<f64>),
+    Bytes(Vec<u8>),
+}
+
+impl Buffer {
+    fn ptr(&mut self) -> *mut u8 {
+        match self {
+            Buffer::InPlace(a) => match a.data_type() {
+                DataType::Int8 => a.as_primitive::<Int8Type>().values().as_ptr() as *mut u8,
+                DataType::Int16 => a.as_primitive::<Int16Type>().values().as_ptr() as *mut u8,
+                DataType::Int32 => a.as_primitive::<Int32Type>().values().as_ptr() as *mut u8,
+                DataType::Date32 => a.as_primitive::<Date32Type>().values().as_ptr() as *mut u8,
+                DataType::Int64 => a.as_primitive::<Int64Type>().values().as_ptr() as *mut u8,
+                DataType::Float32 => a.as_primitive::<Float32Type>().values().as_ptr() as *mut u8,
+                DataType::Float64 => a.as_primitive::<Float64Type>().values().as_ptr() as *mut u8,
+                other => unreachable!("only primitive columns are passed in place, not {other}"),
+            },
+            Buffer::F64(v) => v.as_mut_ptr() as *mut u8,
+            Buffer::Bytes(v) => v.as_mut_ptr(),
+        }
+    }
+}
+
+/// The buffer a kernel reads for `array`, whose body parameter has MLIR type `scalar`.
+fn argument(array: &ArrayRef, scalar: &str) -> Result<Buffer, String> {
+    match (array.data_type(), scalar) {
+        (DataType::Int8, "i8")
+        | (DataType::Int16, "i16")
+        | (DataType::Int32 | DataType::Date32, "i32")
+        | (DataType::Int64, "i64")
+        | (DataType::Float32, "f32")
+        | (DataType::Float64, "f64") => Ok(Buffer::InPlace(array.clone())),
+        (DataType::Decimal128(_, scale), "f64") => {
+            let div = 10f64.powi(*scale as i32);
+            let values = array.as_primitive::<Decimal128Type>().values();
+            Ok(Buffer::F64(values.iter().map(|&v| v as f64 / div).collect()))
+        }
+        (DataType::Boolean, "i1") => Ok(Buffer::Bytes(
+            array.as_boolean().values().iter().map(u8::from).collect(),
+        )),
+        (dt, _) => Err(format!("a {dt} column cannot be a body argument of type {scalar}")),
+    }
+}
+
+fn result_buffer(scalar: &str, rows: usize) -> Buffer {
+    let bytes = match scalar {
+        "i1" | "i8" => 1,
+        "i16" => 2,
+        "i32" | "f32" => 4,
+        _ => 8,
+    };
+    if scalar == "f64" {
+        Buffer::F64(vec![0.0; rows])
+    } else {
+        Buffer::Bytes(vec![0u8; rows * bytes])
+    }
+}
+
+fn primitive<T: ArrowPrimitiveType>(bytes: Vec<u8>, nulls: Option<NullBuffer>) -> ArrayRef {
+    let values: ScalarBuffer<T::Native> = ScalarBuffer::from(arrow::buffer::Buffer::from_vec(bytes));
+    Arc::new(PrimitiveArray::<T>::new(values, nulls))
+}
+
+fn result_array(buffer: Buffer, scalar: &str, nulls: Option<NullBuffer>) -> ArrayRef {
+    match (buffer, scalar) {
+        (Buffer::F64(v), _) => Arc::new(PrimitiveArray::<Float64Type>::new(ScalarBuffer::from(v), nulls)),
+        (Buffer::Bytes(v), "i1") => Arc::new(BooleanArray::new(
+            BooleanBuffer::from_iter(v.iter().map(|&b| b != 0)),
+            nulls,
+        )),
+        (Buffer::Bytes(v), "i8") => primitive::<Int8Type>(v, nulls),
+        (Buffer::Bytes(v), "i16") => primitive::<Int16Type>(v, nulls),
+        (Buffer::Bytes(v), "i32") => primitive::<Int32Type>(v, nulls),
+        (Buffer::Bytes(v), "i64") => primitive::<Int64Type>(v, nulls),
+        (Buffer::Bytes(v), "f32") => primitive::<Float32Type>(v, nulls),
+        _ => unreachable!("result buffers are made by result_buffer for scalar {scalar}"),
+    }
+}
+
+/// Runs `kernel` over `batch`'s columns `args`; returns its results as arrays and the rows
+/// that are NULL (any argument NULL).
+pub(crate) fn evaluate(
+    kernel: &Kernel,
+    batch: &RecordBatch,
+    args: &[usize],
+) -> Result<(Vec<ArrayRef>, Option<NullBuffer>), String> {
+    let rows = batch.num_rows();
+    let sig = &kernel.signature;
+    let mut buffers = Vec::with_capacity(args.len() + sig.results.len());
+    let mut nulls: Option<NullBuffer> = None;
+    for (&i, scalar) in args.iter().zip(&sig.params) {
+        let column = batch.column(i);
+        nulls = NullBuffer::union(nulls.as_ref(), column.logical_nulls().as_ref());
+        buffers.push(argument(column, scalar)?);
+    }
+    for r in &sig.results {
+        buffers.push(result_buffer(r, rows));
+    }
+    let pointers: Vec<*mut u8> = buffers.iter_mut().map(Buffer::ptr).collect();
+    // SAFETY: every argument buffer holds `rows` values of its parameter's type, every
+    // result buffer `rows` values of its result's type, as the kernel's signature says.
+    unsafe { (kernel.function)(rows as i64, pointers.as_ptr()) };
+    let results = buffers
+        .drain(args.len()..)
+        .zip(&sig.results)
+        .map(|(b, scalar)| result_array(b, scalar, nulls.clone()))
+        .collect();
+    Ok((results, nulls))
+}
+
+/// The rows of `batch` a filter kernel keeps: true, and no NULL argument.
+pub(crate) fn selection(kernel: &Kernel, batch: &RecordBatch, args: &[usize]) -> Result<BooleanArray, String> {
+    let (mut results, nulls) = evaluate(kernel, batch, args)?;
+    let mask = results.pop().expect("a predicate has one result");
+    let mask = mask.as_boolean().values().clone();
+    let mask = match nulls {
+        Some(n) => &mask & n.inner(),
+        None => mask,
+    };
+    Ok(BooleanArray::new(mask, None))
+}

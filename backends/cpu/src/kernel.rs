@@ -1,0 +1,86 @@
+//! Batch kernels around bodies. A body is a function over one row's scalars; its kernel
+//! loops over whole column buffers, so it is called once per record batch and LLVM can
+//! vectorize the loop. Every kernel has one C signature, whatever the body's:
+//!
+//! ```c
+//! void kernel(int64_t rows, void **columns); // columns = arguments..., then results...
+//! ```
+//!
+//! Booleans cross the boundary as one byte each (`i8` 0/1).
+
+use std::fmt::Write;
+
+/// The memory type of a body scalar in a column buffer.
+fn memory_type(scalar: &str) -> &str {
+    if scalar == "i1" { "i8" } else { scalar }
+}
+
+/// The kernel's symbol for a body.
+pub(crate) fn kernel_name(body: &str) -> String {
+    format!("{body}__kernel")
+}
+
+/// MLIR for the kernel of `body` (whose signature is `params -> results`).
+pub(crate) fn kernel_mlir(body: &str, params: &[String], results: &[String]) -> String {
+    let mut k = String::new();
+    let w = &mut k;
+    let _ = writeln!(
+        w,
+        "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{",
+        kernel_name(body)
+    );
+    let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
+    let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
+    let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
+    for j in 0..params.len() + results.len() {
+        let _ = writeln!(
+            w,
+            "    %slot{j} = llvm.getelementptr %columns[{j}] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr"
+        );
+        let _ = writeln!(w, "    %col{j} = llvm.load %slot{j} : !llvm.ptr -> !llvm.ptr");
+    }
+    let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
+    let _ = writeln!(w, "      %row = arith.index_cast %i : index to i64");
+    let mut args = Vec::new();
+    for (j, p) in params.iter().enumerate() {
+        let m = memory_type(p);
+        let _ = writeln!(
+            w,
+            "      %a{j} = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {m}"
+        );
+        let _ = writeln!(w, "      %m{j} = llvm.load %a{j} : !llvm.ptr -> {m}");
+        if p == "i1" {
+            let _ = writeln!(w, "      %v{j} = arith.trunci %m{j} : i8 to i1");
+            args.push(format!("%v{j}"));
+        } else {
+            args.push(format!("%m{j}"));
+        }
+    }
+    let _ = writeln!(
+        w,
+        "      %r:{} = func.call @{body}({}) : ({}) -> ({})",
+        results.len(),
+        args.join(", "),
+        params.join(", "),
+        results.join(", ")
+    );
+    for (i, r) in results.iter().enumerate() {
+        let j = params.len() + i;
+        let m = memory_type(r);
+        let value = if r == "i1" {
+            let _ = writeln!(w, "      %x{i} = arith.extui %r#{i} : i1 to i8");
+            format!("%x{i}")
+        } else {
+            format!("%r#{i}")
+        };
+        let _ = writeln!(
+            w,
+            "      %o{i} = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {m}"
+        );
+        let _ = writeln!(w, "      llvm.store {value}, %o{i} : {m}, !llvm.ptr");
+    }
+    let _ = writeln!(w, "    }}");
+    let _ = writeln!(w, "    return");
+    let _ = writeln!(w, "  }}");
+    k
+}

@@ -1,0 +1,278 @@
+//! The CPU backend. Bodies (filter predicates, map expressions) are compiled from their
+//! MLIR to native code through the LLVM dialect and MLIR's JIT, once per plan, and called
+//! once per record batch; handcrafted operators (scan, hash aggregate, sort, limit) use
+//! arrow-rs and parquet.
+//!
+//! A backend runs vertices; it never plans, schedules or moves data between stages (the
+//! runtime does), and it knows nothing of SQL.
+
+mod aggregate;
+mod eval;
+mod jit;
+mod kernel;
+mod order;
+mod scan;
+
+pub use jit::LOWERING_PIPELINE;
+
+use arrow::{
+    array::RecordBatch,
+    compute::filter_record_batch,
+    datatypes::{Schema, SchemaRef},
+};
+use jit::{CompiledBodies, Kernel};
+use skadi_common::{Operator, PhysicalPlan, ProjectExpr, Stage, Vertex, VertexId, types::to_arrow_schema};
+use skadi_runtime::{Backend, PreparedPlan, RuntimeError, StageInputs};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+/// The CPU backend. Clones share their counters.
+#[derive(Debug, Default, Clone)]
+pub struct CpuBackend {
+    counters: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    compilations: AtomicUsize,
+    kernel_calls: AtomicUsize,
+}
+
+/// A plan's bodies lowered for the CPU, for inspection (`skadi compile --emit llvm`).
+pub struct LoweredBodies {
+    /// The kernels module after lowering, in MLIR's LLVM dialect.
+    pub llvm_dialect: String,
+    /// The same module as LLVM IR: what the JIT compiles to machine code.
+    pub llvm_ir: String,
+}
+
+fn plan_bodies(plan: &PhysicalPlan) -> Vec<(String, String)> {
+    plan.bodies.iter().map(|b| (b.name.clone(), b.mlir.clone())).collect()
+}
+
+impl CpuBackend {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Modules JIT-compiled by this backend: one per prepared plan that has bodies.
+    pub fn compilations(&self) -> usize {
+        self.counters.compilations.load(Ordering::SeqCst)
+    }
+
+    /// Calls into compiled kernels: one per record batch a filter or map processes.
+    pub fn kernel_calls(&self) -> usize {
+        self.counters.kernel_calls.load(Ordering::SeqCst)
+    }
+
+    /// Compiles the plan's bodies as `prepare` does and returns the lowered code.
+    pub fn lower_bodies(&self, plan: &PhysicalPlan) -> Result<LoweredBodies, RuntimeError> {
+        let compiled = jit::compile(&plan_bodies(plan)).map_err(RuntimeError::Backend)?;
+        Ok(LoweredBodies {
+            llvm_dialect: compiled.llvm_dialect.clone(),
+            llvm_ir: compiled.llvm_ir.clone(),
+        })
+    }
+}
+
+impl Backend for CpuBackend {
+    fn name(&self) -> &str {
+        "cpu"
+    }
+
+    fn prepare(&self, plan: &PhysicalPlan) -> Result<Box<dyn PreparedPlan>, RuntimeError> {
+        let bodies = plan_bodies(plan);
+        let compiled = if bodies.is_empty() {
+            None
+        } else {
+            let c = jit::compile(&bodies).map_err(RuntimeError::Backend)?;
+            self.counters.compilations.fetch_add(1, Ordering::SeqCst);
+            Some(c)
+        };
+        Ok(Box::new(CpuPlan {
+            plan: plan.clone(),
+            compiled,
+            counters: self.counters.clone(),
+        }))
+    }
+}
+
+struct CpuPlan {
+    plan: PhysicalPlan,
+    compiled: Option<CompiledBodies>,
+    counters: Arc<Counters>,
+}
+
+type Stream<'a> = Box<dyn Iterator<Item = Result<RecordBatch, RuntimeError>> + 'a>;
+
+impl CpuPlan {
+    fn kernel(&self, body: &str) -> &Kernel {
+        &self.compiled.as_ref().expect("plans with bodies are compiled").kernels[body]
+    }
+
+    fn count_call(&self) {
+        self.counters.kernel_calls.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn column_indices(schema: &Schema, names: &[String]) -> Result<Vec<usize>, String> {
+    names
+        .iter()
+        .map(|n| schema.index_of(n).map_err(|_| format!("no input column '{n}'")))
+        .collect()
+}
+
+impl PreparedPlan for CpuPlan {
+    fn run_shard(
+        &self,
+        stage: &Stage,
+        shard: usize,
+        mut inputs: StageInputs,
+    ) -> Result<Vec<RecordBatch>, RuntimeError> {
+        let mut streams: HashMap<VertexId, Stream> = HashMap::new();
+        for &id in &stage.vertices {
+            let v = &self.plan.vertices[id];
+            let fail = move |message: String| RuntimeError::Task {
+                stage: stage.id,
+                shard,
+                vertex: id,
+                op: v.op.name().into(),
+                message,
+            };
+            let input: Option<(Stream, SchemaRef)> = match v.inputs.first() {
+                None => None,
+                Some(e) => {
+                    let schema: SchemaRef = Arc::new(to_arrow_schema(&self.plan.vertices[e.from].schema));
+                    let stream: Stream = if e.partitioning.is_exchange() {
+                        let batches = inputs.remove(&(id, 0)).unwrap_or_default();
+                        Box::new(batches.into_iter().map(Ok))
+                    } else {
+                        streams
+                            .remove(&e.from)
+                            .ok_or_else(|| fail(format!("input #{} is not in this stage", e.from)))?
+                    };
+                    Some((stream, schema))
+                }
+            };
+            let stream = self.operator(v, shard, input, fail)?;
+            streams.insert(id, stream);
+        }
+        let last = stage.vertices.last().expect("stages are not empty");
+        let out = streams.remove(last).expect("the last vertex has a stream");
+        out.collect()
+    }
+}
+
+impl CpuPlan {
+    fn operator<'a>(
+        &'a self,
+        v: &'a Vertex,
+        shard: usize,
+        input: Option<(Stream<'a>, SchemaRef)>,
+        fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+    ) -> Result<Stream<'a>, RuntimeError> {
+        let out_schema: SchemaRef = Arc::new(to_arrow_schema(&v.schema));
+        if let Operator::Scan {
+            format,
+            columns,
+            shards,
+            ..
+        } = &v.op
+        {
+            let batches = scan::scan(format, &shards[shard], columns, &v.schema).map_err(fail)?;
+            return Ok(Box::new(batches.map(move |b| b.map_err(fail))));
+        }
+        let (input, in_schema) = input.ok_or_else(|| fail("has no input".into()))?;
+        Ok(match &v.op {
+            Operator::Scan { .. } => unreachable!("handled above"),
+            Operator::Filter { body, args } => {
+                let kernel = self.kernel(body);
+                let args = column_indices(&in_schema, args).map_err(fail)?;
+                Box::new(input.map(move |b| {
+                    let b = b?;
+                    self.count_call();
+                    let keep = eval::selection(kernel, &b, &args).map_err(fail)?;
+                    filter_record_batch(&b, &keep).map_err(|e| fail(e.to_string()))
+                }))
+            }
+            Operator::Project { body, args, exprs } => {
+                let kernel = body.as_deref().map(|b| self.kernel(b));
+                let args = column_indices(&in_schema, args).map_err(fail)?;
+                let picks: Vec<Result<usize, usize>> = exprs
+                    .iter()
+                    .map(|e| match e {
+                        ProjectExpr::Column(c) => in_schema
+                            .index_of(c)
+                            .map(Ok)
+                            .map_err(|_| fail(format!("no input column '{c}'"))),
+                        ProjectExpr::Body(n) => Ok(Err(*n)),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Box::new(input.map(move |b| {
+                    let b = b?;
+                    let computed = match kernel {
+                        Some(k) => {
+                            self.count_call();
+                            eval::evaluate(k, &b, &args).map_err(fail)?.0
+                        }
+                        None => Vec::new(),
+                    };
+                    let columns = picks
+                        .iter()
+                        .map(|p| match p {
+                            Ok(i) => b.column(*i).clone(),
+                            Err(n) => computed[*n].clone(),
+                        })
+                        .collect();
+                    RecordBatch::try_new(out_schema.clone(), columns).map_err(|e| fail(e.to_string()))
+                }))
+            }
+            Operator::Aggregate { mode, keys, aggregates } => {
+                let mut agg =
+                    aggregate::HashAggregate::new(*mode, keys, aggregates, &in_schema, out_schema).map_err(fail)?;
+                for b in input {
+                    agg.push(&b?).map_err(fail)?;
+                }
+                Box::new(std::iter::once(agg.finish().map_err(fail)))
+            }
+            Operator::Sort { keys, fetch } => {
+                let batches: Vec<RecordBatch> = input.collect::<Result<_, _>>()?;
+                Box::new(std::iter::once(
+                    order::sort(&in_schema, &batches, keys, *fetch).map_err(fail),
+                ))
+            }
+            Operator::Limit { skip, fetch } => {
+                let mut limit = order::Limit {
+                    skip: *skip,
+                    fetch: *fetch,
+                };
+                Box::new(input.map_while(move |b| match b {
+                    Ok(b) => limit.apply(b).map(Ok),
+                    Err(e) => Some(Err(e)),
+                }))
+            }
+            Operator::Sink { names } => {
+                let schema = order::sink_schema(&in_schema, names);
+                let mut batches: Vec<RecordBatch> = Vec::new();
+                for b in input {
+                    let b = b?;
+                    if b.num_rows() > 0 {
+                        batches.push(
+                            RecordBatch::try_new(schema.clone(), b.columns().to_vec())
+                                .map_err(|e| fail(e.to_string()))?,
+                        );
+                    }
+                }
+                if batches.is_empty() {
+                    batches.push(RecordBatch::new_empty(schema));
+                }
+                Box::new(batches.into_iter().map(Ok))
+            }
+        })
+    }
+}

@@ -1,0 +1,15 @@
+//! The vocabulary every Skadi tier shares: column types and schemas (and how they map to
+//! Arrow), and the physical plan — the versioned, self-contained document the compiler
+//! writes and the runtime and backends read.
+//!
+//! This crate must stay a leaf: it knows nothing of MLIR, SQL, kernels or threads, so a
+//! worker can deserialize a plan without linking a compiler.
+
+pub mod plan;
+pub mod types;
+
+pub use plan::{
+    AggregateCall, AggregateFunction, AggregateMode, Body, Edge, FileSlice, HASH_SCHEME, Operator, PLAN_VERSION,
+    Partitioning, PhysicalPlan, PlanError, ProjectExpr, SortKey, Stage, StageId, Vertex, VertexId,
+};
+pub use types::{Column, ColumnType, Schema, TypeError, to_arrow_schema};

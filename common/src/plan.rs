@@ -1,0 +1,391 @@
+//! The physical plan: FlowGraph after lowering. Every vertex has a backend and a degree of
+//! parallelism (its shards); every edge a partitioning. Vertices joined by forward edges
+//! share a stage, and stages are cut at exchanges (hash, gather, broadcast edges).
+//!
+//! The plan is data: a versioned JSON document that carries everything a worker needs to
+//! run one shard — file slices per scan shard and the MLIR text of every body.
+
+use crate::types::Column;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Bumped whenever the JSON layout changes incompatibly; readers reject other versions.
+pub const PLAN_VERSION: u32 = 1;
+
+/// The hash scheme of hash-partitioned edges: xxh3-64 over the Arrow row encoding of the
+/// key columns, modulo the consumer's parallelism. Producers on any worker must agree on
+/// it, so it is part of the plan format.
+pub const HASH_SCHEME: &str = "xxh3_64(arrow_row(keys)) % parallelism";
+
+pub type VertexId = usize;
+pub type StageId = usize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{path}:{line}:{column}: malformed physical plan: {message}")]
+    Malformed {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: physical plan version {found} is not supported (this Skadi reads version {expected})")]
+    Version { path: String, found: u64, expected: u32 },
+    #[error("{path}: physical plan is inconsistent: {message}")]
+    Inconsistent { path: String, message: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PhysicalPlan {
+    pub version: u32,
+    pub vertices: Vec<Vertex>,
+    pub stages: Vec<Stage>,
+    /// MLIR text of every body a vertex names, each a `func.func` over row scalars.
+    pub bodies: Vec<Body>,
+    /// The vertex whose output is the plan's result.
+    pub output: VertexId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Vertex {
+    pub id: VertexId,
+    pub op: Operator,
+    pub backend: String,
+    pub parallelism: usize,
+    pub stage: StageId,
+    pub inputs: Vec<Edge>,
+    pub schema: Vec<Column>,
+    /// Where in the user's source this vertex came from (`file:line:col`), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Why the lowering chose this parallelism and backend, for `skadi explain`.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Edge {
+    pub from: VertexId,
+    pub partitioning: Partitioning,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Partitioning {
+    /// Shard i feeds shard i of the consumer (same parallelism, same stage).
+    Forward,
+    /// Each row goes to consumer shard `hash(keys) % parallelism`.
+    Hash { keys: Vec<String>, scheme: String },
+    /// Every producer shard feeds the single consumer shard.
+    Gather,
+    /// Every producer shard feeds every consumer shard.
+    Broadcast,
+}
+
+impl Partitioning {
+    pub fn is_exchange(&self) -> bool {
+        !matches!(self, Partitioning::Forward)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Stage {
+    pub id: StageId,
+    pub parallelism: usize,
+    /// The stage's vertices in topological order; the last one is the stage's output.
+    pub vertices: Vec<VertexId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Body {
+    pub name: String,
+    pub mlir: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Operator {
+    /// Reads `columns` of the files; `shards[i]` is what shard i reads.
+    Scan {
+        table: String,
+        format: String,
+        columns: Vec<String>,
+        shards: Vec<Vec<FileSlice>>,
+    },
+    /// Keeps the rows for which `body(args...)` is true.
+    Filter {
+        body: String,
+        args: Vec<String>,
+    },
+    /// Builds each output column from an input column or a result of `body(args...)`.
+    Project {
+        body: Option<String>,
+        args: Vec<String>,
+        exprs: Vec<ProjectExpr>,
+    },
+    Aggregate {
+        mode: AggregateMode,
+        keys: Vec<String>,
+        aggregates: Vec<AggregateCall>,
+    },
+    Sort {
+        keys: Vec<SortKey>,
+        fetch: Option<usize>,
+    },
+    Limit {
+        skip: usize,
+        fetch: Option<usize>,
+    },
+    /// The plan's result: renames the columns to what the user asked for.
+    Sink {
+        names: Vec<String>,
+    },
+}
+
+impl Operator {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operator::Scan { .. } => "scan",
+            Operator::Filter { .. } => "filter",
+            Operator::Project { .. } => "project",
+            Operator::Aggregate {
+                mode: AggregateMode::Partial,
+                ..
+            } => "partial_aggregate",
+            Operator::Aggregate {
+                mode: AggregateMode::Final,
+                ..
+            } => "final_aggregate",
+            Operator::Aggregate {
+                mode: AggregateMode::Single,
+                ..
+            } => "aggregate",
+            Operator::Sort { .. } => "sort",
+            Operator::Limit { .. } => "limit",
+            Operator::Sink { .. } => "sink",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileSlice {
+    pub path: PathBuf,
+    /// Parquet row groups to read; `None` reads the whole file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_groups: Option<Vec<usize>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectExpr {
+    /// The input column of that name, unchanged.
+    Column(String),
+    /// Result number N of the body.
+    Body(usize),
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateMode {
+    /// Raw rows in, per-shard states out (`keys ++ states`).
+    Partial,
+    /// States in (after a hash exchange on the keys), final values out.
+    Final,
+    /// Raw rows in, final values out (one shard sees every row of its groups).
+    Single,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateFunction {
+    Sum,
+    Count,
+    /// `count(*)`: rows, not values.
+    CountRows,
+    Min,
+    Max,
+    Avg,
+}
+
+impl AggregateFunction {
+    /// How many state columns a partial aggregate emits for this function.
+    pub fn state_width(self) -> usize {
+        match self {
+            AggregateFunction::Avg => 2,
+            _ => 1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AggregateFunction::Sum => "sum",
+            AggregateFunction::Count | AggregateFunction::CountRows => "count",
+            AggregateFunction::Min => "min",
+            AggregateFunction::Max => "max",
+            AggregateFunction::Avg => "avg",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AggregateCall {
+    pub function: AggregateFunction,
+    /// The input column; `None` only for `count(*)`.
+    pub input: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SortKey {
+    pub column: String,
+    pub descending: bool,
+    pub nulls_first: bool,
+}
+
+impl PhysicalPlan {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a physical plan always serializes")
+    }
+
+    /// Reads a plan written by [`PhysicalPlan::to_json`]; `path` only names the source in
+    /// errors. Rejects other versions and plans whose references do not resolve.
+    pub fn from_json(text: &str, path: &str) -> Result<PhysicalPlan, PlanError> {
+        let malformed = |e: serde_json::Error| PlanError::Malformed {
+            path: path.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        };
+        let value: serde_json::Value = serde_json::from_str(text).map_err(malformed)?;
+        let found = value.get("version").and_then(|v| v.as_u64());
+        match found {
+            Some(v) if v == u64::from(PLAN_VERSION) => {}
+            Some(v) => {
+                return Err(PlanError::Version {
+                    path: path.into(),
+                    found: v,
+                    expected: PLAN_VERSION,
+                });
+            }
+            None => {
+                return Err(PlanError::Malformed {
+                    path: path.into(),
+                    line: 1,
+                    column: 1,
+                    message: "missing \"version\"".into(),
+                });
+            }
+        }
+        let plan: PhysicalPlan = serde_json::from_str(text).map_err(malformed)?;
+        plan.check().map_err(|message| PlanError::Inconsistent {
+            path: path.into(),
+            message,
+        })?;
+        Ok(plan)
+    }
+
+    /// Structural invariants the runtime relies on.
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.vertices.len();
+        if self.output >= n {
+            return Err(format!("output vertex {} does not exist", self.output));
+        }
+        for (i, v) in self.vertices.iter().enumerate() {
+            if v.id != i {
+                return Err(format!("vertex at position {i} has id {}", v.id));
+            }
+            if v.parallelism == 0 {
+                return Err(format!("vertex {i} has parallelism 0"));
+            }
+            if v.stage >= self.stages.len() {
+                return Err(format!("vertex {i} names stage {} that does not exist", v.stage));
+            }
+            for e in &v.inputs {
+                if e.from >= i {
+                    return Err(format!("vertex {i} reads vertex {} that does not precede it", e.from));
+                }
+                let from = &self.vertices[e.from];
+                let same_stage = from.stage == v.stage;
+                if same_stage == e.partitioning.is_exchange() {
+                    return Err(format!(
+                        "edge {} -> {i}: forward edges stay inside a stage, exchanges cross stages",
+                        e.from
+                    ));
+                }
+                if same_stage && from.parallelism != v.parallelism {
+                    return Err(format!("forward edge {} -> {i} changes parallelism", e.from));
+                }
+                if matches!(e.partitioning, Partitioning::Gather) && v.parallelism != 1 {
+                    return Err(format!(
+                        "vertex {i} gathers its input but has parallelism {}",
+                        v.parallelism
+                    ));
+                }
+            }
+            if let Operator::Scan { shards, .. } = &v.op
+                && shards.len() != v.parallelism
+            {
+                return Err(format!(
+                    "scan vertex {i} has {} shards for parallelism {}",
+                    shards.len(),
+                    v.parallelism
+                ));
+            }
+            let body = match &v.op {
+                Operator::Filter { body, .. } => Some(body),
+                Operator::Project { body, .. } => body.as_ref(),
+                _ => None,
+            };
+            if let Some(b) = body
+                && !self.bodies.iter().any(|x| &x.name == b)
+            {
+                return Err(format!("vertex {i} names body @{b} that the plan does not carry"));
+            }
+        }
+        for (i, s) in self.stages.iter().enumerate() {
+            if s.id != i || s.vertices.is_empty() {
+                return Err(format!("stage {i} is malformed"));
+            }
+            if s.vertices.iter().any(|&v| v >= n || self.vertices[v].stage != i) {
+                return Err(format!("stage {i} lists a vertex of another stage"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The vertices that read `id`'s output.
+    pub fn consumers(&self, id: VertexId) -> impl Iterator<Item = (&Vertex, &Edge)> {
+        self.vertices
+            .iter()
+            .flat_map(move |v| v.inputs.iter().filter(move |e| e.from == id).map(move |e| (v, e)))
+    }
+
+    pub fn body(&self, name: &str) -> Option<&Body> {
+        self.bodies.iter().find(|b| b.name == name)
+    }
+}
+
+impl AggregateFunction {
+    /// The type of the aggregate's final value over an input of type `input` (`None` for
+    /// `count(*)`), or `None` where that is not supported yet. Sums and averages of
+    /// decimals and floats are computed in f64; sums of integers in i64.
+    pub fn output_type(self, input: Option<crate::ColumnType>) -> Option<crate::ColumnType> {
+        use crate::ColumnType as T;
+        match (self, input) {
+            (AggregateFunction::Count | AggregateFunction::CountRows, _) => Some(T::Int64),
+            (AggregateFunction::Avg, Some(t)) if t.is_numeric() && t != T::Date32 => Some(T::Float64),
+            (AggregateFunction::Sum, Some(T::Int8 | T::Int16 | T::Int32 | T::Int64)) => Some(T::Int64),
+            (AggregateFunction::Sum, Some(T::Float32 | T::Float64 | T::Decimal(..))) => Some(T::Float64),
+            (AggregateFunction::Min | AggregateFunction::Max, Some(T::Decimal(..))) => Some(T::Float64),
+            (AggregateFunction::Min | AggregateFunction::Max, Some(t)) if t.is_numeric() => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The types of the partial state columns for an input of type `input`.
+    pub fn state_types(self, input: Option<crate::ColumnType>) -> Option<Vec<crate::ColumnType>> {
+        use crate::ColumnType as T;
+        Some(match self {
+            AggregateFunction::Avg => vec![T::Float64, T::Int64],
+            f => vec![f.output_type(input)?],
+        })
+    }
+}

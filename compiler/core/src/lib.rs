@@ -1,0 +1,15 @@
+//! The compiler tier: FlowGraph → physical plan. Lowering decides, per vertex, its
+//! backend and degree of parallelism (from file and row-group statistics, capped by the
+//! worker count) and, per edge, its partitioning (forward, hash on keys, gather); it
+//! splits aggregations into partial and final steps around a hash exchange and cuts
+//! stages at exchanges. Passes over FlowGraph will live here too.
+//!
+//! The compiler reads FlowGraph through its view and writes plain plan data; it never runs
+//! anything and knows nothing of SQL.
+
+mod explain;
+mod lower;
+mod statistics;
+
+pub use explain::explain;
+pub use lower::{LowerError, LoweringOptions, lower};

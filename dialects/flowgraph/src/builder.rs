@@ -1,0 +1,321 @@
+//! Builds FlowGraph text that [`crate::FlowGraph::parse`] turns into a verified module.
+//! Frontends describe vertices and bodies here; they never write MLIR by hand.
+
+use crate::syntax::{quote, string_array, table_type};
+use skadi_common::{AggregateCall, Schema, SortKey};
+use std::fmt::{self, Write};
+
+/// Where in the user's source something came from; printed as an MLIR `loc(...)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLoc {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for SourceLoc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "loc({}:{}:{})", quote(&self.file), self.line, self.column)
+    }
+}
+
+/// A table edge produced by a vertex op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableValue(usize);
+
+/// An SSA scalar inside a body, with its MLIR type (`f64`, `i1`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scalar {
+    pub ssa: String,
+    pub ty: String,
+}
+
+/// A finished body: a private `func.func` over row scalars.
+#[derive(Debug, Clone)]
+pub struct BodyFunc {
+    pub name: String,
+    pub params: Vec<String>,
+    pub results: Vec<String>,
+    text: String,
+}
+
+/// Writes one body function. Every op is in `arith` or `math`, so the body lowers to any
+/// backend.
+pub struct BodyBuilder {
+    name: String,
+    params: Vec<String>,
+    lines: String,
+    next: usize,
+    /// The source construct the body computes; every op of the body points at it.
+    loc: String,
+}
+
+impl BodyBuilder {
+    fn new(name: String, params: Vec<String>, loc: &SourceLoc) -> Self {
+        BodyBuilder {
+            name,
+            params,
+            lines: String::new(),
+            next: 0,
+            loc: loc.to_string(),
+        }
+    }
+
+    pub fn param(&self, index: usize) -> Scalar {
+        Scalar {
+            ssa: format!("%arg{index}"),
+            ty: self.params[index].clone(),
+        }
+    }
+
+    fn fresh(&mut self, ty: &str) -> Scalar {
+        let s = Scalar {
+            ssa: format!("%{}", self.next),
+            ty: ty.to_string(),
+        };
+        self.next += 1;
+        s
+    }
+
+    fn emit(&mut self, ty: &str, rhs: fmt::Arguments<'_>) -> Scalar {
+        let out = self.fresh(ty);
+        writeln!(self.lines, "    {} = {} {}", out.ssa, rhs, self.loc).expect("writing to a String");
+        out
+    }
+
+    /// An integer constant of type `ty` (`i1`, `i32`, `i64`, ...).
+    pub fn const_int(&mut self, value: i64, ty: &str) -> Scalar {
+        let ty = ty.to_string();
+        self.emit(&ty, format_args!("arith.constant {value} : {ty}"))
+    }
+
+    /// A float constant, written exactly (hexadecimal bits where decimal would round).
+    pub fn const_float(&mut self, value: f64, ty: &str) -> Scalar {
+        let text = match ty {
+            "f32" => {
+                let v = value as f32;
+                let d = format!("{v:?}");
+                if v.is_finite() && d.contains('.') && !d.contains('e') {
+                    d
+                } else {
+                    format!("0x{:08X}", v.to_bits())
+                }
+            }
+            _ => {
+                let d = format!("{value:?}");
+                if value.is_finite() && d.contains('.') && !d.contains('e') {
+                    d
+                } else {
+                    format!("0x{:016X}", value.to_bits())
+                }
+            }
+        };
+        let ty = ty.to_string();
+        self.emit(&ty, format_args!("arith.constant {text} : {ty}"))
+    }
+
+    /// `op %a, %b : ty` — `arith.addf`, `arith.muli`, `arith.andi`, ...
+    pub fn binary(&mut self, op: &str, a: &Scalar, b: &Scalar) -> Scalar {
+        let ty = a.ty.clone();
+        self.emit(&ty, format_args!("{op} {}, {} : {ty}", a.ssa, b.ssa))
+    }
+
+    /// `op %a : ty` — `math.sqrt`, `arith.negf`, ...
+    pub fn unary(&mut self, op: &str, a: &Scalar) -> Scalar {
+        let ty = a.ty.clone();
+        self.emit(&ty, format_args!("{op} {} : {ty}", a.ssa))
+    }
+
+    /// `arith.cmpf`/`arith.cmpi` with a predicate (`olt`, `slt`, `eq`, ...); yields `i1`.
+    pub fn compare(&mut self, op: &str, predicate: &str, a: &Scalar, b: &Scalar) -> Scalar {
+        self.emit("i1", format_args!("{op} {predicate}, {}, {} : {}", a.ssa, b.ssa, a.ty))
+    }
+
+    /// A conversion such as `arith.sitofp %a : i64 to f64`.
+    pub fn cast(&mut self, op: &str, a: &Scalar, to: &str) -> Scalar {
+        self.emit(to, format_args!("{op} {} : {} to {to}", a.ssa, a.ty))
+    }
+
+    pub fn select(&mut self, cond: &Scalar, a: &Scalar, b: &Scalar) -> Scalar {
+        let ty = a.ty.clone();
+        self.emit(
+            &ty,
+            format_args!("arith.select {}, {}, {} : {ty}", cond.ssa, a.ssa, b.ssa),
+        )
+    }
+
+    pub fn finish(mut self, results: &[Scalar]) -> BodyFunc {
+        let loc = &self.loc;
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("%arg{i}: {t} {loc}"))
+            .collect();
+        let result_types: Vec<String> = results.iter().map(|r| r.ty.clone()).collect();
+        let values: Vec<&str> = results.iter().map(|r| r.ssa.as_str()).collect();
+        writeln!(
+            self.lines,
+            "    return {} : {} {loc}",
+            values.join(", "),
+            result_types.join(", ")
+        )
+        .expect("writing to a String");
+        let text = format!(
+            "  func.func private @{}({}) -> ({}) {{\n{}  }} {loc}\n",
+            self.name,
+            params.join(", "),
+            result_types.join(", "),
+            self.lines
+        );
+        BodyFunc {
+            name: self.name,
+            params: self.params,
+            results: result_types,
+            text,
+        }
+    }
+}
+
+/// Accumulates bodies and vertex ops, then prints the module.
+#[derive(Default)]
+pub struct FlowGraphBuilder {
+    bodies: String,
+    ops: String,
+    schemas: Vec<Schema>,
+    body_count: usize,
+}
+
+impl FlowGraphBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn schema(&self, value: TableValue) -> &Schema {
+        &self.schemas[value.0]
+    }
+
+    /// Starts a body whose parameters have the given MLIR scalar types. Its name is
+    /// `prefix` made unique in this graph.
+    pub fn body(&mut self, prefix: &str, params: Vec<String>, loc: &SourceLoc) -> BodyBuilder {
+        self.body_count += 1;
+        BodyBuilder::new(format!("{prefix}_{}", self.body_count), params, loc)
+    }
+
+    fn push(&mut self, schema: Schema, op: String) -> TableValue {
+        let id = self.schemas.len();
+        writeln!(self.ops, "  %t{id} = {op}").expect("writing to a String");
+        self.schemas.push(schema);
+        TableValue(id)
+    }
+
+    fn unary_op(&mut self, name: &str, input: TableValue, attrs: &str, schema: Schema, loc: &SourceLoc) -> TableValue {
+        let op = format!(
+            "\"flow.{name}\"(%t{}) {{{attrs}}} : ({}) -> {} {loc}",
+            input.0,
+            table_type(&self.schemas[input.0]),
+            table_type(&schema)
+        );
+        self.push(schema, op)
+    }
+
+    fn add_body(&mut self, body: &BodyFunc) {
+        self.bodies.push_str(&body.text);
+    }
+
+    /// `columns[i]` is the file column read into result column i.
+    pub fn source(
+        &mut self,
+        table: &str,
+        format: &str,
+        files: &[String],
+        columns: &[String],
+        schema: Schema,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        let op = format!(
+            "\"flow.source\"() {{table = {}, format = {}, files = {}, columns = {}}} : () -> {} {loc}",
+            quote(table),
+            quote(format),
+            string_array(files),
+            string_array(columns),
+            table_type(&schema)
+        );
+        self.push(schema, op)
+    }
+
+    pub fn filter(&mut self, input: TableValue, body: &BodyFunc, args: &[String], loc: &SourceLoc) -> TableValue {
+        self.add_body(body);
+        let attrs = format!("body = @{}, args = {}", body.name, string_array(args));
+        let schema = self.schemas[input.0].clone();
+        self.unary_op("filter", input, &attrs, schema, loc)
+    }
+
+    pub fn project(&mut self, input: TableValue, columns: &[String], schema: Schema, loc: &SourceLoc) -> TableValue {
+        let attrs = format!("columns = {}", string_array(columns));
+        self.unary_op("project", input, &attrs, schema, loc)
+    }
+
+    /// `exprs[i]` is `"$N"` for body result N, or an input column name.
+    pub fn map(
+        &mut self,
+        input: TableValue,
+        body: &BodyFunc,
+        args: &[String],
+        exprs: &[String],
+        schema: Schema,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        self.add_body(body);
+        let attrs = format!(
+            "body = @{}, args = {}, exprs = {}",
+            body.name,
+            string_array(args),
+            string_array(exprs)
+        );
+        self.unary_op("map", input, &attrs, schema, loc)
+    }
+
+    pub fn aggregate(
+        &mut self,
+        input: TableValue,
+        keys: &[String],
+        aggregates: &[AggregateCall],
+        schema: Schema,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        let aggs: Vec<String> = aggregates.iter().map(crate::format_aggregate).collect();
+        let attrs = format!("keys = {}, aggregates = {}", string_array(keys), string_array(&aggs));
+        self.unary_op("aggregate", input, &attrs, schema, loc)
+    }
+
+    pub fn sort(&mut self, input: TableValue, keys: &[SortKey], loc: &SourceLoc) -> TableValue {
+        let keys: Vec<String> = keys.iter().map(crate::format_sort_key).collect();
+        let attrs = format!("keys = {}", string_array(&keys));
+        let schema = self.schemas[input.0].clone();
+        self.unary_op("sort", input, &attrs, schema, loc)
+    }
+
+    pub fn limit(&mut self, input: TableValue, skip: usize, fetch: Option<usize>, loc: &SourceLoc) -> TableValue {
+        let fetch = fetch.map_or(-1, |f| f as i64);
+        let attrs = format!("skip = {skip} : i64, fetch = {fetch} : i64");
+        let schema = self.schemas[input.0].clone();
+        self.unary_op("limit", input, &attrs, schema, loc)
+    }
+
+    pub fn sink(&mut self, input: TableValue, names: &[String], loc: &SourceLoc) {
+        writeln!(
+            self.ops,
+            "  \"flow.sink\"(%t{}) {{names = {}}} : ({}) -> () {loc}",
+            input.0,
+            string_array(names),
+            table_type(&self.schemas[input.0])
+        )
+        .expect("writing to a String");
+    }
+
+    /// The module text.
+    pub fn finish(self) -> String {
+        format!("module {{\n{}{}}}\n", self.bodies, self.ops)
+    }
+}

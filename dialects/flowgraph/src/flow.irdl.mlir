@@ -1,0 +1,110 @@
+// The FlowGraph dialect, written in IRDL and loaded into every Skadi MLIR context.
+//
+// IRDL checks operand and result counts, that edges are !flow.table values, and attribute
+// kinds. A constraint variable used twice must match the same thing twice: filter, sort,
+// limit and exchange therefore keep their input's table type exactly. What IRDL cannot
+// express (a column missing from the input, a body's signature) is checked by Skadi's
+// verification walk (src/verify.rs).
+irdl.dialect @flow {
+  // A table edge. Its one parameter is the schema: ["name:type", ...], '?' marking
+  // nullable columns, e.g. !flow.table<["l_discount:decimal(15,2)", "l_comment:utf8?"]>.
+  irdl.type @table {
+    %schema = irdl.base "#builtin.array"
+    irdl.parameters(schema: %schema)
+  }
+
+  // Reads a table from files (format: "parquet" or "csv"). Result column i is the file
+  // column named columns[i].
+  irdl.operation @source {
+    %table = irdl.base "#builtin.string"
+    %format = irdl.base "#builtin.string"
+    %files = irdl.base "#builtin.array"
+    %columns = irdl.base "#builtin.array"
+    %out = irdl.base @flow::@table
+    irdl.attributes { "table" = %table, "format" = %format, "files" = %files, "columns" = %columns }
+    irdl.results(output: %out)
+  }
+
+  // Keeps rows where `body(args...)` (a func.func returning i1) is true.
+  irdl.operation @filter {
+    %t = irdl.base @flow::@table
+    %body = irdl.base "#builtin.symbol_ref"
+    %args = irdl.base "#builtin.array"
+    irdl.attributes { "body" = %body, "args" = %args }
+    irdl.operands(input: %t)
+    irdl.results(output: %t)
+  }
+
+  // Selects, reorders and renames input columns (output column i is input column
+  // columns[i], named as in the result type).
+  irdl.operation @project {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %columns = irdl.base "#builtin.array"
+    irdl.attributes { "columns" = %columns }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
+  // Row-wise computation: output column i is exprs[i], either "$N" (result N of
+  // `body(args...)`) or the name of an input column passed through.
+  irdl.operation @map {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %body = irdl.base "#builtin.symbol_ref"
+    %args = irdl.base "#builtin.array"
+    %exprs = irdl.base "#builtin.array"
+    irdl.attributes { "body" = %body, "args" = %args, "exprs" = %exprs }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
+  // Groups by `keys` and computes `aggregates`: ["sum(x)", "count(*)", "avg(y)", ...].
+  irdl.operation @aggregate {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %keys = irdl.base "#builtin.array"
+    %aggregates = irdl.base "#builtin.array"
+    irdl.attributes { "keys" = %keys, "aggregates" = %aggregates }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
+  // Orders rows by `keys`: ["col ASC NULLS LAST", ...].
+  irdl.operation @sort {
+    %t = irdl.base @flow::@table
+    %keys = irdl.base "#builtin.array"
+    irdl.attributes { "keys" = %keys }
+    irdl.operands(input: %t)
+    irdl.results(output: %t)
+  }
+
+  // Skips `skip` rows, then keeps at most `fetch` (-1: all).
+  irdl.operation @limit {
+    %t = irdl.base @flow::@table
+    %skip = irdl.base "#builtin.integer"
+    %fetch = irdl.base "#builtin.integer"
+    irdl.attributes { "skip" = %skip, "fetch" = %fetch }
+    irdl.operands(input: %t)
+    irdl.results(output: %t)
+  }
+
+  // Repartitions rows between shards: partitioning is "hash" (on keys), "gather" or
+  // "broadcast". Inserted by lowering; a frontend may place one to force a layout.
+  irdl.operation @exchange {
+    %t = irdl.base @flow::@table
+    %partitioning = irdl.base "#builtin.string"
+    %keys = irdl.base "#builtin.array"
+    irdl.attributes { "partitioning" = %partitioning, "keys" = %keys }
+    irdl.operands(input: %t)
+    irdl.results(output: %t)
+  }
+
+  // The graph's result, its columns presented under `names`.
+  irdl.operation @sink {
+    %t = irdl.base @flow::@table
+    %names = irdl.base "#builtin.array"
+    irdl.attributes { "names" = %names }
+    irdl.operands(input: %t)
+  }
+}

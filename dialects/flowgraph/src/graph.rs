@@ -1,0 +1,175 @@
+//! `FlowGraph`: an MLIR context and a verified module in it, owned together.
+
+use crate::{FlowGraphError, GraphView, context::new_context, verify::verify};
+use melior::{
+    Context,
+    ir::{Module, operation::OperationLike, operation::OperationPrintingFlags},
+};
+use std::{cell::RefCell, mem::ManuallyDrop, rc::Rc};
+
+/// A parsed and verified FlowGraph module. It owns its MLIR context, so it is not `Send`:
+/// compile on one thread, then hand the physical plan (plain data) to the runtime.
+pub struct FlowGraph {
+    // Field order is drop order: modules before the context they live in.
+    module: ManuallyDrop<Module<'static>>,
+    dialect: ManuallyDrop<Module<'static>>,
+    diagnostics: Rc<RefCell<Vec<String>>>,
+    context: ManuallyDrop<Box<Context>>,
+}
+
+impl std::fmt::Debug for FlowGraph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.print())
+    }
+}
+
+impl Drop for FlowGraph {
+    fn drop(&mut self) {
+        // SAFETY: each field is dropped exactly once, modules before their context.
+        unsafe {
+            ManuallyDrop::drop(&mut self.module);
+            ManuallyDrop::drop(&mut self.dialect);
+            ManuallyDrop::drop(&mut self.context);
+        }
+    }
+}
+
+impl FlowGraph {
+    /// Parses FlowGraph text, runs MLIR's verifier (IRDL included) and Skadi's own
+    /// verification walk. `source_name` names the text in error messages.
+    pub fn parse(text: &str, source_name: &str) -> Result<FlowGraph, FlowGraphError> {
+        let (context, dialect) = new_context();
+        let context = Box::new(context);
+        let diagnostics = Rc::new(RefCell::new(Vec::new()));
+        let sink = diagnostics.clone();
+        context.attach_diagnostic_handler(move |d| {
+            let mut message = format!(
+                "{}: error: {}",
+                render_location(&d.location().to_string(), source_name),
+                d
+            );
+            for i in 0..d.note_count() {
+                if let Ok(note) = d.note(i) {
+                    message.push_str(&format!("\n  note: {note}"));
+                }
+            }
+            sink.borrow_mut().push(message);
+            true
+        });
+        // SAFETY: the module is stored next to the boxed context and dropped first.
+        let context_ref: &'static Context = unsafe { &*(&*context as *const Context) };
+        let module = Module::parse(context_ref, text);
+        let module = match module {
+            Some(m) if m.as_operation().verify() => m,
+            _ => {
+                let mut lines: Vec<String> = diagnostics.borrow().clone();
+                if lines.is_empty() {
+                    lines.push(format!("{source_name}: error: FlowGraph does not parse"));
+                }
+                let message = name_ops(&lines.join("\n"), text);
+                drop(dialect);
+                return Err(FlowGraphError::Mlir(message));
+            }
+        };
+        let graph = FlowGraph {
+            module: ManuallyDrop::new(module),
+            dialect: ManuallyDrop::new(dialect),
+            diagnostics,
+            context: ManuallyDrop::new(context),
+        };
+        verify(&graph.view()?)?;
+        Ok(graph)
+    }
+
+    pub fn module(&self) -> &Module<'_> {
+        &self.module
+    }
+
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// Messages MLIR reported while this graph was processed (after parsing: passes).
+    pub fn take_diagnostics(&self) -> Vec<String> {
+        std::mem::take(&mut *self.diagnostics.borrow_mut())
+    }
+
+    /// The Rust view of the module's ops, for passes and lowering to read.
+    pub fn view(&self) -> Result<GraphView, FlowGraphError> {
+        GraphView::read(&self.module)
+    }
+
+    /// The module's text: `flow` ops in generic form, bodies in their dialects' syntax.
+    /// Parsing this text gives back an equal module (printing it again gives this text).
+    pub fn print(&self) -> String {
+        self.module.as_operation().to_string()
+    }
+
+    /// Like [`FlowGraph::print`], with each op's source location.
+    pub fn print_with_locations(&self) -> String {
+        self.module
+            .as_operation()
+            .to_string_with_flags(OperationPrintingFlags::new().enable_debug_info(true, false))
+            .expect("MLIR prints valid UTF-8")
+    }
+}
+
+/// `loc("q.sql":3:7)` → `q.sql:3:7`; MLIR's own locations for parsed text name no file,
+/// so those get `source_name`.
+pub(crate) fn render_location(loc: &str, source_name: &str) -> String {
+    let inner = loc
+        .strip_prefix("loc(")
+        .and_then(|s| s.strip_suffix(')'))
+        .unwrap_or(loc);
+    if let Some(rest) = inner.strip_prefix('"')
+        && let Some((file, pos)) = rest.split_once('"')
+    {
+        let pos = pos.trim_start_matches(':');
+        let file = if file.is_empty() || file == "-" {
+            source_name
+        } else {
+            file
+        };
+        return if pos.is_empty() {
+            file.to_string()
+        } else {
+            format!("{file}:{pos}")
+        };
+    }
+    if inner == "unknown" {
+        source_name.to_string()
+    } else {
+        inner.to_string()
+    }
+}
+
+/// IRDL's verifier reports "op expects ..." or "expected '<type>' but got ..." without
+/// naming the op; name it from the text at the reported line and column.
+fn name_ops(message: &str, text: &str) -> String {
+    message
+        .lines()
+        .map(|line| {
+            let Some((head, rest)) = line.split_once(": error: ") else {
+                return line.to_string();
+            };
+            if rest.starts_with('\'') {
+                return line.to_string();
+            }
+            let mut parts = head.rsplitn(3, ':');
+            let (Some(col), Some(row)) = (parts.next(), parts.next()) else {
+                return line.to_string();
+            };
+            let (Ok(col), Ok(row)) = (col.parse::<usize>(), row.parse::<usize>()) else {
+                return line.to_string();
+            };
+            let src = text.lines().nth(row.saturating_sub(1)).unwrap_or("");
+            let at = src.get(col.saturating_sub(1)..).unwrap_or("");
+            let rest = rest.strip_prefix("op ").unwrap_or(rest);
+            match at.strip_prefix('"').and_then(|s| s.split_once('"')) {
+                Some((op, _)) => format!("{head}: error: '{op}' op {rest}"),
+                None => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

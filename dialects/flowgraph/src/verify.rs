@@ -1,0 +1,199 @@
+//! Skadi's verification walk: what the IRDL definition cannot say. Every column an op
+//! names exists in its input; every body's signature matches the columns it reads and the
+//! schema it produces; filters return `i1`; a graph ends in exactly one sink.
+
+use crate::{FlowGraphError, GraphView, MapExpr, OpKind, view::FlowOp};
+use skadi_common::{AggregateFunction, ColumnType, Schema};
+
+pub(crate) fn verify(view: &GraphView) -> Result<(), FlowGraphError> {
+    let sinks = view
+        .ops
+        .iter()
+        .filter(|o| matches!(o.kind, OpKind::Sink { .. }))
+        .count();
+    if sinks != 1 {
+        return Err(FlowGraphError::Verify {
+            op: "builtin.module".into(),
+            location: "<flowgraph>".into(),
+            message: format!("must hold exactly one flow.sink, found {sinks}"),
+        });
+    }
+    for op in &view.ops {
+        verify_op(view, op)?;
+    }
+    Ok(())
+}
+
+fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
+    let fail = |message: String| FlowGraphError::Verify {
+        op: op.name.clone(),
+        location: op.location.clone().unwrap_or_else(|| "<flowgraph>".into()),
+        message,
+    };
+    let input: Schema = op
+        .inputs
+        .first()
+        .map(|&i| view.ops[i].schema.clone())
+        .unwrap_or_default();
+    let column = |name: &str| -> Result<ColumnType, FlowGraphError> {
+        input
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.ty)
+            .ok_or_else(|| fail(format!("names column '{name}', which its input does not have")))
+    };
+    let check_body = |body: &str, args: &[String]| -> Result<Vec<String>, FlowGraphError> {
+        let b = view
+            .bodies
+            .get(body)
+            .ok_or_else(|| fail(format!("names body @{body}, which the module does not define")))?;
+        if b.params.len() != args.len() {
+            return Err(fail(format!(
+                "passes {} columns to body @{body}, which takes {}",
+                args.len(),
+                b.params.len()
+            )));
+        }
+        for (arg, param) in args.iter().zip(&b.params) {
+            let ty = column(arg)?;
+            match ty.body_scalar() {
+                Some(s) if s == param => {}
+                Some(s) => {
+                    return Err(fail(format!(
+                        "passes column '{arg}' ({ty}, a {s} in bodies) to body @{body} parameter of type {param}"
+                    )));
+                }
+                None => {
+                    return Err(fail(format!(
+                        "passes {ty} column '{arg}' to body @{body}: not supported yet: {ty} values in compiled bodies"
+                    )));
+                }
+            }
+        }
+        Ok(b.results.clone())
+    };
+    match &op.kind {
+        OpKind::Source {
+            format, files, columns, ..
+        } => {
+            if columns.len() != op.schema.len() {
+                return Err(fail(format!(
+                    "reads {} file columns but its result has {}",
+                    columns.len(),
+                    op.schema.len()
+                )));
+            }
+            if format != "parquet" && format != "csv" {
+                return Err(fail(format!(
+                    "reads format '{format}'; known formats are parquet and csv"
+                )));
+            }
+            if files.is_empty() {
+                return Err(fail("reads no files".into()));
+            }
+        }
+        OpKind::Filter { body, args } => {
+            let results = check_body(body, args)?;
+            if results != ["i1"] {
+                return Err(fail(format!(
+                    "predicate @{body} returns ({}), expected a boolean (i1)",
+                    results.join(", ")
+                )));
+            }
+        }
+        OpKind::Project { columns } => {
+            if columns.len() != op.schema.len() {
+                return Err(fail(format!(
+                    "selects {} columns but its result has {}",
+                    columns.len(),
+                    op.schema.len()
+                )));
+            }
+            for (c, out) in columns.iter().zip(&op.schema) {
+                if column(c)? != out.ty {
+                    return Err(fail(format!(
+                        "result column '{}' is {} but input column '{c}' is {}",
+                        out.name,
+                        out.ty,
+                        column(c)?
+                    )));
+                }
+            }
+        }
+        OpKind::Map { body, args, exprs } => {
+            let results = check_body(body, args)?;
+            if exprs.len() != op.schema.len() {
+                return Err(fail(format!(
+                    "computes {} columns but its result has {}",
+                    exprs.len(),
+                    op.schema.len()
+                )));
+            }
+            for (e, out) in exprs.iter().zip(&op.schema) {
+                let ty = match e {
+                    MapExpr::Column(c) => column(c)?,
+                    MapExpr::Body(n) => {
+                        let r = results
+                            .get(*n)
+                            .ok_or_else(|| fail(format!("uses result ${n} of @{body}, which has {}", results.len())))?;
+                        ColumnType::from_body_scalar(r)
+                            .ok_or_else(|| fail(format!("body @{body} returns {r}, which no column type holds")))?
+                    }
+                };
+                if ty != out.ty {
+                    return Err(fail(format!(
+                        "result column '{}' is {} but its expression gives {ty}",
+                        out.name, out.ty
+                    )));
+                }
+            }
+        }
+        OpKind::Aggregate { keys, aggregates } => {
+            for k in keys {
+                column(k)?;
+            }
+            for a in aggregates {
+                if let Some(c) = &a.input {
+                    let ty = column(c)?;
+                    if matches!(a.function, AggregateFunction::Sum | AggregateFunction::Avg) && !ty.is_numeric() {
+                        return Err(fail(format!("computes {}({c}) over a {ty} column", a.function.name())));
+                    }
+                }
+            }
+            if keys.len() + aggregates.len() != op.schema.len() {
+                return Err(fail(format!(
+                    "has {} keys and {} aggregates but its result has {} columns",
+                    keys.len(),
+                    aggregates.len(),
+                    op.schema.len()
+                )));
+            }
+        }
+        OpKind::Sort { keys } => {
+            for k in keys {
+                column(&k.column)?;
+            }
+        }
+        OpKind::Exchange { partitioning, keys } => {
+            if !["hash", "gather", "broadcast"].contains(&partitioning.as_str()) {
+                return Err(fail(format!(
+                    "partitioning '{partitioning}' is not hash, gather or broadcast"
+                )));
+            }
+            for k in keys {
+                column(k)?;
+            }
+        }
+        OpKind::Limit { .. } => {}
+        OpKind::Sink { names } => {
+            if names.len() != input.len() {
+                return Err(fail(format!(
+                    "names {} columns but its input has {}",
+                    names.len(),
+                    input.len()
+                )));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,297 @@
+//! A read-only Rust view of a FlowGraph module: its vertex ops in order, their inputs,
+//! schemas and attributes, and its bodies. The module stays the IR; the view is rebuilt
+//! from it whenever a reader needs one.
+
+use crate::{
+    FlowGraphError,
+    graph::render_location,
+    syntax::{parse_string_list, parse_table_type},
+};
+use melior::ir::{
+    Module, ValueLike,
+    attribute::{Attribute, FlatSymbolRefAttribute, IntegerAttribute, StringAttribute, TypeAttribute},
+    block::BlockLike,
+    operation::{OperationLike, OperationRef, OperationResult},
+    r#type::FunctionType,
+};
+use skadi_common::{AggregateCall, Schema, SortKey};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapExpr {
+    /// Result N of the body.
+    Body(usize),
+    /// An input column passed through.
+    Column(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpKind {
+    Source {
+        table: String,
+        format: String,
+        files: Vec<String>,
+        columns: Vec<String>,
+    },
+    Filter {
+        body: String,
+        args: Vec<String>,
+    },
+    Project {
+        columns: Vec<String>,
+    },
+    Map {
+        body: String,
+        args: Vec<String>,
+        exprs: Vec<MapExpr>,
+    },
+    Aggregate {
+        keys: Vec<String>,
+        aggregates: Vec<AggregateCall>,
+    },
+    Sort {
+        keys: Vec<SortKey>,
+    },
+    Limit {
+        skip: usize,
+        fetch: Option<usize>,
+    },
+    Exchange {
+        partitioning: String,
+        keys: Vec<String>,
+    },
+    Sink {
+        names: Vec<String>,
+    },
+}
+
+/// One vertex op of the module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowOp {
+    /// The op's name, e.g. `flow.filter`.
+    pub name: String,
+    pub kind: OpKind,
+    /// Indices (into [`GraphView::ops`]) of the ops whose results this op reads.
+    pub inputs: Vec<usize>,
+    /// The schema of the op's result; empty for `flow.sink`.
+    pub schema: Schema,
+    /// `file:line:col` of the source construct, if the op carries one.
+    pub location: Option<String>,
+}
+
+/// A body function: its MLIR text and signature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body {
+    pub name: String,
+    pub params: Vec<String>,
+    pub results: Vec<String>,
+    pub mlir: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GraphView {
+    pub ops: Vec<FlowOp>,
+    pub bodies: BTreeMap<String, Body>,
+}
+
+fn bad(op: &str, location: &Option<String>, message: impl Into<String>) -> FlowGraphError {
+    FlowGraphError::Verify {
+        op: op.to_string(),
+        location: location.clone().unwrap_or_else(|| "<flowgraph>".into()),
+        message: message.into(),
+    }
+}
+
+impl GraphView {
+    pub fn read(module: &Module) -> Result<GraphView, FlowGraphError> {
+        let mut view = GraphView::default();
+        let mut index_of: HashMap<usize, usize> = HashMap::new();
+        let mut next = module.body().first_operation();
+        while let Some(op) = next {
+            next = op.next_in_block();
+            let name = op.name().as_string_ref().as_str().unwrap_or("").to_string();
+            if name == "func.func" {
+                let body = read_body(&op)?;
+                view.bodies.insert(body.name.clone(), body);
+                continue;
+            }
+            if !name.starts_with("flow.") {
+                return Err(bad(
+                    &name,
+                    &None,
+                    "is not a FlowGraph op; a FlowGraph module holds flow ops and func.func bodies",
+                ));
+            }
+            let location = op_location(&op);
+            let mut inputs = Vec::new();
+            for operand in op.operands() {
+                let producer = OperationResult::try_from(operand)
+                    .map(|r| r.owner().to_raw().ptr as usize)
+                    .ok()
+                    .and_then(|p| index_of.get(&p).copied())
+                    .ok_or_else(|| bad(&name, &location, "reads a value that no earlier flow op produces"))?;
+                inputs.push(producer);
+            }
+            let schema = match op.result(0) {
+                Ok(r) => {
+                    let t = r.r#type().to_string();
+                    parse_table_type(&t)
+                        .ok_or_else(|| bad(&name, &location, format!("result type {t} is not a valid table type")))?
+                }
+                Err(_) => Vec::new(),
+            };
+            let kind = read_kind(&op, &name, &location)?;
+            index_of.insert(op.to_raw().ptr as usize, view.ops.len());
+            view.ops.push(FlowOp {
+                name,
+                kind,
+                inputs,
+                schema,
+                location,
+            });
+        }
+        Ok(view)
+    }
+
+    /// The ops that read op `index`.
+    pub fn consumers(&self, index: usize) -> Vec<usize> {
+        (0..self.ops.len())
+            .filter(|&i| self.ops[i].inputs.contains(&index))
+            .collect()
+    }
+}
+
+fn op_location(op: &OperationRef) -> Option<String> {
+    let loc = op.location().to_string();
+    if loc.contains("unknown") || !loc.contains('"') {
+        None
+    } else {
+        Some(render_location(&loc, "<flowgraph>"))
+    }
+}
+
+fn read_body(op: &OperationRef) -> Result<Body, FlowGraphError> {
+    let location = op_location(op);
+    let name = op
+        .attribute("sym_name")
+        .ok()
+        .and_then(|a| StringAttribute::try_from(a).ok())
+        .map(|s| s.value().to_string())
+        .ok_or_else(|| bad("func.func", &location, "has no name"))?;
+    let ty = op
+        .attribute("function_type")
+        .ok()
+        .and_then(|a| TypeAttribute::try_from(a).ok())
+        .and_then(|t| FunctionType::try_from(t.value()).ok())
+        .ok_or_else(|| bad("func.func", &location, "has no function type"))?;
+    let params = (0..ty.input_count())
+        .map(|i| ty.input(i).map(|t| t.to_string()))
+        .collect::<Result<_, _>>();
+    let results = (0..ty.result_count())
+        .map(|i| ty.result(i).map(|t| t.to_string()))
+        .collect::<Result<_, _>>();
+    let (Ok(params), Ok(results)) = (params, results) else {
+        return Err(bad("func.func", &location, "has an unreadable signature"));
+    };
+    Ok(Body {
+        name,
+        params,
+        results,
+        mlir: op.to_string(),
+    })
+}
+
+fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result<OpKind, FlowGraphError> {
+    let attr = |key: &str| -> Result<Attribute, FlowGraphError> {
+        op.attribute(key)
+            .map_err(|_| bad(name, location, format!("has no '{key}' attribute")))
+    };
+    let string = |key: &str| -> Result<String, FlowGraphError> {
+        StringAttribute::try_from(attr(key)?)
+            .map(|s| s.value().to_string())
+            .map_err(|_| bad(name, location, format!("'{key}' must be a string")))
+    };
+    let strings = |key: &str| -> Result<Vec<String>, FlowGraphError> {
+        parse_string_list(&attr(key)?.to_string())
+            .ok_or_else(|| bad(name, location, format!("'{key}' must be an array of strings")))
+    };
+    let symbol = |key: &str| -> Result<String, FlowGraphError> {
+        FlatSymbolRefAttribute::try_from(attr(key)?)
+            .map(|s| s.value().to_string())
+            .map_err(|_| bad(name, location, format!("'{key}' must name a body function (@name)")))
+    };
+    let integer = |key: &str| -> Result<i64, FlowGraphError> {
+        IntegerAttribute::try_from(attr(key)?)
+            .map(|i| i.value())
+            .map_err(|_| bad(name, location, format!("'{key}' must be an integer")))
+    };
+    Ok(match name {
+        "flow.source" => OpKind::Source {
+            table: string("table")?,
+            format: string("format")?,
+            files: strings("files")?,
+            columns: strings("columns")?,
+        },
+        "flow.filter" => OpKind::Filter {
+            body: symbol("body")?,
+            args: strings("args")?,
+        },
+        "flow.project" => OpKind::Project {
+            columns: strings("columns")?,
+        },
+        "flow.map" => {
+            let exprs = strings("exprs")?
+                .into_iter()
+                .map(|e| match e.strip_prefix('$').map(str::parse::<usize>) {
+                    Some(Ok(n)) => MapExpr::Body(n),
+                    _ => MapExpr::Column(e),
+                })
+                .collect();
+            OpKind::Map {
+                body: symbol("body")?,
+                args: strings("args")?,
+                exprs,
+            }
+        }
+        "flow.aggregate" => {
+            let aggregates = strings("aggregates")?
+                .iter()
+                .map(|a| {
+                    crate::parse_aggregate(a).ok_or_else(|| bad(name, location, format!("unknown aggregate '{a}'")))
+                })
+                .collect::<Result<_, _>>()?;
+            OpKind::Aggregate {
+                keys: strings("keys")?,
+                aggregates,
+            }
+        }
+        "flow.sort" => {
+            let keys = strings("keys")?
+                .iter()
+                .map(|k| {
+                    crate::parse_sort_key(k).ok_or_else(|| bad(name, location, format!("malformed sort key '{k}'")))
+                })
+                .collect::<Result<_, _>>()?;
+            OpKind::Sort { keys }
+        }
+        "flow.limit" => {
+            let skip = integer("skip")?;
+            let fetch = integer("fetch")?;
+            if skip < 0 || fetch < -1 {
+                return Err(bad(name, location, "skip must be >= 0 and fetch >= -1"));
+            }
+            OpKind::Limit {
+                skip: skip as usize,
+                fetch: (fetch >= 0).then_some(fetch as usize),
+            }
+        }
+        "flow.exchange" => OpKind::Exchange {
+            partitioning: string("partitioning")?,
+            keys: strings("keys")?,
+        },
+        "flow.sink" => OpKind::Sink {
+            names: strings("names")?,
+        },
+        other => return Err(bad(other, location, "is not an op of this version of the flow dialect")),
+    })
+}

@@ -1,0 +1,23 @@
+//! The SQL frontend: SQL text + a catalog → DataFusion's parser, binder and logical
+//! optimizer → FlowGraph text. DataFusion only plans here; it never executes a Skadi plan
+//! (its tables are registered as schema-only `EmptyTable`s).
+//!
+//! Every construct this frontend cannot translate yet fails with
+//! `not supported yet: <construct>`, never with a different answer.
+
+mod body;
+mod error;
+mod session;
+mod translate;
+
+pub use error::SqlError;
+pub use session::{planning_session, sql_to_logical_plan};
+
+use skadi_catalog::Catalog;
+
+/// Compiles one SQL query to FlowGraph text. `source_name` names the query in locations
+/// (`q1.sql:3:7`) and error messages.
+pub fn compile_sql(sql: &str, source_name: &str, catalog: &Catalog) -> Result<String, SqlError> {
+    let plan = sql_to_logical_plan(sql, catalog)?;
+    translate::translate(&plan, sql, source_name, catalog)
+}

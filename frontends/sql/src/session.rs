@@ -1,0 +1,46 @@
+//! DataFusion as a planner: a session whose tables are the catalog's schemas.
+
+use crate::SqlError;
+use datafusion::{
+    datasource::empty::EmptyTable,
+    logical_expr::LogicalPlan,
+    prelude::{SessionConfig, SessionContext},
+};
+use skadi_catalog::Catalog;
+use std::sync::Arc;
+
+/// A DataFusion session that can plan (never run) SQL over the catalog's tables.
+pub fn planning_session(catalog: &Catalog) -> Result<SessionContext, SqlError> {
+    let mut config = SessionConfig::new().with_target_partitions(1);
+    config.options_mut().sql_parser.collect_spans = true;
+    let ctx = SessionContext::new_with_config(config);
+    for table in catalog.tables() {
+        ctx.register_table(table.name.as_str(), Arc::new(EmptyTable::new(table.schema.clone())))?;
+    }
+    Ok(ctx)
+}
+
+/// Parses, binds and logically optimizes one SQL query.
+pub fn sql_to_logical_plan(sql: &str, catalog: &Catalog) -> Result<LogicalPlan, SqlError> {
+    let ctx = planning_session(catalog)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| SqlError {
+            message: format!("cannot start the planner: {e}"),
+            position: None,
+        })?;
+    let state = ctx.state();
+    let plan = runtime.block_on(state.create_logical_plan(sql))?;
+    match &plan {
+        LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) | LogicalPlan::Statement(_) => {
+            return Err(SqlError::unsupported(format!("statement {}", plan.display())));
+        }
+        LogicalPlan::Explain(_) | LogicalPlan::Analyze(_) | LogicalPlan::DescribeTable(_) => {
+            return Err(SqlError::unsupported(
+                "EXPLAIN and DESCRIBE in SQL (use `skadi explain`)",
+            ));
+        }
+        _ => {}
+    }
+    Ok(state.optimize(&plan)?)
+}

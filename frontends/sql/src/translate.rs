@@ -1,0 +1,426 @@
+//! LogicalPlan → FlowGraph. Each plan node becomes one or a few vertex ops; the table
+//! edge out of a node has exactly the node's columns, in order, named by their qualified
+//! names (`lineitem.l_quantity`), so expressions resolve by position in the node's
+//! DataFusion schema.
+
+use crate::{
+    SqlError,
+    body::{BodyInput, BodyWriter, column_index},
+};
+use datafusion::{
+    common::{DFSchema, tree_node::TreeNode},
+    logical_expr::{
+        Aggregate, Expr, Filter, Limit, LogicalPlan, Projection, Sort, TableScan,
+        expr::AggregateFunction as DfAggregate,
+        logical_plan::{FetchType, SkipType},
+    },
+};
+use skadi_catalog::Catalog;
+use skadi_common::{AggregateCall, AggregateFunction, Column, ColumnType, SortKey};
+use skadi_flowgraph::{FlowGraphBuilder, SourceLoc, TableValue};
+
+pub(crate) fn translate(
+    plan: &LogicalPlan,
+    sql: &str,
+    source_name: &str,
+    catalog: &Catalog,
+) -> Result<String, SqlError> {
+    let mut t = Translator {
+        g: FlowGraphBuilder::new(),
+        catalog,
+        source_name,
+        statement: statement_start(sql),
+    };
+    let out = t.plan(plan)?;
+    let names: Vec<String> = plan.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let loc = t.loc(None);
+    t.g.sink(out, &names, &loc);
+    Ok(t.g.finish())
+}
+
+/// Line and column of the first non-blank character: where the statement starts.
+fn statement_start(sql: &str) -> (u32, u32) {
+    for (i, line) in sql.lines().enumerate() {
+        if let Some(col) = line.find(|c: char| !c.is_whitespace()) {
+            if line[col..].starts_with("--") {
+                continue;
+            }
+            return (i as u32 + 1, col as u32 + 1);
+        }
+    }
+    (1, 1)
+}
+
+struct Translator<'a> {
+    g: FlowGraphBuilder,
+    catalog: &'a Catalog,
+    source_name: &'a str,
+    statement: (u32, u32),
+}
+
+/// Flow column names of a DataFusion schema: qualified names, in order.
+fn column_names(schema: &DFSchema) -> Vec<String> {
+    schema.columns().iter().map(|c| c.flat_name()).collect()
+}
+
+/// The position of the first column an expression names, for locations.
+fn expr_position(e: &Expr) -> Option<(u32, u32)> {
+    e.column_refs()
+        .into_iter()
+        .filter_map(|c| c.spans().first().map(|s| (s.start.line as u32, s.start.column as u32)))
+        .filter(|(l, _)| *l > 0)
+        .min()
+}
+
+impl Translator<'_> {
+    fn loc(&self, at: Option<(u32, u32)>) -> SourceLoc {
+        let (line, column) = at.unwrap_or(self.statement);
+        SourceLoc {
+            file: self.source_name.to_string(),
+            line,
+            column,
+        }
+    }
+
+    fn schema_of(&self, v: TableValue) -> Vec<Column> {
+        self.g.schema(v).clone()
+    }
+
+    fn plan(&mut self, plan: &LogicalPlan) -> Result<TableValue, SqlError> {
+        match plan {
+            LogicalPlan::TableScan(scan) => self.scan(scan),
+            LogicalPlan::Filter(filter) => self.filter(filter),
+            LogicalPlan::Projection(p) => self.projection(p),
+            LogicalPlan::Aggregate(a) => self.aggregate(a),
+            LogicalPlan::Sort(s) => self.sort(s),
+            LogicalPlan::Limit(l) => self.limit(l),
+            LogicalPlan::SubqueryAlias(a) => {
+                let input = self.plan(&a.input)?;
+                self.rename(input, &a.schema)
+            }
+            LogicalPlan::Join(_) => Err(SqlError::unsupported("joins")),
+            LogicalPlan::Union(_) => Err(SqlError::unsupported("UNION")),
+            LogicalPlan::Window(_) => Err(SqlError::unsupported("window functions")),
+            LogicalPlan::Distinct(_) => Err(SqlError::unsupported("DISTINCT")),
+            LogicalPlan::EmptyRelation(_) | LogicalPlan::Values(_) => Err(SqlError::unsupported(
+                "queries without a table (FROM-less SELECT, VALUES)",
+            )),
+            LogicalPlan::Subquery(_) => Err(SqlError::unsupported("subqueries")),
+            LogicalPlan::Unnest(_) => Err(SqlError::unsupported("UNNEST")),
+            LogicalPlan::RecursiveQuery(_) => Err(SqlError::unsupported("recursive queries")),
+            other => Err(SqlError::unsupported(format!("plan node {}", other.display()))),
+        }
+    }
+
+    /// The same rows under the names of `schema` (qualifiers change across aliases).
+    fn rename(&mut self, input: TableValue, schema: &DFSchema) -> Result<TableValue, SqlError> {
+        let in_schema = self.schema_of(input);
+        let names = column_names(schema);
+        if names.iter().zip(&in_schema).all(|(n, c)| *n == c.name) {
+            return Ok(input);
+        }
+        let out: Vec<Column> = in_schema
+            .iter()
+            .zip(&names)
+            .map(|(c, n)| Column::new(n, c.ty, c.nullable))
+            .collect();
+        let columns: Vec<String> = in_schema.iter().map(|c| c.name.clone()).collect();
+        let loc = self.loc(None);
+        Ok(self.g.project(input, &columns, out, &loc))
+    }
+
+    fn scan(&mut self, scan: &TableScan) -> Result<TableValue, SqlError> {
+        let name = scan.table_name.table();
+        let table = self.catalog.table(name).ok_or_else(|| SqlError {
+            message: format!("table '{name}' not found"),
+            position: None,
+        })?;
+        let indices: Vec<usize> = match &scan.projection {
+            Some(p) => p.clone(),
+            None => (0..table.schema.fields().len()).collect(),
+        };
+        let names = column_names(&scan.projected_schema);
+        let mut schema = Vec::new();
+        let mut file_columns = Vec::new();
+        for (i, name) in indices.iter().zip(&names) {
+            let field = table.schema.field(*i);
+            let ty = ColumnType::from_arrow(field.data_type()).map_err(|e| SqlError {
+                message: e.to_string(),
+                position: None,
+            })?;
+            schema.push(Column::new(name, ty, field.is_nullable()));
+            file_columns.push(field.name().clone());
+        }
+        let files: Vec<String> = table.files.iter().map(|p| p.display().to_string()).collect();
+        let loc = self.loc(None);
+        let mut out = self
+            .g
+            .source(&table.name, table.format.name(), &files, &file_columns, schema, &loc);
+        if !scan.filters.is_empty() {
+            let predicate =
+                datafusion::logical_expr::utils::conjunction(scan.filters.clone()).expect("filters are not empty");
+            out = self.filter_expr(out, &scan.projected_schema, &predicate)?;
+        }
+        if let Some(fetch) = scan.fetch {
+            out = self.g.limit(out, 0, Some(fetch), &loc);
+        }
+        Ok(out)
+    }
+
+    fn filter_expr(
+        &mut self,
+        input: TableValue,
+        df_schema: &DFSchema,
+        predicate: &Expr,
+    ) -> Result<TableValue, SqlError> {
+        let columns = self.schema_of(input);
+        let body_input = BodyInput {
+            df_schema,
+            columns: &columns,
+        };
+        let pos = expr_position(predicate);
+        let at = |e: SqlError| e.at(pos.map(|(l, c)| (l as usize, c as usize)));
+        let loc = self.loc(pos);
+        let mut w = BodyWriter::new(&mut self.g, "filter", &body_input, &[predicate], &loc).map_err(at)?;
+        let result = w.predicate(predicate).map_err(at)?;
+        let args = w.args();
+        let body = w.finish(&[result]);
+        Ok(self.g.filter(input, &body, &args, &loc))
+    }
+
+    fn filter(&mut self, filter: &Filter) -> Result<TableValue, SqlError> {
+        if filter.predicate.exists(|e| {
+            Ok(matches!(
+                e,
+                Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_)
+            ))
+        })? {
+            return Err(SqlError::unsupported("subqueries"));
+        }
+        let input = self.plan(&filter.input)?;
+        self.filter_expr(input, filter.input.schema(), &filter.predicate)
+    }
+
+    /// Output columns computed from `exprs` over `input`: plain column references pass
+    /// through, everything else becomes a result of one body. Returns a project or map op.
+    fn compute(
+        &mut self,
+        input: TableValue,
+        df_schema: &DFSchema,
+        exprs: &[Expr],
+        names: &[String],
+        loc: &SourceLoc,
+    ) -> Result<TableValue, SqlError> {
+        let columns = self.schema_of(input);
+        let passthrough = |e: &Expr| -> Option<usize> {
+            match e.clone().unalias_nested().data {
+                Expr::Column(c) => column_index(df_schema, &c).ok(),
+                _ => None,
+            }
+        };
+        let computed: Vec<&Expr> = exprs.iter().filter(|e| passthrough(e).is_none()).collect();
+        if computed.is_empty() {
+            let picked: Vec<usize> = exprs
+                .iter()
+                .map(|e| passthrough(e).expect("every expression is a column"))
+                .collect();
+            let out = picked
+                .iter()
+                .zip(names)
+                .map(|(&i, n)| Column::new(n, columns[i].ty, columns[i].nullable))
+                .collect();
+            let cols: Vec<String> = picked.iter().map(|&i| columns[i].name.clone()).collect();
+            return Ok(self.g.project(input, &cols, out, loc));
+        }
+        let body_input = BodyInput {
+            df_schema,
+            columns: &columns,
+        };
+        let mut w = BodyWriter::new(&mut self.g, "map", &body_input, &computed, loc)?;
+        let mut results = Vec::new();
+        let mut out_exprs = Vec::new();
+        let mut out = Vec::new();
+        for (e, name) in exprs.iter().zip(names) {
+            if let Some(i) = passthrough(e) {
+                out_exprs.push(columns[i].name.clone());
+                out.push(Column::new(name, columns[i].ty, columns[i].nullable));
+                continue;
+            }
+            if w.any_nullable() && !w.reads_every_nullable_arg(e) {
+                return Err(SqlError::unsupported(format!(
+                    "NULL handling for {e} next to other nullable columns in one body"
+                )));
+            }
+            let v = w
+                .expr(e)
+                .map_err(|err| err.at(expr_position(e).map(|(l, c)| (l as usize, c as usize))))?;
+            let ty = ColumnType::from_body_scalar(&v.ty).expect("bodies produce scalar column types");
+            out_exprs.push(format!("${}", results.len()));
+            out.push(Column::new(name, ty, w.any_nullable()));
+            results.push(v);
+        }
+        let args = w.args();
+        let body = w.finish(&results);
+        Ok(self.g.map(input, &body, &args, &out_exprs, out, loc))
+    }
+
+    fn projection(&mut self, p: &Projection) -> Result<TableValue, SqlError> {
+        let input = self.plan(&p.input)?;
+        let names = column_names(&p.schema);
+        let loc = self.loc(p.expr.iter().find_map(expr_position));
+        self.compute(input, p.input.schema(), &p.expr, &names, &loc)
+    }
+
+    fn aggregate(&mut self, a: &Aggregate) -> Result<TableValue, SqlError> {
+        let mut input = self.plan(&a.input)?;
+        let loc = self.loc(a.aggr_expr.iter().chain(&a.group_expr).find_map(expr_position));
+        if a.group_expr.iter().any(|e| matches!(e, Expr::GroupingSet(_))) {
+            return Err(SqlError::unsupported("GROUPING SETS, CUBE and ROLLUP"));
+        }
+        // (function, argument expression) per aggregate; count(*) has no argument.
+        let mut calls: Vec<(AggregateFunction, Option<Expr>)> = Vec::new();
+        for e in &a.aggr_expr {
+            let Expr::AggregateFunction(DfAggregate { func, params }) = e.clone().unalias_nested().data else {
+                return Err(SqlError::unsupported(format!("aggregate expression {e}")));
+            };
+            if params.distinct {
+                return Err(SqlError::unsupported(format!("{}(DISTINCT ...)", func.name())));
+            }
+            if params.filter.is_some() {
+                return Err(SqlError::unsupported("FILTER clauses on aggregates"));
+            }
+            if !params.order_by.is_empty() {
+                return Err(SqlError::unsupported("ORDER BY inside aggregates"));
+            }
+            let function = match func.name() {
+                "sum" => AggregateFunction::Sum,
+                "count" => AggregateFunction::Count,
+                "min" => AggregateFunction::Min,
+                "max" => AggregateFunction::Max,
+                "avg" | "mean" => AggregateFunction::Avg,
+                other => return Err(SqlError::unsupported(format!("aggregate function {other}"))),
+            };
+            let arg = match params.args.as_slice() {
+                [Expr::Literal(v, _)] if function == AggregateFunction::Count && !v.is_null() => None,
+                [arg] => Some(arg.clone()),
+                _ => {
+                    return Err(SqlError::unsupported(format!(
+                        "{} with {} arguments",
+                        func.name(),
+                        params.args.len()
+                    )));
+                }
+            };
+            calls.push((
+                if arg.is_none() {
+                    AggregateFunction::CountRows
+                } else {
+                    function
+                },
+                arg,
+            ));
+        }
+        // Keys and aggregate arguments that are not plain columns are computed first, by a
+        // map that passes the plain columns through under their own names.
+        let in_df = a.input.schema();
+        let in_names = column_names(in_df);
+        let plain = |e: &Expr| -> Option<String> {
+            match e.clone().unalias_nested().data {
+                Expr::Column(c) => column_index(in_df, &c).ok().map(|i| in_names[i].clone()),
+                _ => None,
+            }
+        };
+        let mut pre: Vec<(Expr, String)> = Vec::new();
+        let mut needs_map = false;
+        let mut name_of = |e: &Expr, synthetic: String| -> String {
+            let name = plain(e).unwrap_or_else(|| {
+                needs_map = true;
+                synthetic
+            });
+            if !pre.iter().any(|(_, n)| *n == name) {
+                pre.push((e.clone(), name.clone()));
+            }
+            name
+        };
+        let keys: Vec<String> = a
+            .group_expr
+            .iter()
+            .enumerate()
+            .map(|(i, e)| name_of(e, format!("__key{i}")))
+            .collect();
+        let args: Vec<Option<String>> = calls
+            .iter()
+            .enumerate()
+            .map(|(i, (_, arg))| arg.as_ref().map(|e| name_of(e, format!("__arg{i}"))))
+            .collect();
+        if needs_map {
+            let (exprs, names): (Vec<Expr>, Vec<String>) = pre.into_iter().unzip();
+            input = self.compute(input, in_df, &exprs, &names, &loc)?;
+        }
+        let in_schema = self.schema_of(input);
+        let type_of = |n: &str| in_schema.iter().find(|c| c.name == n).expect("aggregate inputs exist");
+        let out_names = column_names(&a.schema);
+        let mut out = Vec::new();
+        for (k, name) in keys.iter().zip(&out_names) {
+            let c = type_of(k);
+            out.push(Column::new(name, c.ty, c.nullable));
+        }
+        let mut aggregates = Vec::new();
+        for ((function, _), (arg, name)) in calls.iter().zip(args.iter().zip(&out_names[keys.len()..])) {
+            let input_col = arg.as_deref().map(type_of);
+            let ty = function.output_type(input_col.map(|c| c.ty)).ok_or_else(|| {
+                SqlError::unsupported(format!(
+                    "{}() over {} values",
+                    function.name(),
+                    input_col.map_or("no".into(), |c| c.ty.to_string())
+                ))
+            })?;
+            // sum/min/max/avg of no rows (or only NULLs) is NULL; counts never are.
+            let nullable = !matches!(function, AggregateFunction::Count | AggregateFunction::CountRows);
+            out.push(Column::new(name, ty, nullable));
+            aggregates.push(AggregateCall {
+                function: *function,
+                input: arg.clone(),
+            });
+        }
+        Ok(self.g.aggregate(input, &keys, &aggregates, out, &loc))
+    }
+
+    fn sort(&mut self, s: &Sort) -> Result<TableValue, SqlError> {
+        let input = self.plan(&s.input)?;
+        let in_df = s.input.schema();
+        let names = self.schema_of(input);
+        let mut keys = Vec::new();
+        for e in &s.expr {
+            let Expr::Column(c) = e.expr.clone().unalias_nested().data else {
+                return Err(SqlError::unsupported(format!("ORDER BY expression {}", e.expr)));
+            };
+            let i = column_index(in_df, &c)?;
+            keys.push(SortKey {
+                column: names[i].name.clone(),
+                descending: !e.asc,
+                nulls_first: e.nulls_first,
+            });
+        }
+        let loc = self.loc(s.expr.iter().find_map(|e| expr_position(&e.expr)));
+        let sorted = self.g.sort(input, &keys, &loc);
+        Ok(match s.fetch {
+            Some(n) => self.g.limit(sorted, 0, Some(n), &loc),
+            None => sorted,
+        })
+    }
+
+    fn limit(&mut self, l: &Limit) -> Result<TableValue, SqlError> {
+        let input = self.plan(&l.input)?;
+        let skip = match l.get_skip_type()? {
+            SkipType::Literal(n) => n,
+            SkipType::UnsupportedExpr => return Err(SqlError::unsupported("non-constant OFFSET")),
+        };
+        let fetch = match l.get_fetch_type()? {
+            FetchType::Literal(n) => n,
+            FetchType::UnsupportedExpr => return Err(SqlError::unsupported("non-constant LIMIT")),
+        };
+        let loc = self.loc(None);
+        Ok(self.g.limit(input, skip, fetch, &loc))
+    }
+}

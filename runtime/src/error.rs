@@ -1,0 +1,18 @@
+/// A failure while running a plan.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("stage {stage} shard {shard}, vertex #{vertex} ({op}): {message}")]
+    Task {
+        stage: usize,
+        shard: usize,
+        vertex: usize,
+        op: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Backend(String),
+    #[error("exchange: {0}")]
+    Exchange(String),
+    #[error("the plan is inconsistent: {0}")]
+    Plan(String),
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what building and testing Skadi needs and this machine lacks: Debian's
+# LLVM/MLIR 22 (linked statically into the binary), the mold linker, and a Rust toolchain
+# check. Safe to run repeatedly: it installs nothing that is already there.
+set -euo pipefail
+
+packages=(
+  llvm-22-dev libmlir-22-dev mlir-22-tools libpolly-22-dev libclang-22-dev clang-22
+  libzstd-dev zlib1g-dev libxml2-dev libz3-dev mold
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo is missing; install Rust (rustup) 1.95 or newer" >&2
+  exit 1
+fi
+
+test -x /usr/lib/llvm-22/bin/llvm-config || { echo "setup: LLVM 22 did not install" >&2; exit 1; }

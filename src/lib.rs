@@ -1,0 +1,26 @@
+//! Skadi: a tiered dataflow compiler. This facade is the library API the `skadi` binary
+//! is a thin layer over: a [`Session`] over a catalog compiles SQL to FlowGraph (a
+//! verified MLIR module), lowers FlowGraph to a sharded [`PhysicalPlan`], and runs plans
+//! on the embedded runtime with the CPU backend.
+//!
+//! ```no_run
+//! let session = skadi::Session::open("data/tpch-sf0.1")?.with_workers(4);
+//! let result = session.sql("select count(*) from lineitem", "inline.sql")?;
+//! println!("{}", skadi::format_table(&result.batches)?);
+//! # Ok::<(), skadi::Error>(())
+//! ```
+
+mod error;
+mod output;
+mod session;
+pub mod tpch;
+
+pub use error::Error;
+pub use output::{OutputFormat, format_batches, format_table};
+pub use session::{Compiled, QueryResult, Session};
+
+pub use skadi_backend_cpu::CpuBackend;
+pub use skadi_common::{PLAN_VERSION, PhysicalPlan};
+pub use skadi_compiler::explain;
+pub use skadi_flowgraph::FlowGraph;
+pub use skadi_runtime::{LocalExecutor, RunOutput};

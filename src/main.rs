@@ -1,0 +1,313 @@
+//! The `skadi` command line: a thin layer over the library's `Session`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use codespan_reporting::{
+    diagnostic::{Diagnostic, Label},
+    files::SimpleFile,
+    term::{
+        self,
+        termcolor::{ColorChoice, StandardStream},
+    },
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use skadi::{Error, OutputFormat, PhysicalPlan, Session};
+use std::{
+    io::{IsTerminal, Write},
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "skadi",
+    version,
+    about = "Skadi — a tiered dataflow compiler: SQL → FlowGraph (MLIR) → sharded physical plan → runtime",
+    long_about = "Skadi compiles declarative work into FlowGraph, a verified MLIR module, lowers it to a sharded \
+physical plan (a backend and degree of parallelism per vertex, a partitioning per edge) and runs that plan on its \
+embedded runtime.\n\nA catalog is a directory: each *.parquet or *.csv file in it, or sub-directory of such files, \
+is a table named after the file or directory (its stem up to the first dot).",
+    after_help = "Examples:\n  skadi gen tpch --scale 0.1 --out data/tpch\n  skadi run --catalog data/tpch queries/tpch/q1.sql\n  skadi run --catalog data/tpch -e 'select count(*) from lineitem' --format csv\n  skadi explain --catalog data/tpch --workers 4 queries/tpch/q6.sql\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit flowgraph\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit physical -o q6.plan.json\n  skadi run --plan q6.plan.json"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate test data.
+    #[command(subcommand)]
+    Gen(Gen),
+    /// Compile and run a query (or run a saved physical plan) and print its rows.
+    Run(RunArgs),
+    /// Compile a query and print one of its intermediate forms.
+    Compile(CompileArgs),
+    /// Show the physical plan: every stage, vertex, parallelism and exchange, and why.
+    Explain(QueryArgs),
+}
+
+#[derive(Subcommand)]
+enum Gen {
+    /// TPC-H tables as Parquet, one file per table (or directories of files with --files).
+    Tpch {
+        /// Scale factor: 1 is about 6 million lineitem rows.
+        #[arg(long, default_value_t = 0.1)]
+        scale: f64,
+        /// Directory to write the tables into (a catalog).
+        #[arg(long)]
+        out: PathBuf,
+        /// Split each large table (lineitem, orders, partsupp, part, customer) into N files.
+        #[arg(long, default_value_t = 1)]
+        files: usize,
+    },
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    /// The catalog directory holding the tables the query reads.
+    #[arg(long, short = 'c', default_value = ".")]
+    catalog: PathBuf,
+    /// A file holding one SQL query.
+    #[arg(conflicts_with = "sql")]
+    query: Option<PathBuf>,
+    /// The SQL query text itself.
+    #[arg(short = 'e', long = "execute", value_name = "SQL")]
+    sql: Option<String>,
+    /// Cap on each vertex's parallelism and on worker threads [default: CPUs].
+    #[arg(long, short = 'w')]
+    workers: Option<usize>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    query: QueryArgs,
+    /// Run a physical plan saved with `skadi compile --emit physical` instead of SQL.
+    #[arg(long, conflicts_with_all = ["query", "sql"])]
+    plan: Option<PathBuf>,
+    /// How to print the rows.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// Write the rows to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Emit {
+    /// DataFusion's optimized logical plan, the SQL frontend's input.
+    Logical,
+    /// The FlowGraph MLIR module, with source locations.
+    Flowgraph,
+    /// The sharded physical plan as versioned JSON (runs with `skadi run --plan`).
+    Physical,
+    /// The bodies' batch kernels lowered to LLVM IR (what the CPU JIT compiles).
+    Llvm,
+}
+
+#[derive(Args)]
+struct CompileArgs {
+    #[command(flatten)]
+    query: QueryArgs,
+    /// Which form to print.
+    #[arg(long, value_enum, default_value_t = Emit::Flowgraph)]
+    emit: Emit,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints an error once, with a caret under the spot when it has a source position.
+fn report(e: &Error) {
+    if let Error::Sql {
+        source_name,
+        text,
+        position: Some((line, col)),
+        error,
+    } = e
+        && let Some(offset) = byte_offset(text, *line, *col)
+    {
+        let file = SimpleFile::new(source_name.as_str(), text.as_str());
+        let end = text[offset..]
+            .find(|c: char| c.is_whitespace() || c == ',' || c == ';')
+            .map_or(text.len(), |n| offset + n.max(1));
+        let diagnostic = Diagnostic::error()
+            .with_message(format!("{source_name}:{line}:{col}: {}", error.message))
+            .with_labels(vec![Label::primary((), offset..end)]);
+        let choice = if std::io::stderr().is_terminal() {
+            ColorChoice::Auto
+        } else {
+            ColorChoice::Never
+        };
+        let stream = StandardStream::stderr(choice);
+        if term::emit(&mut stream.lock(), &term::Config::default(), &file, &diagnostic).is_ok() {
+            return;
+        }
+    }
+    eprintln!("error: {e}");
+}
+
+/// The byte offset of 1-based (line, column-in-characters).
+fn byte_offset(text: &str, line: usize, col: usize) -> Option<usize> {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let line_text = text.get(start..)?.lines().next().unwrap_or("");
+    let within = line_text
+        .char_indices()
+        .nth(col.checked_sub(1)?)
+        .map_or(line_text.len(), |(i, _)| i);
+    Some(start + within)
+}
+
+fn read_query(q: &QueryArgs) -> Result<(String, String), Error> {
+    match (&q.query, &q.sql) {
+        (Some(path), None) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            Ok((text, path.display().to_string()))
+        }
+        (None, Some(sql)) => Ok((sql.clone(), "<command line>".into())),
+        _ => Err(Error::Other("give a query: a file (QUERY.sql) or -e 'SQL'".into())),
+    }
+}
+
+fn session(q: &QueryArgs) -> Result<Session, Error> {
+    let s = Session::open(&q.catalog)?;
+    Ok(match q.workers {
+        Some(w) => s.with_workers(w),
+        None => s,
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed into place, or to stdout.
+fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
+    let Some(path) = path else {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(bytes)
+            .and_then(|_| out.flush())
+            .map_err(|source| Error::Io {
+                path: "<stdout>".into(),
+                source,
+            });
+    };
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+fn bar(len: u64, template: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(ProgressStyle::with_template(template).expect("progress templates are valid"));
+    bar
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Gen(Gen::Tpch { scale, out, files }) => {
+            let progress = bar(
+                skadi::tpch::TABLES.len() as u64,
+                "{spinner} generating TPC-H [{bar:30}] {pos}/{len} {msg}",
+            );
+            skadi::tpch::generate(&out, scale, files, |table, rows| {
+                progress.set_message(format!("{table}: {rows} rows"));
+                progress.inc(1);
+            })?;
+            progress.finish_and_clear();
+            eprintln!(
+                "wrote TPC-H SF{scale} to {} ({} file(s) per large table)",
+                out.display(),
+                files.max(1)
+            );
+            Ok(())
+        }
+        Command::Run(args) => {
+            let (session, plan) = match &args.plan {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
+                    let plan = PhysicalPlan::from_json(&text, &path.display().to_string())?;
+                    let session = Session::without_catalog().with_workers(
+                        args.query
+                            .workers
+                            .unwrap_or_else(|| Session::without_catalog().workers()),
+                    );
+                    (session, plan)
+                }
+                None => {
+                    let (sql, name) = read_query(&args.query)?;
+                    let session = session(&args.query)?;
+                    let plan = session.compile(&sql, &name)?.plan;
+                    (session, plan)
+                }
+            };
+            let tasks: usize = plan.stages.iter().map(|s| s.parallelism).sum();
+            let progress = bar(tasks as u64, "{spinner} running [{bar:30}] {pos}/{len} tasks");
+            let tick = |done: usize, _total: usize| progress.set_position(done as u64);
+            let result = session.run_plan(&plan, Some(&tick))?;
+            progress.finish_and_clear();
+            let bytes = skadi::format_batches(&result.batches, args.format)?;
+            write_output(args.output.as_deref(), &bytes)?;
+            if std::io::stderr().is_terminal() {
+                let rows: usize = result.batches.iter().map(|b| b.num_rows()).sum();
+                eprintln!(
+                    "{rows} row(s) in {:.1} ms ({} tasks on {} workers)",
+                    result.elapsed.as_secs_f64() * 1e3,
+                    result.tasks,
+                    session.workers()
+                );
+            }
+            Ok(())
+        }
+        Command::Compile(args) => {
+            let (sql, name) = read_query(&args.query)?;
+            let session = session(&args.query)?;
+            let text = match args.emit {
+                Emit::Logical => session.logical_plan(&sql, &name)?,
+                Emit::Flowgraph => session.flowgraph(&sql, &name)?.print_with_locations(),
+                Emit::Physical => {
+                    let mut json = session.compile(&sql, &name)?.plan.to_json();
+                    json.push('\n');
+                    json
+                }
+                Emit::Llvm => {
+                    let plan = session.compile(&sql, &name)?.plan;
+                    session.backend().lower_bodies(&plan)?.llvm_ir
+                }
+            };
+            write_output(args.output.as_deref(), text.as_bytes())
+        }
+        Command::Explain(q) => {
+            let (sql, name) = read_query(&q)?;
+            let session = session(&q)?;
+            let plan = session.compile(&sql, &name)?.plan;
+            write_output(None, skadi::explain(&plan).as_bytes())
+        }
+    }
+}

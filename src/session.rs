@@ -1,0 +1,137 @@
+//! The embedding API: one session per catalog.
+
+use crate::Error;
+use arrow::{datatypes::SchemaRef, record_batch::RecordBatch};
+use skadi_backend_cpu::CpuBackend;
+use skadi_catalog::Catalog;
+use skadi_common::PhysicalPlan;
+use skadi_compiler::{LoweringOptions, lower};
+use skadi_flowgraph::FlowGraph;
+use skadi_runtime::{LocalExecutor, Progress};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A catalog and the settings to compile and run against it.
+pub struct Session {
+    catalog: Catalog,
+    catalog_dir: PathBuf,
+    workers: usize,
+    backend: CpuBackend,
+}
+
+/// A query compiled down to its physical plan, with the FlowGraph text it came from.
+pub struct Compiled {
+    /// The FlowGraph module as printed (with source locations).
+    pub flowgraph: String,
+    pub plan: PhysicalPlan,
+}
+
+/// Rows and what it took to get them.
+pub struct QueryResult {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub tasks: usize,
+    pub elapsed: Duration,
+}
+
+impl Session {
+    /// Opens the catalog directory (see `skadi_catalog`); workers default to the CPUs.
+    pub fn open(catalog_dir: impl AsRef<Path>) -> Result<Session, Error> {
+        let dir = catalog_dir.as_ref();
+        Ok(Session {
+            catalog: Catalog::open(dir)?,
+            catalog_dir: dir.to_path_buf(),
+            workers: LoweringOptions::default().workers,
+            backend: CpuBackend::new(),
+        })
+    }
+
+    /// A session with no tables: enough to run saved physical plans, which name their files.
+    pub fn without_catalog() -> Session {
+        Session {
+            catalog: Catalog::default(),
+            catalog_dir: PathBuf::new(),
+            workers: LoweringOptions::default().workers,
+            backend: CpuBackend::new(),
+        }
+    }
+
+    /// Caps the parallelism of every vertex, and the worker threads, at `workers`.
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// The CPU backend this session runs plans on (and its counters).
+    pub fn backend(&self) -> &CpuBackend {
+        &self.backend
+    }
+
+    pub fn catalog_dir(&self) -> &Path {
+        &self.catalog_dir
+    }
+
+    /// The optimized DataFusion logical plan the SQL frontend translates, indented.
+    pub fn logical_plan(&self, sql: &str, source_name: &str) -> Result<String, Error> {
+        let plan = skadi_sql::sql_to_logical_plan(sql, &self.catalog)
+            .map_err(|error| self.sql_error(sql, source_name, error))?;
+        Ok(format!("{}\n", plan.display_indent_schema()))
+    }
+
+    fn sql_error(&self, sql: &str, source_name: &str, error: skadi_sql::SqlError) -> Error {
+        Error::Sql {
+            source_name: source_name.to_string(),
+            text: sql.to_string(),
+            position: error.position,
+            error,
+        }
+    }
+
+    /// SQL → verified FlowGraph. `source_name` names the text in locations and errors.
+    pub fn flowgraph(&self, sql: &str, source_name: &str) -> Result<FlowGraph, Error> {
+        let text = skadi_sql::compile_sql(sql, source_name, &self.catalog)
+            .map_err(|error| self.sql_error(sql, source_name, error))?;
+        Ok(FlowGraph::parse(&text, source_name)?)
+    }
+
+    /// FlowGraph → physical plan.
+    pub fn lower(&self, graph: &FlowGraph) -> Result<PhysicalPlan, Error> {
+        Ok(lower(&graph.view()?, &LoweringOptions { workers: self.workers })?)
+    }
+
+    /// SQL → FlowGraph → physical plan.
+    pub fn compile(&self, sql: &str, source_name: &str) -> Result<Compiled, Error> {
+        let graph = self.flowgraph(sql, source_name)?;
+        let plan = self.lower(&graph)?;
+        Ok(Compiled {
+            flowgraph: graph.print_with_locations(),
+            plan,
+        })
+    }
+
+    /// Runs a physical plan on the embedded runtime.
+    pub fn run_plan(&self, plan: &PhysicalPlan, progress: Option<Progress>) -> Result<QueryResult, Error> {
+        let out = LocalExecutor::new(self.workers).run(plan, &self.backend, progress)?;
+        let schema = out
+            .batches
+            .first()
+            .map(|b| b.schema())
+            .ok_or_else(|| Error::Other("the plan produced no result batches".into()))?;
+        Ok(QueryResult {
+            schema,
+            batches: out.batches,
+            tasks: out.tasks,
+            elapsed: out.elapsed,
+        })
+    }
+
+    /// Compiles and runs one SQL query.
+    pub fn sql(&self, sql: &str, source_name: &str) -> Result<QueryResult, Error> {
+        let compiled = self.compile(sql, source_name)?;
+        self.run_plan(&compiled.plan, None)
+    }
+}

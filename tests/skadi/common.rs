@@ -1,0 +1,164 @@
+//! Shared fixtures: TPC-H data generated once per test process, the oracle, and result
+//! comparison with a float tolerance.
+
+use arrow::{
+    array::{Array, AsArray},
+    compute::cast,
+    datatypes::DataType,
+    record_batch::RecordBatch,
+    util::display::array_value_to_string,
+};
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::OnceLock,
+};
+
+pub const SCALE: f64 = 0.1;
+
+fn generate_once(cell: &'static OnceLock<PathBuf>, name: &str, files: usize) -> &'static Path {
+    cell.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+        let done = dir.join(".complete");
+        if !done.exists() {
+            skadi::tpch::generate(&dir, SCALE, files, |_, _| {}).expect("TPC-H generation");
+            std::fs::write(&done, "").unwrap();
+        }
+        dir
+    })
+}
+
+/// TPC-H SF0.1, one file per table.
+pub fn tpch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    generate_once(&DIR, "tpch-sf0.1", 1)
+}
+
+/// TPC-H SF0.1 with each large table split into 3 files.
+pub fn tpch_split() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    generate_once(&DIR, "tpch-sf0.1-3files", 3)
+}
+
+pub fn query(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("queries/tpch")
+        .join(format!("{name}.sql"));
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// DataFusion executing the query over the same catalog directory.
+pub fn oracle(catalog: &Path, sql: &str) -> Vec<RecordBatch> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let ctx = datafusion::prelude::SessionContext::new();
+        for entry in std::fs::read_dir(catalog).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .split('.')
+                .next()
+                .unwrap()
+                .to_string();
+            if name.is_empty() {
+                continue;
+            }
+            let opts = datafusion::prelude::ParquetReadOptions::default();
+            ctx.register_parquet(&name, path.to_str().unwrap(), opts).await.unwrap();
+        }
+        ctx.sql(sql).await.unwrap().collect().await.unwrap()
+    })
+}
+
+/// Every cell as text, numbers as f64 so decimal and float answers compare.
+fn cells(batches: &[RecordBatch]) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
+    for b in batches {
+        for r in 0..b.num_rows() {
+            rows.push(
+                b.columns()
+                    .iter()
+                    .map(|c| {
+                        if c.is_null(r) {
+                            return Cell::Null;
+                        }
+                        match c.data_type() {
+                            DataType::Decimal128(..)
+                            | DataType::Float64
+                            | DataType::Float32
+                            | DataType::Int64
+                            | DataType::Int32 => {
+                                let f = cast(&c.slice(r, 1), &DataType::Float64).unwrap();
+                                // A decimal is exact only to its scale (DataFusion rounds
+                                // avg(decimal(15,2)) to 6 places, for one).
+                                let slack = match c.data_type() {
+                                    DataType::Decimal128(_, s) => 10f64.powi(-(*s as i32)),
+                                    _ => 0.0,
+                                };
+                                Cell::Number(f.as_primitive::<arrow::datatypes::Float64Type>().value(0), slack)
+                            }
+                            _ => Cell::Text(array_value_to_string(c, r).unwrap()),
+                        }
+                    })
+                    .collect(),
+            );
+        }
+    }
+    rows
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Null,
+    /// A value and how far from it the exact answer may lie.
+    Number(f64, f64),
+    Text(String),
+}
+
+fn close(a: &Cell, b: &Cell) -> bool {
+    match (a, b) {
+        (Cell::Number(x, sx), Cell::Number(y, sy)) => {
+            (x - y).abs() <= (1e-9 * x.abs().max(y.abs()).max(1.0)).max(sx + sy)
+        }
+        _ => a == b,
+    }
+}
+
+/// Asserts the two results hold the same rows in the same order: numbers within 1e-9
+/// relative, or within the rounding of a decimal's scale.
+pub fn assert_same_rows(ours: &[RecordBatch], oracle: &[RecordBatch], what: &str) {
+    let (a, b) = (cells(ours), cells(oracle));
+    assert!(
+        !b.is_empty(),
+        "{what}: the oracle returned no rows; the test would prove nothing"
+    );
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "{what}: row counts differ\nours:   {a:?}\noracle: {b:?}"
+    );
+    for (i, (ra, rb)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(ra.len(), rb.len(), "{what}: row {i} widths differ");
+        for (ca, cb) in ra.iter().zip(rb) {
+            assert!(close(ca, cb), "{what}: row {i} differs\nours:   {ra:?}\noracle: {rb:?}");
+        }
+    }
+}
+
+/// Runs the `skadi` binary.
+pub fn skadi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_skadi"))
+        .args(args)
+        .output()
+        .expect("the skadi binary runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

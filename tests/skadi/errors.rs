@@ -1,0 +1,102 @@
+//! Bad input: one clear error with a position where there is one, a non-zero exit, no
+//! panic, and no output file left behind.
+
+use crate::common::{skadi, stderr, tpch};
+
+fn fails_with(args: &[&str], needles: &[&str]) -> String {
+    let out = skadi(args);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1 for {args:?}; stderr:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+    err
+}
+
+fn catalog() -> String {
+    tpch().to_str().unwrap().to_string()
+}
+
+#[test]
+fn missing_table() {
+    fails_with(
+        &["run", "--catalog", &catalog(), "-e", "select x from\n  nosuchtable"],
+        &["table 'nosuchtable' not found", "<command line>:2:3"],
+    );
+}
+
+#[test]
+fn unknown_column() {
+    fails_with(
+        &["run", "--catalog", &catalog(), "-e", "select l_nosuch from lineitem"],
+        &["l_nosuch", "<command line>:1:8"],
+    );
+}
+
+#[test]
+fn syntax_error() {
+    fails_with(
+        &["run", "--catalog", &catalog(), "-e", "select 1 +* from lineitem"],
+        &["<command line>:1:"],
+    );
+}
+
+#[test]
+fn syntax_error_in_file_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("bad.sql");
+    std::fs::write(&q, "select\n  l_quantity\nfrom lineitem\nwhere l_quantity >< 3").unwrap();
+    let err = fails_with(&["run", "--catalog", &catalog(), q.to_str().unwrap()], &["bad.sql:4:"]);
+    assert!(err.contains('^'), "no caret under the spot:\n{err}");
+}
+
+#[test]
+fn unsupported_construct_is_named() {
+    fails_with(
+        &[
+            "run",
+            "--catalog",
+            &catalog(),
+            "-e",
+            "select l_orderkey from lineitem join orders on l_orderkey = o_orderkey",
+        ],
+        &["not supported yet: joins"],
+    );
+}
+
+#[test]
+fn missing_catalog_directory() {
+    fails_with(
+        &["run", "--catalog", "/nonexistent/skadi", "-e", "select 1"],
+        &["/nonexistent/skadi"],
+    );
+}
+
+#[test]
+fn failed_run_leaves_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rows.csv");
+    fails_with(
+        &[
+            "run",
+            "--catalog",
+            &catalog(),
+            "-e",
+            "select nope from lineitem",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &["nope"],
+    );
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "a partial file was left behind"
+    );
+}

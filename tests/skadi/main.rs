@@ -1,0 +1,9 @@
+//! End-to-end tests: SQL through every tier, checked against DataFusion (the oracle) on
+//! the same Parquet files, and the CLI's behaviour on bad input.
+
+mod common;
+mod errors;
+mod flowgraph;
+mod jit;
+mod plans;
+mod tpch;

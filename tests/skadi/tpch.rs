@@ -1,0 +1,82 @@
+//! TPC-H Q1 and Q6 on the embedded runtime against DataFusion's answers.
+
+use crate::common::{assert_same_rows, oracle, query, skadi, tpch, tpch_split};
+use skadi::Session;
+
+fn check(catalog: &std::path::Path, q: &str, workers: usize) {
+    let sql = query(q);
+    let session = Session::open(catalog).unwrap().with_workers(workers);
+    let ours = session.sql(&sql, &format!("{q}.sql")).unwrap();
+    assert_same_rows(
+        &ours.batches,
+        &oracle(catalog, &sql),
+        &format!("{q} with --workers {workers} on {}", catalog.display()),
+    );
+}
+
+#[test]
+fn q1_one_worker() {
+    check(tpch(), "q1", 1);
+}
+
+#[test]
+fn q1_four_workers() {
+    check(tpch(), "q1", 4);
+}
+
+#[test]
+fn q1_four_workers_split_files() {
+    check(tpch_split(), "q1", 4);
+}
+
+#[test]
+fn q6_one_worker() {
+    check(tpch(), "q6", 1);
+}
+
+#[test]
+fn q6_four_workers() {
+    check(tpch(), "q6", 4);
+}
+
+#[test]
+fn q6_four_workers_split_files() {
+    check(tpch_split(), "q6", 4);
+}
+
+#[test]
+fn four_workers_really_shard_the_scan() {
+    let session = Session::open(tpch()).unwrap().with_workers(4);
+    let plan = session.compile(&query("q1"), "q1.sql").unwrap().plan;
+    let scan = &plan.vertices[0];
+    assert_eq!(scan.op.name(), "scan");
+    assert_eq!(scan.parallelism, 4, "{}", skadi::explain(&plan));
+    let ops: Vec<&str> = plan.vertices.iter().map(|v| v.op.name()).collect();
+    assert!(
+        ops.contains(&"partial_aggregate") && ops.contains(&"final_aggregate"),
+        "{ops:?}"
+    );
+}
+
+#[test]
+fn cli_runs_q6_as_csv() {
+    let catalog = tpch().to_str().unwrap().to_string();
+    let q6 = format!("{}/queries/tpch/q6.sql", env!("CARGO_MANIFEST_DIR"));
+    let out = skadi(&["run", "--catalog", &catalog, "--workers", "2", "--format", "csv", &q6]);
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("revenue"));
+    let value: f64 = lines.next().unwrap().parse().unwrap();
+    let expected = crate::common::oracle(tpch(), &query("q6"));
+    let expected = arrow::compute::cast(expected[0].column(0), &arrow::datatypes::DataType::Float64).unwrap();
+    let expected = expected
+        .as_any()
+        .downcast_ref::<arrow::array::Float64Array>()
+        .unwrap()
+        .value(0);
+    assert!(
+        (value - expected).abs() <= 1e-6 * expected.abs(),
+        "{value} vs {expected}"
+    );
+}
