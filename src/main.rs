@@ -10,7 +10,7 @@ use codespan_reporting::{
     },
 };
 use indicatif::{ProgressBar, ProgressStyle};
-use skadi::{Error, OutputFormat, PhysicalPlan, Session};
+use skadi::{Error, FlowGraph, OutputFormat, PhysicalPlan, Session};
 use std::{
     io::{IsTerminal, Write},
     path::{Path, PathBuf},
@@ -26,7 +26,7 @@ use std::{
 physical plan (a backend and degree of parallelism per vertex, a partitioning per edge) and runs that plan on its \
 embedded runtime.\n\nA catalog is a directory: each *.parquet or *.csv file in it, or sub-directory of such files, \
 is a table named after the file or directory (its stem up to the first dot).",
-    after_help = "Examples:\n  skadi gen tpch --scale 0.1 --out data/tpch\n  skadi run --catalog data/tpch queries/tpch/q1.sql\n  skadi run --catalog data/tpch -e 'select count(*) from lineitem' --format csv\n  skadi explain --catalog data/tpch --workers 4 queries/tpch/q6.sql\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit flowgraph\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit physical -o q6.plan.json\n  skadi run --plan q6.plan.json"
+    after_help = "Examples:\n  skadi gen tpch --scale 0.1 --out data/tpch\n  skadi run --catalog data/tpch queries/tpch/q1.sql\n  skadi run --catalog data/tpch -e 'select count(*) from lineitem' --format csv\n  skadi explain --catalog data/tpch --workers 4 queries/tpch/q6.sql\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit flowgraph\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit physical -o q6.plan.json\n  skadi run --plan q6.plan.json\n  skadi compile --catalog data/tpch queries/tpch/q6.sql -o q6.mlir && skadi explain --flowgraph q6.mlir"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -68,11 +68,14 @@ struct QueryArgs {
     #[arg(long, short = 'c', default_value = ".")]
     catalog: PathBuf,
     /// A file holding one SQL query.
-    #[arg(conflicts_with = "sql")]
+    #[arg(conflicts_with_all = ["sql", "flowgraph"])]
     query: Option<PathBuf>,
     /// The SQL query text itself.
-    #[arg(short = 'e', long = "execute", value_name = "SQL")]
+    #[arg(short = 'e', long = "execute", value_name = "SQL", conflicts_with = "flowgraph")]
     sql: Option<String>,
+    /// Start from a FlowGraph module (`.mlir`, e.g. from `--emit flowgraph`) instead of SQL.
+    #[arg(long, value_name = "FILE")]
+    flowgraph: Option<PathBuf>,
     /// Cap on each vertex's parallelism and on worker threads [default: CPUs].
     #[arg(long, short = 'w')]
     workers: Option<usize>,
@@ -83,7 +86,7 @@ struct RunArgs {
     #[command(flatten)]
     query: QueryArgs,
     /// Run a physical plan saved with `skadi compile --emit physical` instead of SQL.
-    #[arg(long, conflicts_with_all = ["query", "sql"])]
+    #[arg(long, conflicts_with_all = ["query", "sql", "flowgraph"])]
     plan: Option<PathBuf>,
     /// How to print the rows.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
@@ -173,26 +176,70 @@ fn byte_offset(text: &str, line: usize, col: usize) -> Option<usize> {
     Some(start + within)
 }
 
-fn read_query(q: &QueryArgs) -> Result<(String, String), Error> {
-    match (&q.query, &q.sql) {
-        (Some(path), None) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
-            Ok((text, path.display().to_string()))
-        }
-        (None, Some(sql)) => Ok((sql.clone(), "<command line>".into())),
-        _ => Err(Error::Other("give a query: a file (QUERY.sql) or -e 'SQL'".into())),
+/// What the user gave to compile: SQL, or a FlowGraph module.
+struct Source {
+    text: String,
+    name: String,
+    is_sql: bool,
+}
+
+fn read_file(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn read_source(q: &QueryArgs) -> Result<Source, Error> {
+    match (&q.query, &q.sql, &q.flowgraph) {
+        (Some(path), None, None) => Ok(Source {
+            text: read_file(path)?,
+            name: path.display().to_string(),
+            is_sql: true,
+        }),
+        (None, Some(sql), None) => Ok(Source {
+            text: sql.clone(),
+            name: "<command line>".into(),
+            is_sql: true,
+        }),
+        (None, None, Some(path)) => Ok(Source {
+            text: read_file(path)?,
+            name: path.display().to_string(),
+            is_sql: false,
+        }),
+        _ => Err(Error::Other(
+            "give a query: a file (QUERY.sql), -e 'SQL', or --flowgraph FILE.mlir".into(),
+        )),
     }
 }
 
-fn session(q: &QueryArgs) -> Result<Session, Error> {
-    let s = Session::open(&q.catalog)?;
-    Ok(match q.workers {
-        Some(w) => s.with_workers(w),
-        None => s,
-    })
+fn with_workers(session: Session, workers: Option<usize>) -> Session {
+    match workers {
+        Some(w) => session.with_workers(w),
+        None => session,
+    }
+}
+
+/// The session for a source: SQL needs the catalog; a FlowGraph names its files itself.
+fn session(q: &QueryArgs, source: &Source) -> Result<Session, Error> {
+    let s = if source.is_sql {
+        Session::open(&q.catalog)?
+    } else {
+        Session::without_catalog()
+    };
+    Ok(with_workers(s, q.workers))
+}
+
+fn flowgraph(session: &Session, source: &Source) -> Result<FlowGraph, Error> {
+    if source.is_sql {
+        session.flowgraph(&source.text, &source.name)
+    } else {
+        Ok(FlowGraph::parse(&source.text, &source.name)?)
+    }
+}
+
+fn plan(session: &Session, source: &Source) -> Result<PhysicalPlan, Error> {
+    session.lower(&flowgraph(session, source)?)
 }
 
 /// Writes `bytes` to `path` through a temporary file renamed into place, or to stdout.
@@ -248,22 +295,13 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Run(args) => {
             let (session, plan) = match &args.plan {
                 Some(path) => {
-                    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-                        path: path.display().to_string(),
-                        source,
-                    })?;
-                    let plan = PhysicalPlan::from_json(&text, &path.display().to_string())?;
-                    let session = Session::without_catalog().with_workers(
-                        args.query
-                            .workers
-                            .unwrap_or_else(|| Session::without_catalog().workers()),
-                    );
-                    (session, plan)
+                    let plan = PhysicalPlan::from_json(&read_file(path)?, &path.display().to_string())?;
+                    (with_workers(Session::without_catalog(), args.query.workers), plan)
                 }
                 None => {
-                    let (sql, name) = read_query(&args.query)?;
-                    let session = session(&args.query)?;
-                    let plan = session.compile(&sql, &name)?.plan;
+                    let source = read_source(&args.query)?;
+                    let session = session(&args.query, &source)?;
+                    let plan = plan(&session, &source)?;
                     (session, plan)
                 }
             };
@@ -286,28 +324,25 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Compile(args) => {
-            let (sql, name) = read_query(&args.query)?;
-            let session = session(&args.query)?;
+            let source = read_source(&args.query)?;
+            let session = session(&args.query, &source)?;
             let text = match args.emit {
-                Emit::Logical => session.logical_plan(&sql, &name)?,
-                Emit::Flowgraph => session.flowgraph(&sql, &name)?.print_with_locations(),
+                Emit::Logical if source.is_sql => session.logical_plan(&source.text, &source.name)?,
+                Emit::Logical => return Err(Error::Other("--emit logical needs SQL input".into())),
+                Emit::Flowgraph => flowgraph(&session, &source)?.print_with_locations(),
                 Emit::Physical => {
-                    let mut json = session.compile(&sql, &name)?.plan.to_json();
+                    let mut json = plan(&session, &source)?.to_json();
                     json.push('\n');
                     json
                 }
-                Emit::Llvm => {
-                    let plan = session.compile(&sql, &name)?.plan;
-                    session.backend().lower_bodies(&plan)?.llvm_ir
-                }
+                Emit::Llvm => session.backend().lower_bodies(&plan(&session, &source)?)?.llvm_ir,
             };
             write_output(args.output.as_deref(), text.as_bytes())
         }
         Command::Explain(q) => {
-            let (sql, name) = read_query(&q)?;
-            let session = session(&q)?;
-            let plan = session.compile(&sql, &name)?.plan;
-            write_output(None, skadi::explain(&plan).as_bytes())
+            let source = read_source(&q)?;
+            let session = session(&q, &source)?;
+            write_output(None, skadi::explain(&plan(&session, &source)?).as_bytes())
         }
     }
 }

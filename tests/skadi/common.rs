@@ -69,8 +69,18 @@ pub fn oracle(catalog: &Path, sql: &str) -> Vec<RecordBatch> {
             if name.is_empty() {
                 continue;
             }
-            let opts = datafusion::prelude::ParquetReadOptions::default();
-            ctx.register_parquet(&name, path.to_str().unwrap(), opts).await.unwrap();
+            let is_csv = path.extension().is_some_and(|e| e == "csv")
+                || (path.is_dir()
+                    && std::fs::read_dir(&path)
+                        .unwrap()
+                        .any(|f| f.unwrap().path().extension().is_some_and(|e| e == "csv")));
+            if is_csv {
+                let opts = datafusion::prelude::CsvReadOptions::new();
+                ctx.register_csv(&name, path.to_str().unwrap(), opts).await.unwrap();
+            } else {
+                let opts = datafusion::prelude::ParquetReadOptions::default();
+                ctx.register_parquet(&name, path.to_str().unwrap(), opts).await.unwrap();
+            }
         }
         ctx.sql(sql).await.unwrap().collect().await.unwrap()
     })

@@ -2,6 +2,7 @@
 //! the same Parquet files, and the CLI's behaviour on bad input.
 
 mod common;
+mod csv;
 mod errors;
 mod flowgraph;
 mod jit;

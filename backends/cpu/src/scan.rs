@@ -27,11 +27,10 @@ pub(crate) fn scan(
     for slice in slices {
         let path = slice.path.display().to_string();
         let file = File::open(&slice.path).map_err(|e| format!("{path}: {e}"))?;
-        let (batches, file_schema): (Batches, SchemaRef) = match format {
+        let batches: Batches = match format {
             "parquet" => {
                 let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{path}: {e}"))?;
-                let file_schema = builder.schema().clone();
-                let indices = positions(&file_schema, columns, &path)?;
+                let indices = positions(builder.schema(), columns, &path)?;
                 let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
                 let mut builder = builder.with_projection(mask).with_batch_size(BATCH_ROWS);
                 if let Some(rgs) = &slice.row_groups {
@@ -39,32 +38,26 @@ pub(crate) fn scan(
                 }
                 let reader = builder.build().map_err(|e| format!("{path}: {e}"))?;
                 let p = path.clone();
-                (
-                    Box::new(reader.map(move |b| b.map_err(|e| format!("{p}: {e}")))),
-                    file_schema,
-                )
+                Box::new(reader.map(move |b| b.map_err(|e| format!("{p}: {e}"))))
             }
             "csv" => {
                 let (inferred, _) = arrow_csv::reader::Format::default()
                     .with_header(true)
                     .infer_schema(&file, Some(1000))
                     .map_err(|e| format!("{path}: {e}"))?;
+                let indices = positions(&inferred, columns, &path)?;
                 let file = File::open(&slice.path).map_err(|e| format!("{path}: {e}"))?;
-                let file_schema = Arc::new(inferred);
-                let reader = arrow_csv::ReaderBuilder::new(file_schema.clone())
+                let reader = arrow_csv::ReaderBuilder::new(Arc::new(inferred))
                     .with_header(true)
+                    .with_projection(indices)
                     .with_batch_size(BATCH_ROWS)
                     .build(file)
                     .map_err(|e| format!("{path}: {e}"))?;
                 let p = path.clone();
-                (
-                    Box::new(reader.map(move |b| b.map_err(|e| format!("{p}: {e}")))),
-                    file_schema,
-                )
+                Box::new(reader.map(move |b| b.map_err(|e| format!("{p}: {e}"))))
             }
             other => return Err(format!("unknown file format '{other}'")),
         };
-        let _ = file_schema;
         let columns = columns.to_vec();
         let out = out_schema.clone();
         readers.push(Box::new(

@@ -66,7 +66,12 @@ impl FlowGraph {
                 if lines.is_empty() {
                     lines.push(format!("{source_name}: error: FlowGraph does not parse"));
                 }
-                let message = name_ops(&lines.join("\n"), text);
+                let mut message = name_ops(&lines.join("\n"), text);
+                // Ops carry the locations of the source they came from (q.sql:3:7); say
+                // which FlowGraph text was being read as well.
+                if !message.starts_with(source_name) {
+                    message = format!("in {source_name}: {message}");
+                }
                 drop(dialect);
                 return Err(FlowGraphError::Mlir(message));
             }
