@@ -10,8 +10,10 @@
 //! # Ok::<(), skadi::Error>(())
 //! ```
 
+pub mod bench;
 mod error;
 mod output;
+pub mod peer;
 mod session;
 pub mod tpch;
 

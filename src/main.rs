@@ -44,6 +44,31 @@ enum Command {
     Compile(CompileArgs),
     /// Show the physical plan: every stage, vertex, parallelism and exchange, and why.
     Explain(QueryArgs),
+    /// Compare Skadi with DataFusion (in this process, same files, same threads).
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// TPC-H queries, one by one: median times, ratios and their geometric mean.
+    Tpch {
+        /// Scale factor of the data (generated first if --data lacks it).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// The catalog directory [default: data/tpch-sf<SCALE>].
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Queries to run, e.g. q1,q6 [default: all Skadi supports].
+        #[arg(long, value_delimiter = ',')]
+        queries: Vec<String>,
+        /// Timed runs per query and engine, after one warm-up run.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Threads for each engine [default: CPUs].
+        #[arg(long, short = 'w')]
+        workers: Option<usize>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -338,6 +363,43 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Emit::Llvm => session.backend().lower_bodies(&plan(&session, &source)?)?.llvm_ir,
             };
             write_output(args.output.as_deref(), text.as_bytes())
+        }
+        Command::Bench(Bench::Tpch {
+            scale,
+            data,
+            queries,
+            runs,
+            workers,
+        }) => {
+            let data = data.unwrap_or_else(|| PathBuf::from(format!("data/tpch-sf{scale}")));
+            if !data.join("lineitem.parquet").exists() && !data.join("lineitem").exists() {
+                eprintln!("generating TPC-H SF{scale} into {}", data.display());
+                skadi::tpch::generate(&data, scale, 1, |_, _| {})?;
+            }
+            let selected: Vec<(&str, &str)> = skadi::bench::TPCH_QUERIES
+                .iter()
+                .filter(|(name, _)| queries.is_empty() || queries.iter().any(|q| q == name))
+                .copied()
+                .collect();
+            if let Some(unknown) = queries
+                .iter()
+                .find(|q| !skadi::bench::TPCH_QUERIES.iter().any(|(n, _)| n == q))
+            {
+                return Err(Error::Other(format!(
+                    "not supported yet: TPC-H {unknown} in the benchmark"
+                )));
+            }
+            let workers = workers.unwrap_or_else(|| Session::without_catalog().workers());
+            let progress = bar(
+                selected.len() as u64,
+                "{spinner} benchmarking [{bar:30}] {pos}/{len} {msg}",
+            );
+            let rows = skadi::bench::bench(&data, &selected, workers, runs, |row| {
+                progress.set_message(format!("{}: {:.2}x", row.query, row.ratio()));
+                progress.inc(1);
+            })?;
+            progress.finish_and_clear();
+            write_output(None, skadi::bench::report(&rows, workers).as_bytes())
         }
         Command::Explain(q) => {
             let source = read_source(&q)?;

@@ -49,41 +49,7 @@ pub fn query(name: &str) -> String {
 
 /// DataFusion executing the query over the same catalog directory.
 pub fn oracle(catalog: &Path, sql: &str) -> Vec<RecordBatch> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let ctx = datafusion::prelude::SessionContext::new();
-        for entry in std::fs::read_dir(catalog).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path
-                .file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .split('.')
-                .next()
-                .unwrap()
-                .to_string();
-            if name.is_empty() {
-                continue;
-            }
-            let is_csv = path.extension().is_some_and(|e| e == "csv")
-                || (path.is_dir()
-                    && std::fs::read_dir(&path)
-                        .unwrap()
-                        .any(|f| f.unwrap().path().extension().is_some_and(|e| e == "csv")));
-            if is_csv {
-                let opts = datafusion::prelude::CsvReadOptions::new();
-                ctx.register_csv(&name, path.to_str().unwrap(), opts).await.unwrap();
-            } else {
-                let opts = datafusion::prelude::ParquetReadOptions::default();
-                ctx.register_parquet(&name, path.to_str().unwrap(), opts).await.unwrap();
-            }
-        }
-        ctx.sql(sql).await.unwrap().collect().await.unwrap()
-    })
+    skadi::peer::DataFusionPeer::open(catalog, 2).unwrap().sql(sql).unwrap()
 }
 
 /// Every cell as text, numbers as f64 so decimal and float answers compare.

@@ -89,3 +89,26 @@ fn explain_shows_stages_exchanges_and_reasons() {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
+
+#[test]
+fn bench_prints_ratios_against_datafusion() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("sf0.01");
+    let out = skadi(&[
+        "bench",
+        "tpch",
+        "--scale",
+        "0.01",
+        "--data",
+        data.to_str().unwrap(),
+        "--runs",
+        "1",
+        "--workers",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in ["skadi/datafusion", "q1 ", "q6 ", "geomean ratio"] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}

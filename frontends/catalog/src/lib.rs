@@ -59,6 +59,8 @@ impl FileFormat {
 #[derive(Debug, Clone)]
 pub struct Table {
     pub name: String,
+    /// The catalog entry the table came from: its file, or its directory.
+    pub path: PathBuf,
     pub format: FileFormat,
     /// The table's files, sorted by path.
     pub files: Vec<PathBuf>,
@@ -114,6 +116,7 @@ impl Catalog {
                 name.clone(),
                 Table {
                     name,
+                    path: path.clone(),
                     format,
                     files,
                     schema,
