@@ -9,17 +9,18 @@ use std::fmt::Write;
 fn catalog() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let regions = ["north", "south", "east", "west", "centre"];
-    let mut sales = String::from("id,region,amount,qty,day\n");
+    let mut sales = String::from("id,region,amount,qty,day,bonus\n");
     for i in 0..5000u64 {
         let amount = ((i * 7919) % 10007) as f64 / 100.0;
         let day = format!("2024-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
-        writeln!(
-            sales,
-            "{i},{},{amount},{},{day}",
-            regions[(i % 5) as usize],
-            (i * 31) % 97
-        )
-        .unwrap();
+        // Every seventh bonus is missing: a NULL.
+        let bonus = if i % 7 == 3 {
+            String::new()
+        } else {
+            ((i * 13) % 50).to_string()
+        };
+        let region = regions[(i % 5) as usize];
+        writeln!(sales, "{i},{region},{amount},{},{day},{bonus}", (i * 31) % 97).unwrap();
     }
     std::fs::write(dir.path().join("sales.csv"), sales).unwrap();
     std::fs::create_dir(dir.path().join("events")).unwrap();
@@ -40,12 +41,17 @@ fn catalog() -> tempfile::TempDir {
     dir
 }
 
-const QUERIES: [&str; 4] = [
+const QUERIES: [&str; 7] = [
     "select region, count(*) as n, sum(amount) as total, avg(qty) as q, min(day) as first, max(id) as top \
      from sales where amount > 10.5 and qty < 90 group by region order by region",
     "select id, amount * 2 - qty as score from sales where day >= date '2024-06-01' order by score desc, id limit 17",
     "select kind, count(*) as n, sum(score) as s, max(user) as u from events group by kind order by kind",
     "select count(*) as n, sum(score) as s from events where score between 10 and 50",
+    // NULLs: computed columns reading different nullable columns, and aggregates skipping NULLs.
+    "select id, bonus * 2 as b2, amount + qty as aq, bonus + qty as bq from sales where id < 60 order by id",
+    "select region, count(bonus) as nb, count(*) as n, sum(bonus) as sb, avg(bonus) as ab, min(bonus) as lo \
+     from sales group by region order by region",
+    "select id from sales where bonus > 45 and qty < 10 order by id",
 ];
 
 #[test]
@@ -104,4 +110,14 @@ fn flowgraph_files_compile_and_run_like_sql() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("bad.mlir:") && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn booleans_compare_false_before_true() {
+    let dir = catalog();
+    let sql = "select id, (qty > 50) > (amount > 50.0) as gt, (qty > 50) <= (amount > 50.0) as le \
+               from sales where id < 40 order by id";
+    let session = Session::open(dir.path()).unwrap();
+    let ours = session.sql(sql, "q.sql").unwrap();
+    assert_same_rows(&ours.batches, &oracle(dir.path(), sql), sql);
 }

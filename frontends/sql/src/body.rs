@@ -94,19 +94,6 @@ impl<'a> BodyWriter<'a> {
         })
     }
 
-    /// True if NULL in any argument of the body reaches this expression, i.e. strict
-    /// evaluation of it is exactly SQL's.
-    pub fn reads_every_nullable_arg(&self, e: &Expr) -> bool {
-        let refs: Vec<usize> = e
-            .column_refs()
-            .into_iter()
-            .filter_map(|c| column_index(self.input.df_schema, c).ok())
-            .collect();
-        self.params
-            .iter()
-            .all(|&i| !self.input.columns[i].nullable || refs.contains(&i))
-    }
-
     pub fn finish(self, results: &[Scalar]) -> BodyFunc {
         self.builder.finish(results)
     }
@@ -218,6 +205,9 @@ impl<'a> BodyWriter<'a> {
         let cmp = |b: &mut BodyBuilder, fp: &str, ip: &str| {
             if float {
                 b.compare("arith.cmpf", fp, &l, &r)
+            } else if bool_ {
+                // false < true: as an i1, true is -1 signed, so booleans compare unsigned.
+                b.compare("arith.cmpi", &ip.replacen('s', "u", 1), &l, &r)
             } else {
                 b.compare("arith.cmpi", ip, &l, &r)
             }

@@ -232,36 +232,113 @@ impl Translator<'_> {
             let cols: Vec<String> = picked.iter().map(|&i| columns[i].name.clone()).collect();
             return Ok(self.g.project(input, &cols, out, loc));
         }
-        let body_input = BodyInput {
-            df_schema,
-            columns: &columns,
+        // Bodies are strict: a NULL argument makes every result of the row NULL. That is
+        // SQL's answer for each computed column only if they all read the same nullable
+        // columns; otherwise each such group gets a map of its own.
+        let nullable_deps = |e: &Expr| -> Vec<usize> {
+            let mut deps: Vec<usize> = e
+                .column_refs()
+                .into_iter()
+                .filter_map(|c| column_index(df_schema, c).ok())
+                .filter(|&i| columns[i].nullable)
+                .collect();
+            deps.sort_unstable();
+            deps
         };
-        let mut w = BodyWriter::new(&mut self.g, "map", &body_input, &computed, loc)?;
-        let mut results = Vec::new();
-        let mut out_exprs = Vec::new();
-        let mut out = Vec::new();
-        for (e, name) in exprs.iter().zip(names) {
-            if let Some(i) = passthrough(e) {
-                out_exprs.push(columns[i].name.clone());
-                out.push(Column::new(name, columns[i].ty, columns[i].nullable));
-                continue;
+        let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+        for (k, e) in exprs.iter().enumerate().filter(|(_, e)| passthrough(e).is_none()) {
+            let deps = nullable_deps(e);
+            match groups.iter_mut().find(|(d, _)| *d == deps) {
+                Some((_, members)) => members.push(k),
+                None => groups.push((deps, vec![k])),
             }
-            if w.any_nullable() && !w.reads_every_nullable_arg(e) {
-                return Err(SqlError::unsupported(format!(
-                    "NULL handling for {e} next to other nullable columns in one body"
-                )));
-            }
-            let v = w
-                .expr(e)
-                .map_err(|err| err.at(expr_position(e).map(|(l, c)| (l as usize, c as usize))))?;
-            let ty = ColumnType::from_body_scalar(&v.ty).expect("bodies produce scalar column types");
-            out_exprs.push(format!("${}", results.len()));
-            out.push(Column::new(name, ty, w.any_nullable()));
-            results.push(v);
         }
-        let args = w.args();
-        let body = w.finish(&results);
-        Ok(self.g.map(input, &body, &args, &out_exprs, out, loc))
+        // Each map keeps every column it reads (so input positions stay valid) and appends
+        // its group's results; a final project picks and names the outputs.
+        let single = groups.len() == 1;
+        let mut current = input;
+        let mut computed_name: Vec<Option<String>> = vec![None; exprs.len()];
+        for (_, members) in &groups {
+            let current_columns = self.schema_of(current);
+            let body_input = BodyInput {
+                df_schema,
+                columns: &current_columns,
+            };
+            let group: Vec<&Expr> = members.iter().map(|&k| &exprs[k]).collect();
+            let mut w = BodyWriter::new(&mut self.g, "map", &body_input, &group, loc)?;
+            let (mut out_exprs, mut out): (Vec<String>, Vec<Column>) = if single {
+                (Vec::new(), Vec::new())
+            } else {
+                (
+                    current_columns.iter().map(|c| c.name.clone()).collect(),
+                    current_columns.clone(),
+                )
+            };
+            let mut results = Vec::new();
+            for (&k, e) in members.iter().zip(&group) {
+                let v = w
+                    .expr(e)
+                    .map_err(|err| err.at(expr_position(e).map(|(l, c)| (l as usize, c as usize))))?;
+                let ty = ColumnType::from_body_scalar(&v.ty).expect("bodies produce scalar column types");
+                let name = if single {
+                    names[k].clone()
+                } else {
+                    format!("__computed{k}")
+                };
+                out_exprs.push(format!("${}", results.len()));
+                out.push(Column::new(&name, ty, w.any_nullable()));
+                computed_name[k] = Some(name);
+                results.push(v);
+            }
+            if single {
+                // One map computes everything: passed-through columns go in place.
+                let mut ordered_exprs = Vec::new();
+                let mut ordered = Vec::new();
+                let mut next = 0;
+                for (k, e) in exprs.iter().enumerate() {
+                    match passthrough(e) {
+                        Some(i) => {
+                            ordered_exprs.push(columns[i].name.clone());
+                            ordered.push(Column::new(&names[k], columns[i].ty, columns[i].nullable));
+                        }
+                        None => {
+                            ordered_exprs.push(out_exprs[next].clone());
+                            ordered.push(out[next].clone());
+                            next += 1;
+                        }
+                    }
+                }
+                let args = w.args();
+                let body = w.finish(&results);
+                return Ok(self.g.map(current, &body, &args, &ordered_exprs, ordered, loc));
+            }
+            let args = w.args();
+            let body = w.finish(&results);
+            current = self.g.map(current, &body, &args, &out_exprs, out, loc);
+        }
+        let current_columns = self.schema_of(current);
+        let picked: Vec<String> = exprs
+            .iter()
+            .enumerate()
+            .map(|(k, e)| match passthrough(e) {
+                Some(i) => columns[i].name.clone(),
+                None => computed_name[k]
+                    .clone()
+                    .expect("every computed expression has a column"),
+            })
+            .collect();
+        let out = picked
+            .iter()
+            .zip(names)
+            .map(|(c, n)| {
+                let col = current_columns
+                    .iter()
+                    .find(|x| &x.name == c)
+                    .expect("picked columns exist");
+                Column::new(n, col.ty, col.nullable)
+            })
+            .collect();
+        Ok(self.g.project(current, &picked, out, loc))
     }
 
     fn projection(&mut self, p: &Projection) -> Result<TableValue, SqlError> {
