@@ -44,10 +44,9 @@ pub(crate) struct Kernel {
 pub(crate) struct CompiledBodies {
     _engine: ExecutionEngine,
     pub kernels: HashMap<String, Kernel>,
-    /// The module after lowering, in the LLVM dialect.
-    pub llvm_dialect: String,
-    /// The module as LLVM IR.
-    pub llvm_ir: String,
+    /// The module after lowering, in the LLVM dialect, and as LLVM IR; only kept when
+    /// asked for (printing and translating cost milliseconds on every plan).
+    pub text: Option<(String, String)>,
 }
 
 // SAFETY: the engine is never mutated after construction; its code is pure loops over the
@@ -109,7 +108,7 @@ fn signatures(module: &Module) -> HashMap<String, Signature> {
 }
 
 /// Compiles bodies (name, `func.func` text) into kernels.
-pub(crate) fn compile(bodies: &[(String, String)]) -> Result<CompiledBodies, String> {
+pub(crate) fn compile(bodies: &[(String, String)], keep_text: bool) -> Result<CompiledBodies, String> {
     let context = jit_context();
     let diagnostics = Rc::new(RefCell::new(Vec::new()));
     let sink = diagnostics.clone();
@@ -144,8 +143,7 @@ pub(crate) fn compile(bodies: &[(String, String)]) -> Result<CompiledBodies, Str
             diagnostics.borrow().join("; ")
         )
     })?;
-    let llvm_dialect = module.as_operation().to_string();
-    let llvm_ir = translate_to_llvm_ir(&module);
+    let text = keep_text.then(|| (module.as_operation().to_string(), translate_to_llvm_ir(&module)));
     let engine = ExecutionEngine::new(&module, OPT_LEVEL, &[], false, false);
     let mut kernels = HashMap::new();
     for (name, _) in bodies {
@@ -167,8 +165,7 @@ pub(crate) fn compile(bodies: &[(String, String)]) -> Result<CompiledBodies, Str
     Ok(CompiledBodies {
         _engine: engine,
         kernels,
-        llvm_dialect,
-        llvm_ir,
+        text,
     })
 }
 

@@ -72,11 +72,9 @@ impl CpuBackend {
 
     /// Compiles the plan's bodies as `prepare` does and returns the lowered code.
     pub fn lower_bodies(&self, plan: &PhysicalPlan) -> Result<LoweredBodies, RuntimeError> {
-        let compiled = jit::compile(&plan_bodies(plan)).map_err(RuntimeError::Backend)?;
-        Ok(LoweredBodies {
-            llvm_dialect: compiled.llvm_dialect.clone(),
-            llvm_ir: compiled.llvm_ir.clone(),
-        })
+        let compiled = jit::compile(&plan_bodies(plan), true).map_err(RuntimeError::Backend)?;
+        let (llvm_dialect, llvm_ir) = compiled.text.expect("text was asked for");
+        Ok(LoweredBodies { llvm_dialect, llvm_ir })
     }
 }
 
@@ -90,7 +88,7 @@ impl Backend for CpuBackend {
         let compiled = if bodies.is_empty() {
             None
         } else {
-            let c = jit::compile(&bodies).map_err(RuntimeError::Backend)?;
+            let c = jit::compile(&bodies, false).map_err(RuntimeError::Backend)?;
             self.counters.compilations.fetch_add(1, Ordering::SeqCst);
             Some(c)
         };

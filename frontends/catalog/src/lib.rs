@@ -82,8 +82,13 @@ impl Catalog {
             path: dir.display().to_string(),
             source,
         };
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(dir_err)?
+        // Plans carry file paths to workers that may run elsewhere: make them absolute.
+        let absolute = dir.canonicalize().map_err(dir_err)?;
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&absolute)
+            .map_err(|source| CatalogError::Directory {
+                path: dir.display().to_string(),
+                source,
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         entries.sort();
