@@ -5,10 +5,7 @@
 use arrow::{
     array::{Array, ArrayRef, AsArray, Float64Array, Int64Array},
     compute::cast,
-    datatypes::{
-        DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
-        SchemaRef,
-    },
+    datatypes::{DataType, Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, SchemaRef},
     record_batch::RecordBatch,
     row::{RowConverter, SortField},
 };
@@ -47,17 +44,7 @@ fn values(array: &ArrayRef) -> Result<Values, String> {
                 .map(|&v| v as f64)
                 .collect(),
         ),
-        DataType::Decimal128(_, s) => {
-            let div = 10f64.powi(*s as i32);
-            Values::F64(
-                array
-                    .as_primitive::<Decimal128Type>()
-                    .values()
-                    .iter()
-                    .map(|&v| v as f64 / div)
-                    .collect(),
-            )
-        }
+        DataType::Decimal128(..) => Values::F64(crate::eval::decimal_to_f64(array)),
         DataType::Int64 => Values::I64(array.as_primitive::<Int64Type>().values().to_vec()),
         DataType::Int32 => Values::I64(
             array

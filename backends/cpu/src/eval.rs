@@ -41,6 +41,21 @@ impl Buffer {
     }
 }
 
+/// A decimal column's values as f64: the one conversion bodies and aggregates share, so a
+/// decimal compares and sums the same wherever it is used.
+pub(crate) fn decimal_to_f64(array: &ArrayRef) -> Vec<f64> {
+    let DataType::Decimal128(_, scale) = array.data_type() else {
+        unreachable!("decimal_to_f64 is called on Decimal128 columns")
+    };
+    let div = 10f64.powi(*scale as i32);
+    array
+        .as_primitive::<Decimal128Type>()
+        .values()
+        .iter()
+        .map(|&v| v as f64 / div)
+        .collect()
+}
+
 /// The buffer a kernel reads for `array`, whose body parameter has MLIR type `scalar`.
 fn argument(array: &ArrayRef, scalar: &str) -> Result<Buffer, String> {
     match (array.data_type(), scalar) {
@@ -50,11 +65,7 @@ fn argument(array: &ArrayRef, scalar: &str) -> Result<Buffer, String> {
         | (DataType::Int64, "i64")
         | (DataType::Float32, "f32")
         | (DataType::Float64, "f64") => Ok(Buffer::InPlace(array.clone())),
-        (DataType::Decimal128(_, scale), "f64") => {
-            let div = 10f64.powi(*scale as i32);
-            let values = array.as_primitive::<Decimal128Type>().values();
-            Ok(Buffer::F64(values.iter().map(|&v| v as f64 / div).collect()))
-        }
+        (DataType::Decimal128(..), "f64") => Ok(Buffer::F64(decimal_to_f64(array))),
         (DataType::Boolean, "i1") => Ok(Buffer::Bytes(
             array.as_boolean().values().iter().map(u8::from).collect(),
         )),

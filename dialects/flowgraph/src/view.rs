@@ -152,13 +152,6 @@ impl GraphView {
         }
         Ok(view)
     }
-
-    /// The ops that read op `index`.
-    pub fn consumers(&self, index: usize) -> Vec<usize> {
-        (0..self.ops.len())
-            .filter(|&i| self.ops[i].inputs.contains(&index))
-            .collect()
-    }
 }
 
 fn op_location(op: &OperationRef) -> Option<String> {
