@@ -16,6 +16,8 @@ pub enum Error {
     #[error("{0}")]
     FlowGraph(#[from] skadi_flowgraph::FlowGraphError),
     #[error(transparent)]
+    Pass(#[from] skadi_compiler::passes::PassError),
+    #[error(transparent)]
     Lower(#[from] skadi_compiler::LowerError),
     #[error(transparent)]
     Plan(#[from] skadi_common::PlanError),

@@ -22,7 +22,10 @@ pub use output::{OutputFormat, format_batches, format_table};
 pub use session::{Compiled, QueryResult, Session};
 
 pub use skadi_backend_cpu::CpuBackend;
-pub use skadi_common::{PLAN_VERSION, PhysicalPlan};
-pub use skadi_compiler::explain;
+pub use skadi_common::{Operator, PLAN_VERSION, PhysicalPlan};
+pub use skadi_compiler::{
+    explain,
+    passes::{OptLevel, PassRun, describe as describe_passes, format_timings as format_pass_timings},
+};
 pub use skadi_flowgraph::FlowGraph;
 pub use skadi_runtime::{LocalExecutor, RunOutput};

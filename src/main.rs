@@ -10,7 +10,7 @@ use codespan_reporting::{
     },
 };
 use indicatif::{ProgressBar, ProgressStyle};
-use skadi::{Error, FlowGraph, OutputFormat, PhysicalPlan, Session};
+use skadi::{Error, FlowGraph, OptLevel, OutputFormat, PhysicalPlan, Session};
 use std::{
     io::{IsTerminal, Write},
     path::{Path, PathBuf},
@@ -47,6 +47,8 @@ enum Command {
     /// Compare Skadi with DataFusion (in this process, same files, same threads).
     #[command(subcommand)]
     Bench(Bench),
+    /// List the FlowGraph passes and each optimization level's pipeline.
+    Passes,
 }
 
 #[derive(Subcommand)]
@@ -104,6 +106,26 @@ struct QueryArgs {
     /// Cap on each vertex's parallelism and on worker threads [default: CPUs].
     #[arg(long, short = 'w')]
     workers: Option<usize>,
+    #[command(flatten)]
+    optimize: OptimizeArgs,
+}
+
+#[derive(Args)]
+struct OptimizeArgs {
+    /// Optimization level: 0 lowers the FlowGraph as written; 1 canonicalizes bodies,
+    /// removes dead and duplicate vertices and prunes columns; 2 also fuses row-wise
+    /// vertices into pipelines and fuses physical vertices (`skadi passes` lists them).
+    #[arg(short = 'O', value_name = "LEVEL", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
+    opt_level: u8,
+    /// Run exactly these FlowGraph passes, in order, instead of the level's pipeline.
+    #[arg(long, value_delimiter = ',', value_name = "PASS,...")]
+    passes: Option<Vec<String>>,
+    /// Print the FlowGraph to standard error after every pass.
+    #[arg(long)]
+    print_after_all: bool,
+    /// Print how long each pass took to standard error.
+    #[arg(long)]
+    time_passes: bool,
 }
 
 #[derive(Args)]
@@ -245,6 +267,10 @@ fn with_workers(session: Session, workers: Option<usize>) -> Session {
     }
 }
 
+fn opt_level(level: u8) -> OptLevel {
+    OptLevel::parse(&level.to_string()).expect("clap keeps the level in 0..=2")
+}
+
 /// The session for a source: SQL needs the catalog; a FlowGraph names its files itself.
 fn session(q: &QueryArgs, source: &Source) -> Result<Session, Error> {
     let s = if source.is_sql {
@@ -252,19 +278,34 @@ fn session(q: &QueryArgs, source: &Source) -> Result<Session, Error> {
     } else {
         Session::without_catalog()
     };
-    Ok(with_workers(s, q.workers))
+    let s = with_workers(s, q.workers).with_opt_level(opt_level(q.optimize.opt_level));
+    Ok(match &q.optimize.passes {
+        Some(passes) => s.with_passes(passes.clone()),
+        None => s,
+    })
 }
 
-fn flowgraph(session: &Session, source: &Source) -> Result<FlowGraph, Error> {
-    if source.is_sql {
-        session.flowgraph(&source.text, &source.name)
+/// The source as a FlowGraph, optimized as the arguments say.
+fn flowgraph(session: &Session, source: &Source, q: &QueryArgs) -> Result<FlowGraph, Error> {
+    let mut graph = if source.is_sql {
+        session.flowgraph(&source.text, &source.name)?
     } else {
-        Ok(FlowGraph::parse(&source.text, &source.name)?)
+        FlowGraph::parse(&source.text, &source.name)?
+    };
+    let print = q.optimize.print_after_all;
+    let runs = session.optimize(&mut graph, |pass, g| {
+        if print {
+            eprintln!("// -----// FlowGraph after {pass} //----- //\n{}", g.print());
+        }
+    })?;
+    if q.optimize.time_passes {
+        eprint!("{}", skadi::format_pass_timings(&runs));
     }
+    Ok(graph)
 }
 
-fn plan(session: &Session, source: &Source) -> Result<PhysicalPlan, Error> {
-    session.lower(&flowgraph(session, source)?)
+fn plan(session: &Session, source: &Source, q: &QueryArgs) -> Result<PhysicalPlan, Error> {
+    session.lower(&flowgraph(session, source, q)?)
 }
 
 /// Writes `bytes` to `path` through a temporary file renamed into place, or to stdout.
@@ -326,7 +367,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 None => {
                     let source = read_source(&args.query)?;
                     let session = session(&args.query, &source)?;
-                    let plan = plan(&session, &source)?;
+                    let plan = plan(&session, &source, &args.query)?;
                     (session, plan)
                 }
             };
@@ -354,13 +395,16 @@ fn run(cli: Cli) -> Result<(), Error> {
             let text = match args.emit {
                 Emit::Logical if source.is_sql => session.logical_plan(&source.text, &source.name)?,
                 Emit::Logical => return Err(Error::Other("--emit logical needs SQL input".into())),
-                Emit::Flowgraph => flowgraph(&session, &source)?.print_with_locations(),
+                Emit::Flowgraph => flowgraph(&session, &source, &args.query)?.print_with_locations(),
                 Emit::Physical => {
-                    let mut json = plan(&session, &source)?.to_json();
+                    let mut json = plan(&session, &source, &args.query)?.to_json();
                     json.push('\n');
                     json
                 }
-                Emit::Llvm => session.backend().lower_bodies(&plan(&session, &source)?)?.llvm_ir,
+                Emit::Llvm => {
+                    let plan = plan(&session, &source, &args.query)?;
+                    session.backend().lower_bodies(&plan)?.llvm_ir
+                }
             };
             write_output(args.output.as_deref(), text.as_bytes())
         }
@@ -404,7 +448,8 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Explain(q) => {
             let source = read_source(&q)?;
             let session = session(&q, &source)?;
-            write_output(None, skadi::explain(&plan(&session, &source)?).as_bytes())
+            write_output(None, skadi::explain(&plan(&session, &source, &q)?).as_bytes())
         }
+        Command::Passes => write_output(None, skadi::describe_passes().as_bytes()),
     }
 }

@@ -5,7 +5,10 @@ use arrow::{datatypes::SchemaRef, record_batch::RecordBatch};
 use skadi_backend_cpu::CpuBackend;
 use skadi_catalog::Catalog;
 use skadi_common::PhysicalPlan;
-use skadi_compiler::{LoweringOptions, lower};
+use skadi_compiler::{
+    LoweringOptions, lower,
+    passes::{OptLevel, PassManager, PassRun},
+};
 use skadi_flowgraph::FlowGraph;
 use skadi_runtime::{LocalExecutor, Progress};
 use std::path::{Path, PathBuf};
@@ -16,6 +19,9 @@ pub struct Session {
     catalog: Catalog,
     catalog_dir: PathBuf,
     workers: usize,
+    opt_level: OptLevel,
+    /// Passes chosen by name, replacing the level's pipeline.
+    passes: Option<Vec<String>>,
     backend: CpuBackend,
 }
 
@@ -24,6 +30,8 @@ pub struct Compiled {
     /// The FlowGraph module as printed (with source locations).
     pub flowgraph: String,
     pub plan: PhysicalPlan,
+    /// What each optimization pass did, in order.
+    pub passes: Vec<PassRun>,
 }
 
 /// Rows and what it took to get them.
@@ -42,6 +50,8 @@ impl Session {
             catalog: Catalog::open(dir)?,
             catalog_dir: dir.to_path_buf(),
             workers: LoweringOptions::default().workers,
+            opt_level: OptLevel::default(),
+            passes: None,
             backend: CpuBackend::new(),
         })
     }
@@ -52,6 +62,8 @@ impl Session {
             catalog: Catalog::default(),
             catalog_dir: PathBuf::new(),
             workers: LoweringOptions::default().workers,
+            opt_level: OptLevel::default(),
+            passes: None,
             backend: CpuBackend::new(),
         }
     }
@@ -60,6 +72,22 @@ impl Session {
     pub fn with_workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
         self
+    }
+
+    /// The optimization level: its pass pipeline, and whether lowering fuses vertices.
+    pub fn with_opt_level(mut self, level: OptLevel) -> Self {
+        self.opt_level = level;
+        self
+    }
+
+    /// Runs exactly these passes, in order, instead of the level's pipeline.
+    pub fn with_passes(mut self, passes: Vec<String>) -> Self {
+        self.passes = Some(passes);
+        self
+    }
+
+    pub fn opt_level(&self) -> OptLevel {
+        self.opt_level
     }
 
     pub fn workers(&self) -> usize {
@@ -98,18 +126,33 @@ impl Session {
         Ok(FlowGraph::parse(&text, source_name)?)
     }
 
-    /// FlowGraph → physical plan.
-    pub fn lower(&self, graph: &FlowGraph) -> Result<PhysicalPlan, Error> {
-        Ok(lower(&graph.view()?, &LoweringOptions { workers: self.workers })?)
+    /// Runs the session's passes over `graph`; `after` sees it after each pass.
+    pub fn optimize(&self, graph: &mut FlowGraph, after: impl FnMut(&str, &FlowGraph)) -> Result<Vec<PassRun>, Error> {
+        let manager = match &self.passes {
+            Some(names) => PassManager::new(names)?,
+            None => PassManager::for_level(self.opt_level),
+        };
+        Ok(manager.run(graph, after)?)
     }
 
-    /// SQL → FlowGraph → physical plan.
+    /// FlowGraph (optimized or not) → physical plan.
+    pub fn lower(&self, graph: &FlowGraph) -> Result<PhysicalPlan, Error> {
+        let options = LoweringOptions {
+            workers: self.workers,
+            fuse: self.opt_level.fuses_vertices(),
+        };
+        Ok(lower(&graph.view()?, &options)?)
+    }
+
+    /// SQL → FlowGraph → passes → physical plan.
     pub fn compile(&self, sql: &str, source_name: &str) -> Result<Compiled, Error> {
-        let graph = self.flowgraph(sql, source_name)?;
+        let mut graph = self.flowgraph(sql, source_name)?;
+        let passes = self.optimize(&mut graph, |_, _| {})?;
         let plan = self.lower(&graph)?;
         Ok(Compiled {
             flowgraph: graph.print_with_locations(),
             plan,
+            passes,
         })
     }
 

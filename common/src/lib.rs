@@ -10,6 +10,6 @@ pub mod types;
 
 pub use plan::{
     AggregateCall, AggregateFunction, AggregateMode, Body, Edge, FileSlice, HASH_SCHEME, Operator, PLAN_VERSION,
-    Partitioning, PhysicalPlan, PlanError, ProjectExpr, SortKey, Stage, StageId, Vertex, VertexId,
+    Partitioning, PhysicalPlan, PlanError, ProjectExpr, SortKey, Stage, StageId, Step, Vertex, VertexId,
 };
 pub use types::{Column, ColumnType, Schema, TypeError, to_arrow_schema};

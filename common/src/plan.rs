@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Bumped whenever the JSON layout changes incompatibly; readers reject other versions.
-pub const PLAN_VERSION: u32 = 1;
+pub const PLAN_VERSION: u32 = 2;
 
 /// The hash scheme of hash-partitioned edges: xxh3-64 over the Arrow row encoding of the
 /// key columns, modulo the consumer's parallelism. Producers on any worker must agree on
@@ -122,6 +122,22 @@ pub enum Operator {
         args: Vec<String>,
         exprs: Vec<ProjectExpr>,
     },
+    /// A fused row-wise step: `body(args...)` once per row; when `keep` is set, rows whose
+    /// result `keep` is false or NULL are dropped; output column i is `exprs[i]`. Result r
+    /// is NULL where any of the args `strict[r]` is.
+    Pipeline {
+        body: String,
+        args: Vec<String>,
+        exprs: Vec<ProjectExpr>,
+        keep: Option<usize>,
+        strict: Vec<Vec<usize>>,
+    },
+    /// Operators run as one vertex, each streaming its batches into the next (a scan, the
+    /// row-wise steps after it, a partial aggregate). The vertex's schema is the last
+    /// step's; the first step reads the vertex's input.
+    Fused {
+        steps: Vec<Step>,
+    },
     Aggregate {
         mode: AggregateMode,
         keys: Vec<String>,
@@ -141,12 +157,38 @@ pub enum Operator {
     },
 }
 
+/// One operator of a fused vertex, and the schema it produces.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Step {
+    pub op: Operator,
+    pub schema: Vec<Column>,
+}
+
 impl Operator {
+    /// The operator and, for a fused vertex, its steps', in order.
+    pub fn flatten(&self) -> Vec<&Operator> {
+        match self {
+            Operator::Fused { steps } => steps.iter().map(|s| &s.op).collect(),
+            op => vec![op],
+        }
+    }
+
+    /// The body the operator calls, if any.
+    pub fn body(&self) -> Option<&str> {
+        match self {
+            Operator::Filter { body, .. } | Operator::Pipeline { body, .. } => Some(body),
+            Operator::Project { body, .. } => body.as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Operator::Scan { .. } => "scan",
             Operator::Filter { .. } => "filter",
             Operator::Project { .. } => "project",
+            Operator::Pipeline { .. } => "pipeline",
+            Operator::Fused { .. } => "fused",
             Operator::Aggregate {
                 mode: AggregateMode::Partial,
                 ..
@@ -320,24 +362,28 @@ impl PhysicalPlan {
                     ));
                 }
             }
-            if let Operator::Scan { shards, .. } = &v.op
-                && shards.len() != v.parallelism
-            {
-                return Err(format!(
-                    "scan vertex {i} has {} shards for parallelism {}",
-                    shards.len(),
-                    v.parallelism
-                ));
-            }
-            let body = match &v.op {
-                Operator::Filter { body, .. } => Some(body),
-                Operator::Project { body, .. } => body.as_ref(),
-                _ => None,
-            };
-            if let Some(b) = body
-                && !self.bodies.iter().any(|x| &x.name == b)
-            {
-                return Err(format!("vertex {i} names body @{b} that the plan does not carry"));
+            let ops = v.op.flatten();
+            for (k, op) in ops.iter().enumerate() {
+                if let Operator::Scan { shards, .. } = op {
+                    if shards.len() != v.parallelism {
+                        return Err(format!(
+                            "scan vertex {i} has {} shards for parallelism {}",
+                            shards.len(),
+                            v.parallelism
+                        ));
+                    }
+                    if k > 0 || !v.inputs.is_empty() {
+                        return Err(format!("vertex {i} scans, but not as its first step"));
+                    }
+                }
+                if matches!(op, Operator::Fused { .. }) {
+                    return Err(format!("vertex {i} nests fused steps"));
+                }
+                if let Some(b) = op.body()
+                    && !self.bodies.iter().any(|x| x.name == b)
+                {
+                    return Err(format!("vertex {i} names body @{b} that the plan does not carry"));
+                }
             }
         }
         for (i, s) in self.stages.iter().enumerate() {

@@ -91,6 +91,8 @@ fn flowgraph_files_compile_and_run_like_sql() {
         QUERIES[0],
         "--emit",
         "flowgraph",
+        "-O",
+        "0",
         "-o",
         mlir.to_str().unwrap(),
     ]);
@@ -103,6 +105,7 @@ fn flowgraph_files_compile_and_run_like_sql() {
     // The same module with its predicate declared to return a float is rejected by MLIR's
     // verifier, pointing into the file.
     let text = std::fs::read_to_string(&mlir).unwrap();
+    assert!(text.contains("-> i1 {"), "{text}");
     let bad = text.replacen("-> i1 {", "-> f64 {", 1);
     let bad_path = dir.path().join("bad.mlir");
     std::fs::write(&bad_path, &bad).unwrap();

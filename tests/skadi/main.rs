@@ -6,5 +6,7 @@ mod csv;
 mod errors;
 mod flowgraph;
 mod jit;
+mod optimizer;
+mod passes;
 mod plans;
 mod tpch;

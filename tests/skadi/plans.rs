@@ -52,7 +52,7 @@ fn corrupted_and_mismatched_plans_are_rejected() {
         err.starts_with("cut.json:") && err.contains("malformed physical plan"),
         "{err}"
     );
-    let newer = json.replacen("\"version\": 1", "\"version\": 99", 1);
+    let newer = json.replacen(&format!("\"version\": {}", skadi::PLAN_VERSION), "\"version\": 99", 1);
     let err = PhysicalPlan::from_json(&newer, "new.json").unwrap_err().to_string();
     assert!(err.contains("version 99 is not supported"), "{err}");
     let dangling = json.replacen("\"output\": ", "\"output\": 1000", 1);

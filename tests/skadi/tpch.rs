@@ -49,9 +49,14 @@ fn four_workers_really_shard_the_scan() {
     let session = Session::open(tpch()).unwrap().with_workers(4);
     let plan = session.compile(&query("q1"), "q1.sql").unwrap().plan;
     let scan = &plan.vertices[0];
-    assert_eq!(scan.op.name(), "scan");
+    assert_eq!(scan.op.flatten()[0].name(), "scan");
     assert_eq!(scan.parallelism, 4, "{}", skadi::explain(&plan));
-    let ops: Vec<&str> = plan.vertices.iter().map(|v| v.op.name()).collect();
+    let ops: Vec<&str> = plan
+        .vertices
+        .iter()
+        .flat_map(|v| v.op.flatten())
+        .map(|o| o.name())
+        .collect();
     assert!(
         ops.contains(&"partial_aggregate") && ops.contains(&"final_aggregate"),
         "{ops:?}"

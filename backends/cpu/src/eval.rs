@@ -108,22 +108,30 @@ fn result_array(buffer: Buffer, scalar: &str, nulls: Option<NullBuffer>) -> Arra
     }
 }
 
-/// Runs `kernel` over `batch`'s columns `args`; returns its results as arrays and the rows
-/// that are NULL (any argument NULL).
+/// Runs `kernel` over `batch`'s columns `args`; returns its results as arrays, each NULL
+/// where one of its arguments is: `strict[r]` lists result r's arguments (all of them when
+/// `strict` is `None`). The second value is the rows where any argument is NULL.
 pub(crate) fn evaluate(
     kernel: &Kernel,
     batch: &RecordBatch,
     args: &[usize],
+    strict: Option<&[Vec<usize>]>,
 ) -> Result<(Vec<ArrayRef>, Option<NullBuffer>), String> {
     let rows = batch.num_rows();
     let sig = &kernel.signature;
     let mut buffers = Vec::with_capacity(args.len() + sig.results.len());
-    let mut nulls: Option<NullBuffer> = None;
+    let mut arg_nulls: Vec<Option<NullBuffer>> = Vec::with_capacity(args.len());
     for (&i, scalar) in args.iter().zip(&sig.params) {
         let column = batch.column(i);
-        nulls = NullBuffer::union(nulls.as_ref(), column.logical_nulls().as_ref());
+        arg_nulls.push(column.logical_nulls());
         buffers.push(argument(column, scalar)?);
     }
+    let union = |on: &mut dyn Iterator<Item = usize>| {
+        on.fold(None, |acc: Option<NullBuffer>, a| {
+            NullBuffer::union(acc.as_ref(), arg_nulls[a].as_ref())
+        })
+    };
+    let all_nulls = union(&mut (0..args.len()));
     for r in &sig.results {
         buffers.push(result_buffer(r, rows));
     }
@@ -134,19 +142,30 @@ pub(crate) fn evaluate(
     let results = buffers
         .drain(args.len()..)
         .zip(&sig.results)
-        .map(|(b, scalar)| result_array(b, scalar, nulls.clone()))
+        .enumerate()
+        .map(|(r, (b, scalar))| {
+            let nulls = match strict {
+                Some(strict) => union(&mut strict[r].iter().copied()),
+                None => all_nulls.clone(),
+            };
+            result_array(b, scalar, nulls)
+        })
         .collect();
-    Ok((results, nulls))
+    Ok((results, all_nulls))
+}
+
+/// The rows a boolean result keeps: true and not NULL.
+pub(crate) fn keep_mask(result: &ArrayRef) -> BooleanArray {
+    let values = result.as_boolean().values().clone();
+    let mask = match result.logical_nulls() {
+        Some(n) => &values & n.inner(),
+        None => values,
+    };
+    BooleanArray::new(mask, None)
 }
 
 /// The rows of `batch` a filter kernel keeps: true, and no NULL argument.
 pub(crate) fn selection(kernel: &Kernel, batch: &RecordBatch, args: &[usize]) -> Result<BooleanArray, String> {
-    let (mut results, nulls) = evaluate(kernel, batch, args)?;
-    let mask = results.pop().expect("a predicate has one result");
-    let mask = mask.as_boolean().values().clone();
-    let mask = match nulls {
-        Some(n) => &mask & n.inner(),
-        None => mask,
-    };
-    Ok(BooleanArray::new(mask, None))
+    let (results, _) = evaluate(kernel, batch, args, None)?;
+    Ok(keep_mask(&results[0]))
 }

@@ -16,12 +16,12 @@ mod scan;
 pub use jit::LOWERING_PIPELINE;
 
 use arrow::{
-    array::RecordBatch,
-    compute::filter_record_batch,
+    array::{ArrayRef, RecordBatch},
+    compute::{FilterBuilder, filter_record_batch},
     datatypes::{Schema, SchemaRef},
 };
 use jit::{CompiledBodies, Kernel};
-use skadi_common::{Operator, PhysicalPlan, ProjectExpr, Stage, Vertex, VertexId, types::to_arrow_schema};
+use skadi_common::{Column, Operator, PhysicalPlan, ProjectExpr, Stage, VertexId, types::to_arrow_schema};
 use skadi_runtime::{Backend, PreparedPlan, RuntimeError, StageInputs};
 use std::{
     collections::HashMap,
@@ -157,7 +157,7 @@ impl PreparedPlan for CpuPlan {
                     Some((stream, schema))
                 }
             };
-            let stream = self.operator(v, shard, input, fail)?;
+            let stream = self.operator(&v.op, &v.schema, shard, input, fail)?;
             streams.insert(id, stream);
         }
         let last = stage.vertices.last().expect("stages are not empty");
@@ -167,27 +167,51 @@ impl PreparedPlan for CpuPlan {
 }
 
 impl CpuPlan {
+    /// The output stream of `op` (producing `schema`) on one shard.
     fn operator<'a>(
         &'a self,
-        v: &'a Vertex,
+        op: &'a Operator,
+        schema: &'a [Column],
         shard: usize,
         input: Option<(Stream<'a>, SchemaRef)>,
         fail: impl Fn(String) -> RuntimeError + Copy + 'a,
     ) -> Result<Stream<'a>, RuntimeError> {
-        let out_schema: SchemaRef = Arc::new(to_arrow_schema(&v.schema));
-        if let Operator::Scan {
-            format,
-            columns,
-            shards,
-            ..
-        } = &v.op
-        {
-            let batches = scan::scan(format, &shards[shard], columns, &v.schema).map_err(fail)?;
-            return Ok(Box::new(batches.map(move |b| b.map_err(fail))));
+        let out_schema: SchemaRef = Arc::new(to_arrow_schema(schema));
+        match op {
+            Operator::Scan {
+                format,
+                columns,
+                shards,
+                ..
+            } => {
+                let batches = scan::scan(format, &shards[shard], columns, schema).map_err(fail)?;
+                return Ok(Box::new(batches.map(move |b| b.map_err(fail))));
+            }
+            Operator::Fused { steps } => {
+                let mut current = input;
+                for step in steps {
+                    let stream = self.operator(&step.op, &step.schema, shard, current, fail)?;
+                    current = Some((stream, Arc::new(to_arrow_schema(&step.schema))));
+                }
+                return Ok(current.ok_or_else(|| fail("has no steps".into()))?.0);
+            }
+            _ => {}
         }
         let (input, in_schema) = input.ok_or_else(|| fail("has no input".into()))?;
-        Ok(match &v.op {
-            Operator::Scan { .. } => unreachable!("handled above"),
+        let picks = |exprs: &[ProjectExpr]| -> Result<Vec<Result<usize, usize>>, RuntimeError> {
+            exprs
+                .iter()
+                .map(|e| match e {
+                    ProjectExpr::Column(c) => in_schema
+                        .index_of(c)
+                        .map(Ok)
+                        .map_err(|_| fail(format!("no input column '{c}'"))),
+                    ProjectExpr::Body(n) => Ok(Err(*n)),
+                })
+                .collect()
+        };
+        Ok(match op {
+            Operator::Scan { .. } | Operator::Fused { .. } => unreachable!("handled above"),
             Operator::Filter { body, args } => {
                 let kernel = self.kernel(body);
                 let args = column_indices(&in_schema, args).map_err(fail)?;
@@ -201,22 +225,13 @@ impl CpuPlan {
             Operator::Project { body, args, exprs } => {
                 let kernel = body.as_deref().map(|b| self.kernel(b));
                 let args = column_indices(&in_schema, args).map_err(fail)?;
-                let picks: Vec<Result<usize, usize>> = exprs
-                    .iter()
-                    .map(|e| match e {
-                        ProjectExpr::Column(c) => in_schema
-                            .index_of(c)
-                            .map(Ok)
-                            .map_err(|_| fail(format!("no input column '{c}'"))),
-                        ProjectExpr::Body(n) => Ok(Err(*n)),
-                    })
-                    .collect::<Result<_, _>>()?;
+                let picks = picks(exprs)?;
                 Box::new(input.map(move |b| {
                     let b = b?;
                     let computed = match kernel {
                         Some(k) => {
                             self.count_call();
-                            eval::evaluate(k, &b, &args).map_err(fail)?.0
+                            eval::evaluate(k, &b, &args, None).map_err(fail)?.0
                         }
                         None => Vec::new(),
                     };
@@ -227,6 +242,42 @@ impl CpuPlan {
                             Err(n) => computed[*n].clone(),
                         })
                         .collect();
+                    RecordBatch::try_new(out_schema.clone(), columns).map_err(|e| fail(e.to_string()))
+                }))
+            }
+            Operator::Pipeline {
+                body,
+                args,
+                exprs,
+                keep,
+                strict,
+            } => {
+                let kernel = self.kernel(body);
+                let args = column_indices(&in_schema, args).map_err(fail)?;
+                let picks = picks(exprs)?;
+                Box::new(input.map(move |b| {
+                    let b = b?;
+                    self.count_call();
+                    let (computed, _) = eval::evaluate(kernel, &b, &args, Some(strict)).map_err(fail)?;
+                    let columns: Vec<ArrayRef> = picks
+                        .iter()
+                        .map(|p| match p {
+                            Ok(i) => b.column(*i).clone(),
+                            Err(n) => computed[*n].clone(),
+                        })
+                        .collect();
+                    let columns = match keep {
+                        None => columns,
+                        Some(k) => {
+                            let mask = eval::keep_mask(&computed[*k]);
+                            let predicate = FilterBuilder::new(&mask).optimize().build();
+                            columns
+                                .iter()
+                                .map(|c| predicate.filter(c))
+                                .collect::<Result<_, _>>()
+                                .map_err(|e| fail(e.to_string()))?
+                        }
+                    };
                     RecordBatch::try_new(out_schema.clone(), columns).map_err(|e| fail(e.to_string()))
                 }))
             }

@@ -1,11 +1,11 @@
 //! `skadi explain`: every stage of a physical plan, each vertex with its parallelism,
 //! backend, source location and the reason lowering gave, and every exchange.
 
-use skadi_common::{Operator, Partitioning, PhysicalPlan, ProjectExpr, Vertex};
+use skadi_common::{Operator, Partitioning, PhysicalPlan, ProjectExpr};
 use std::fmt::Write;
 
-fn describe(v: &Vertex) -> String {
-    match &v.op {
+fn describe(op: &Operator) -> String {
+    match op {
         Operator::Scan {
             table,
             format,
@@ -33,9 +33,28 @@ fn describe(v: &Vertex) -> String {
             )
         }
         Operator::Project { body: None, exprs, .. } => format!("project {} columns", exprs.len()),
+        Operator::Pipeline {
+            body,
+            args,
+            exprs,
+            keep,
+            ..
+        } => {
+            let computed = exprs.iter().filter(|e| matches!(e, ProjectExpr::Body(_))).count();
+            format!(
+                "pipeline @{body}({}){} -> {computed} computed, {} passed through",
+                args.join(", "),
+                keep.map(|k| format!(" keeps rows where ${k}")).unwrap_or_default(),
+                exprs.len() - computed
+            )
+        }
+        Operator::Fused { steps } => {
+            let steps: Vec<String> = steps.iter().map(|s| describe(&s.op)).collect();
+            format!("fused [{}]", steps.join(" → "))
+        }
         Operator::Aggregate { keys, aggregates, .. } => {
             let aggs: Vec<String> = aggregates.iter().map(skadi_flowgraph::format_aggregate).collect();
-            format!("{} keys=[{}] [{}]", v.op.name(), keys.join(", "), aggs.join(", "))
+            format!("{} keys=[{}] [{}]", op.name(), keys.join(", "), aggs.join(", "))
         }
         Operator::Sort { keys, .. } => {
             let keys: Vec<String> = keys.iter().map(skadi_flowgraph::format_sort_key).collect();
@@ -79,7 +98,13 @@ pub fn explain(plan: &PhysicalPlan) -> String {
                 );
             }
             let loc = v.location.as_deref().map(|l| format!("  [{l}]")).unwrap_or_default();
-            let _ = writeln!(out, "  #{id} {} ×{} on {}{loc}", describe(v), v.parallelism, v.backend);
+            let _ = writeln!(
+                out,
+                "  #{id} {} ×{} on {}{loc}",
+                describe(&v.op),
+                v.parallelism,
+                v.backend
+            );
             let _ = writeln!(out, "      why: {}", v.reason);
         }
     }

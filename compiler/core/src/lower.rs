@@ -7,12 +7,15 @@
 //! - an aggregation over several shards splits into a partial aggregate per shard, a hash
 //!   exchange on the group keys (a gather when there are none) and a final aggregate;
 //! - sort, limit and the sink gather to one shard (a limit first cuts each shard);
-//! - stages are cut at exchanges.
+//! - stages are cut at exchanges;
+//! - with `fuse`, a vertex whose only input is a forward edge from a vertex it alone reads
+//!   joins that vertex when it is row-wise or a partial (or single-step) aggregate: a scan,
+//!   its pipeline and its partial aggregate run as one vertex.
 
 use crate::statistics::{balance, scan_units};
 use skadi_common::{
     AggregateMode, Body, Column, Edge, FileSlice, HASH_SCHEME, Operator, PLAN_VERSION, Partitioning, PhysicalPlan,
-    ProjectExpr, Stage, Vertex,
+    ProjectExpr, Stage, Step, Vertex,
 };
 use skadi_flowgraph::{FlowOp, GraphView, MapExpr, OpKind};
 
@@ -20,12 +23,15 @@ use skadi_flowgraph::{FlowOp, GraphView, MapExpr, OpKind};
 pub struct LoweringOptions {
     /// Upper bound on any vertex's parallelism.
     pub workers: usize,
+    /// Fuse forward chains of vertices into one (see the module docs).
+    pub fuse: bool,
 }
 
 impl Default for LoweringOptions {
     fn default() -> Self {
         LoweringOptions {
             workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            fuse: true,
         }
     }
 }
@@ -207,19 +213,30 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
             }
             OpKind::Map { body, args, exprs } => {
                 use_body(body);
-                let exprs = exprs
-                    .iter()
-                    .map(|e| match e {
-                        MapExpr::Body(n) => ProjectExpr::Body(*n),
-                        MapExpr::Column(c) => ProjectExpr::Column(c.clone()),
-                    })
-                    .collect();
+                let exprs = exprs.iter().map(project_expr).collect();
                 let op_ = Operator::Project {
                     body: Some(body.clone()),
                     args: args.clone(),
                     exprs,
                 };
                 l.forward(op_, op.schema.clone(), input.expect("map has an input"), location)
+            }
+            OpKind::Pipeline {
+                body,
+                args,
+                exprs,
+                keep,
+                strict,
+            } => {
+                use_body(body);
+                let op_ = Operator::Pipeline {
+                    body: body.clone(),
+                    args: args.clone(),
+                    exprs: exprs.iter().map(project_expr).collect(),
+                    keep: *keep,
+                    strict: strict.clone(),
+                };
+                l.forward(op_, op.schema.clone(), input.expect("pipeline has an input"), location)
             }
             OpKind::Aggregate { keys, aggregates } => aggregate(
                 &mut l,
@@ -314,14 +331,99 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
         location: "<flowgraph>".into(),
         what: "a FlowGraph without a sink".into(),
     })?;
-    let stages = assign_stages(&mut l.vertices);
+    let (mut vertices, output) = if options.fuse {
+        fuse(l.vertices, output)
+    } else {
+        (l.vertices, output)
+    };
+    let stages = assign_stages(&mut vertices);
     Ok(PhysicalPlan {
         version: PLAN_VERSION,
-        vertices: l.vertices,
+        vertices,
         stages,
         bodies,
         output,
     })
+}
+
+fn project_expr(e: &MapExpr) -> ProjectExpr {
+    match e {
+        MapExpr::Body(n) => ProjectExpr::Body(*n),
+        MapExpr::Column(c) => ProjectExpr::Column(c.clone()),
+    }
+}
+
+/// Whether `v` may run as a later step of the vertex that feeds it.
+fn joins_its_input(v: &Vertex, readers: &[usize]) -> bool {
+    let [edge] = v.inputs.as_slice() else { return false };
+    let fusable = matches!(
+        v.op,
+        Operator::Filter { .. }
+            | Operator::Project { .. }
+            | Operator::Pipeline { .. }
+            | Operator::Limit { .. }
+            | Operator::Aggregate {
+                mode: AggregateMode::Partial | AggregateMode::Single,
+                ..
+            }
+    );
+    fusable && !edge.partitioning.is_exchange() && readers[edge.from] == 1
+}
+
+/// Merges forward chains into fused vertices; returns the new vertices and output id.
+fn fuse(vertices: Vec<Vertex>, output: usize) -> (Vec<Vertex>, usize) {
+    let mut readers = vec![0usize; vertices.len()];
+    for v in &vertices {
+        for e in &v.inputs {
+            readers[e.from] += 1;
+        }
+    }
+    // new_id[i]: the fused vertex that old vertex i became part of.
+    let mut new_id: Vec<usize> = Vec::with_capacity(vertices.len());
+    let mut groups: Vec<Vec<Vertex>> = Vec::new();
+    for v in vertices {
+        if joins_its_input(&v, &readers) {
+            let g = new_id[v.inputs[0].from];
+            groups[g].push(v);
+            new_id.push(g);
+        } else {
+            new_id.push(groups.len());
+            groups.push(vec![v]);
+        }
+    }
+    let fused = groups
+        .into_iter()
+        .enumerate()
+        .map(|(id, mut group)| {
+            let mut first = group.remove(0);
+            first.id = id;
+            for e in &mut first.inputs {
+                e.from = new_id[e.from];
+            }
+            if group.is_empty() {
+                return first;
+            }
+            let names: Vec<&str> = std::iter::once(first.op.name())
+                .chain(group.iter().map(|v| v.op.name()))
+                .collect();
+            let reason = format!("{}; fused {}", first.reason, names.join(" → "));
+            let mut steps = vec![Step {
+                op: first.op,
+                schema: first.schema,
+            }];
+            steps.extend(group.into_iter().map(|v| Step {
+                op: v.op,
+                schema: v.schema,
+            }));
+            Vertex {
+                schema: steps.last().expect("not empty").schema.clone(),
+                op: Operator::Fused { steps },
+                reason,
+                ..first
+            }
+        })
+        .collect();
+    (fused, new_id[output])
 }
 
 fn aggregate(

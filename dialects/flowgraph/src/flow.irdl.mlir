@@ -59,6 +59,24 @@ irdl.dialect @flow {
     irdl.results(output: %out)
   }
 
+  // A fused row-wise vertex (made by the `fuse` pass from chains of filter, map and
+  // project): `body(args...)` is computed once per row; if `keep` >= 0, result `keep` is
+  // the row's predicate (rows where it is false or NULL are dropped); output column i is
+  // exprs[i], "$N" or an input column. strict[N] lists the args whose NULL makes result N
+  // NULL (a fused body mixes results that read different columns).
+  irdl.operation @pipeline {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %body = irdl.base "#builtin.symbol_ref"
+    %args = irdl.base "#builtin.array"
+    %exprs = irdl.base "#builtin.array"
+    %keep = irdl.base "#builtin.integer"
+    %strict = irdl.base "#builtin.array"
+    irdl.attributes { "body" = %body, "args" = %args, "exprs" = %exprs, "keep" = %keep, "strict" = %strict }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
   // Groups by `keys` and computes `aggregates`: ["sum(x)", "count(*)", "avg(y)", ...].
   irdl.operation @aggregate {
     %in = irdl.base @flow::@table

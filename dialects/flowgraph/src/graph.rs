@@ -11,7 +11,7 @@ use std::{cell::RefCell, mem::ManuallyDrop, rc::Rc};
 /// compile on one thread, then hand the physical plan (plain data) to the runtime.
 pub struct FlowGraph {
     // Field order is drop order: modules before the context they live in.
-    module: ManuallyDrop<Module<'static>>,
+    pub(crate) module: ManuallyDrop<Module<'static>>,
     dialect: ManuallyDrop<Module<'static>>,
     diagnostics: Rc<RefCell<Vec<String>>>,
     context: ManuallyDrop<Box<Context>>,

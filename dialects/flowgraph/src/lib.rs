@@ -13,6 +13,7 @@ mod builder;
 mod context;
 mod error;
 mod graph;
+mod rewrite;
 mod syntax;
 mod verify;
 mod view;
@@ -21,7 +22,10 @@ pub use builder::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc, Ta
 pub use context::{FLOW_IRDL, new_context};
 pub use error::FlowGraphError;
 pub use graph::FlowGraph;
-pub use syntax::{format_aggregate, format_sort_key, parse_aggregate, parse_sort_key};
+pub use rewrite::NewOp;
+pub use syntax::{
+    format_aggregate, format_sort_key, index_lists, parse_aggregate, parse_sort_key, quote, string_array, table_type,
+};
 pub use view::{Body, FlowOp, GraphView, MapExpr, OpKind};
 
 #[cfg(test)]

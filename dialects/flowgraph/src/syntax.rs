@@ -4,7 +4,7 @@
 use skadi_common::{AggregateCall, AggregateFunction, Column, Schema, SortKey};
 
 /// An MLIR string literal for `s`.
-pub(crate) fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for b in s.bytes() {
@@ -19,13 +19,13 @@ pub(crate) fn quote(s: &str) -> String {
 }
 
 /// `["a", "b"]` as an MLIR array attribute of strings.
-pub(crate) fn string_array<S: AsRef<str>>(items: &[S]) -> String {
+pub fn string_array<S: AsRef<str>>(items: &[S]) -> String {
     let parts: Vec<String> = items.iter().map(|s| quote(s.as_ref())).collect();
     format!("[{}]", parts.join(", "))
 }
 
 /// The `!flow.table<[...]>` type of a schema.
-pub(crate) fn table_type(schema: &[Column]) -> String {
+pub fn table_type(schema: &[Column]) -> String {
     let entries: Vec<String> = schema.iter().map(Column::to_type_entry).collect();
     format!("!flow.table<{}>", string_array(&entries))
 }
@@ -82,6 +82,35 @@ pub(crate) fn parse_string_list(text: &str) -> Option<Vec<String>> {
         }
     }
     Some(out)
+}
+
+/// Parses a printed array of integer arrays: `[[0, 1], [], [2]]`.
+pub(crate) fn parse_index_lists(text: &str) -> Option<Vec<Vec<usize>>> {
+    let inner = text.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+    let mut out = Vec::new();
+    let mut rest = inner;
+    while !rest.is_empty() {
+        let open = rest.strip_prefix('[')?;
+        let (list, after) = open.split_once(']')?;
+        let items = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.trim_end_matches(" : i64").parse().ok())
+            .collect::<Option<Vec<usize>>>()?;
+        out.push(items);
+        rest = after.trim_start().strip_prefix(',').unwrap_or(after).trim_start();
+    }
+    Some(out)
+}
+
+/// `[[0, 1], [], [2]]` as an MLIR attribute.
+pub fn index_lists(lists: &[Vec<usize>]) -> String {
+    let parts: Vec<String> = lists
+        .iter()
+        .map(|l| format!("[{}]", l.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")))
+        .collect();
+    format!("[{}]", parts.join(", "))
 }
 
 /// The schema of a printed `!flow.table<[...]>` type.
@@ -164,6 +193,14 @@ mod tests {
         let items = ["plain", "with \"quote\"", "back\\slash", "tab\there"];
         let text = string_array(&items);
         assert_eq!(parse_string_list(&text).unwrap(), items);
+    }
+
+    #[test]
+    fn index_lists_round_trip() {
+        for lists in [vec![], vec![vec![]], vec![vec![0, 1], vec![], vec![2]]] {
+            assert_eq!(parse_index_lists(&index_lists(&lists)).unwrap(), lists);
+        }
+        assert!(parse_index_lists("[[0, x]]").is_none());
     }
 
     #[test]

@@ -72,6 +72,34 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
         }
         Ok(b.results.clone())
     };
+    let check_exprs = |body: &str, exprs: &[MapExpr], results: &[String]| -> Result<(), FlowGraphError> {
+        if exprs.len() != op.schema.len() {
+            return Err(fail(format!(
+                "computes {} columns but its result has {}",
+                exprs.len(),
+                op.schema.len()
+            )));
+        }
+        for (e, out) in exprs.iter().zip(&op.schema) {
+            let ty = match e {
+                MapExpr::Column(c) => column(c)?,
+                MapExpr::Body(n) => {
+                    let r = results
+                        .get(*n)
+                        .ok_or_else(|| fail(format!("uses result ${n} of @{body}, which has {}", results.len())))?;
+                    ColumnType::from_body_scalar(r)
+                        .ok_or_else(|| fail(format!("body @{body} returns {r}, which no column type holds")))?
+                }
+            };
+            if ty != out.ty {
+                return Err(fail(format!(
+                    "result column '{}' is {} but its expression gives {ty}",
+                    out.name, out.ty
+                )));
+            }
+        }
+        Ok(())
+    };
     match &op.kind {
         OpKind::Source {
             format, files, columns, ..
@@ -122,30 +150,30 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
         }
         OpKind::Map { body, args, exprs } => {
             let results = check_body(body, args)?;
-            if exprs.len() != op.schema.len() {
+            check_exprs(body, exprs, &results)?;
+        }
+        OpKind::Pipeline {
+            body,
+            args,
+            exprs,
+            keep,
+            strict,
+        } => {
+            let results = check_body(body, args)?;
+            check_exprs(body, exprs, &results)?;
+            if let Some(k) = keep
+                && results.get(*k).map(String::as_str) != Some("i1")
+            {
                 return Err(fail(format!(
-                    "computes {} columns but its result has {}",
-                    exprs.len(),
-                    op.schema.len()
+                    "keeps rows by result ${k} of @{body}, which is not an i1"
                 )));
             }
-            for (e, out) in exprs.iter().zip(&op.schema) {
-                let ty = match e {
-                    MapExpr::Column(c) => column(c)?,
-                    MapExpr::Body(n) => {
-                        let r = results
-                            .get(*n)
-                            .ok_or_else(|| fail(format!("uses result ${n} of @{body}, which has {}", results.len())))?;
-                        ColumnType::from_body_scalar(r)
-                            .ok_or_else(|| fail(format!("body @{body} returns {r}, which no column type holds")))?
-                    }
-                };
-                if ty != out.ty {
-                    return Err(fail(format!(
-                        "result column '{}' is {} but its expression gives {ty}",
-                        out.name, out.ty
-                    )));
-                }
+            if strict.len() != results.len() || strict.iter().flatten().any(|&a| a >= args.len()) {
+                return Err(fail(format!(
+                    "'strict' must list, for each of the {} results of @{body}, indices of its {} args",
+                    results.len(),
+                    args.len()
+                )));
             }
         }
         OpKind::Aggregate { keys, aggregates } => {

@@ -5,7 +5,7 @@
 use crate::{
     FlowGraphError,
     graph::render_location,
-    syntax::{parse_string_list, parse_table_type},
+    syntax::{parse_index_lists, parse_string_list, parse_table_type},
 };
 use melior::ir::{
     Module, ValueLike,
@@ -23,6 +23,25 @@ pub enum MapExpr {
     Body(usize),
     /// An input column passed through.
     Column(String),
+}
+
+impl MapExpr {
+    /// `"$N"` is body result N; anything else names an input column.
+    pub fn parse(text: String) -> MapExpr {
+        match text.strip_prefix('$').map(str::parse::<usize>) {
+            Some(Ok(n)) => MapExpr::Body(n),
+            _ => MapExpr::Column(text),
+        }
+    }
+}
+
+impl std::fmt::Display for MapExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MapExpr::Body(n) => write!(f, "${n}"),
+            MapExpr::Column(c) => f.write_str(c),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +63,16 @@ pub enum OpKind {
         body: String,
         args: Vec<String>,
         exprs: Vec<MapExpr>,
+    },
+    /// A fused row-wise vertex: see `flow.pipeline` in the dialect definition.
+    Pipeline {
+        body: String,
+        args: Vec<String>,
+        exprs: Vec<MapExpr>,
+        /// The body result that decides which rows are kept, if any.
+        keep: Option<usize>,
+        /// Per body result: the args whose NULL makes it NULL.
+        strict: Vec<Vec<usize>>,
     },
     Aggregate {
         keys: Vec<String>,
@@ -232,18 +261,21 @@ fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result
         "flow.project" => OpKind::Project {
             columns: strings("columns")?,
         },
-        "flow.map" => {
-            let exprs = strings("exprs")?
-                .into_iter()
-                .map(|e| match e.strip_prefix('$').map(str::parse::<usize>) {
-                    Some(Ok(n)) => MapExpr::Body(n),
-                    _ => MapExpr::Column(e),
-                })
-                .collect();
-            OpKind::Map {
+        "flow.map" => OpKind::Map {
+            body: symbol("body")?,
+            args: strings("args")?,
+            exprs: strings("exprs")?.into_iter().map(MapExpr::parse).collect(),
+        },
+        "flow.pipeline" => {
+            let keep = integer("keep")?;
+            let strict = parse_index_lists(&attr("strict")?.to_string())
+                .ok_or_else(|| bad(name, location, "'strict' must be an array of integer arrays"))?;
+            OpKind::Pipeline {
                 body: symbol("body")?,
                 args: strings("args")?,
-                exprs,
+                exprs: strings("exprs")?.into_iter().map(MapExpr::parse).collect(),
+                keep: (keep >= 0).then_some(keep as usize),
+                strict,
             }
         }
         "flow.aggregate" => {

@@ -1,0 +1,358 @@
+//! `fuse`: vertex fusion. A chain of row-wise vertices (filter, map, project, pipeline),
+//! each read only by the next, becomes one `flow.pipeline` whose body is one function:
+//! a new `func.func` calls the chain's bodies in order, MLIR's inliner folds them into it,
+//! and canonicalization and CSE clean up across the former vertex boundaries. Filters
+//! become one predicate result (their conjunction), kept rows are chosen once, and
+//! intermediate columns never materialize.
+//!
+//! NULLs stay exact: each body was strict in its own arguments, so the pipeline records,
+//! per result, which of its arguments make it NULL (`strict`). The conjunction of filters
+//! is NULL-strict in the union of their arguments, which is what dropping a row whose
+//! predicate is NULL needs.
+
+use super::{Pass, canonicalize::BODY_PIPELINE};
+use skadi_common::Column;
+use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, MapExpr, NewOp, OpKind, index_lists, quote, string_array};
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+pub(crate) struct Fuse;
+
+fn row_wise(kind: &OpKind) -> bool {
+    matches!(
+        kind,
+        OpKind::Filter { .. } | OpKind::Map { .. } | OpKind::Project { .. } | OpKind::Pipeline { .. }
+    )
+}
+
+/// The first chain of two or more row-wise vertices, each read only by the next.
+fn find_chain(view: &GraphView) -> Option<Vec<usize>> {
+    let mut readers = vec![Vec::new(); view.ops.len()];
+    for (i, op) in view.ops.iter().enumerate() {
+        for &j in &op.inputs {
+            readers[j].push(i);
+        }
+    }
+    let sole_row_wise_reader = |i: usize| match readers[i].as_slice() {
+        [r] if row_wise(&view.ops[*r].kind) => Some(*r),
+        _ => None,
+    };
+    for (start, op) in view.ops.iter().enumerate() {
+        if !row_wise(&op.kind) {
+            continue;
+        }
+        let input = op.inputs[0];
+        if row_wise(&view.ops[input].kind) && sole_row_wise_reader(input) == Some(start) {
+            continue; // not the chain's first vertex
+        }
+        let mut chain = vec![start];
+        while let Some(next) = sole_row_wise_reader(*chain.last().expect("not empty")) {
+            chain.push(next);
+        }
+        if chain.len() >= 2 {
+            return Some(chain);
+        }
+    }
+    None
+}
+
+/// A column while composing: an input column passed through, an argument of the fused
+/// body, or an SSA value computed in it.
+#[derive(Clone)]
+enum Value {
+    Input(String),
+    Arg(usize),
+    Ssa {
+        name: String,
+        ty: String,
+        deps: BTreeSet<usize>,
+    },
+}
+
+struct Composer<'a> {
+    view: &'a GraphView,
+    /// The chain's input schema.
+    input: &'a [Column],
+    /// The fused body's arguments: input column names and body scalar types.
+    args: Vec<(String, String)>,
+    lines: String,
+    next: usize,
+    /// The bodies called, each once.
+    called: BTreeSet<String>,
+}
+
+impl Composer<'_> {
+    fn arg(&mut self, column: &str, ty: &str) -> usize {
+        if let Some(i) = self.args.iter().position(|(c, _)| c == column) {
+            return i;
+        }
+        self.args.push((column.to_string(), ty.to_string()));
+        self.args.len() - 1
+    }
+
+    /// `v` as a value the body can use: input columns become arguments on first use.
+    fn operand(&mut self, v: Value) -> Value {
+        match v {
+            Value::Input(column) => {
+                let ty = self
+                    .input
+                    .iter()
+                    .find(|c| c.name == column)
+                    .and_then(|c| c.ty.body_scalar())
+                    .expect("the verifier checked that bodies take only body-typed columns");
+                Value::Arg(self.arg(&column, ty))
+            }
+            v => v,
+        }
+    }
+
+    fn ssa(&self, v: &Value) -> String {
+        match v {
+            Value::Arg(i) => format!("%arg{i}"),
+            Value::Ssa { name, .. } => name.clone(),
+            Value::Input(_) => unreachable!("inputs are made operands first"),
+        }
+    }
+
+    fn ty(&self, v: &Value) -> String {
+        match v {
+            Value::Arg(i) => self.args[*i].1.clone(),
+            Value::Ssa { ty, .. } => ty.clone(),
+            Value::Input(_) => unreachable!("inputs are made operands first"),
+        }
+    }
+
+    fn deps(&self, v: &Value) -> BTreeSet<usize> {
+        match v {
+            Value::Arg(i) => BTreeSet::from([*i]),
+            Value::Ssa { deps, .. } => deps.clone(),
+            Value::Input(_) => unreachable!("inputs are made operands first"),
+        }
+    }
+
+    /// Calls `body` on `values`; returns its results, each strict in `strict[r]` of the
+    /// values (all of them when `strict` is `None`).
+    fn call(&mut self, body: &str, values: &[Value], strict: Option<&[Vec<usize>]>, at: &str) -> Vec<Value> {
+        let b = &self.view.bodies[body];
+        self.called.insert(body.to_string());
+        let name = format!("%c{}", self.next);
+        self.next += 1;
+        let operands: Vec<String> = values.iter().map(|v| self.ssa(v)).collect();
+        let _ = writeln!(
+            self.lines,
+            "    {name}:{} = func.call @{body}({}) : ({}) -> ({}) {at}",
+            b.results.len(),
+            operands.join(", "),
+            b.params.join(", "),
+            b.results.join(", ")
+        );
+        let all: Vec<usize> = (0..values.len()).collect();
+        (0..b.results.len())
+            .map(|r| {
+                let on = strict.map_or(all.as_slice(), |s| s[r].as_slice());
+                let deps = on.iter().flat_map(|&a| self.deps(&values[a])).collect();
+                Value::Ssa {
+                    name: format!("{name}#{r}"),
+                    ty: b.results[r].clone(),
+                    deps,
+                }
+            })
+            .collect()
+    }
+
+    fn and(&mut self, a: &Value, b: &Value) -> Value {
+        let name = format!("%c{}", self.next);
+        self.next += 1;
+        let _ = writeln!(
+            self.lines,
+            "    {name} = arith.andi {}, {} : i1",
+            self.ssa(a),
+            self.ssa(b)
+        );
+        Value::Ssa {
+            name,
+            ty: "i1".into(),
+            deps: self.deps(a).union(&self.deps(b)).copied().collect(),
+        }
+    }
+}
+
+/// Fuses `chain` in place.
+fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize]) -> Result<(), FlowGraphError> {
+    let first = &view.ops[chain[0]];
+    let input = first.inputs[0];
+    let in_schema = &view.ops[input].schema;
+    let mut c = Composer {
+        view,
+        input: in_schema,
+        args: Vec::new(),
+        lines: String::new(),
+        next: 0,
+        called: BTreeSet::new(),
+    };
+    // The current columns, by name, as the chain transforms them.
+    let mut env: Vec<(String, Value)> = in_schema
+        .iter()
+        .map(|col| (col.name.clone(), Value::Input(col.name.clone())))
+        .collect();
+    let lookup = |env: &[(String, Value)], name: &str| -> Value {
+        env.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .expect("the verifier checked every column a vertex names")
+    };
+    let mut keep: Option<Value> = None;
+    for &i in chain {
+        let op = &view.ops[i];
+        let names: Vec<String> = op.schema.iter().map(|col| col.name.clone()).collect();
+        let at = mlir_location(op.location.as_deref());
+        match &op.kind {
+            OpKind::Filter { body, args } => {
+                let values: Vec<Value> = args.iter().map(|a| c.operand(lookup(&env, a))).collect();
+                let p = c.call(body, &values, None, &at).remove(0);
+                keep = Some(match keep {
+                    Some(k) => c.and(&k, &p),
+                    None => p,
+                });
+            }
+            OpKind::Project { columns } => {
+                env = names
+                    .into_iter()
+                    .zip(columns)
+                    .map(|(n, col)| (n, lookup(&env, col)))
+                    .collect();
+            }
+            OpKind::Map { body, args, exprs } | OpKind::Pipeline { body, args, exprs, .. } => {
+                let values: Vec<Value> = args.iter().map(|a| c.operand(lookup(&env, a))).collect();
+                let strict = match &op.kind {
+                    OpKind::Pipeline { strict, .. } => Some(strict.as_slice()),
+                    _ => None,
+                };
+                let results = c.call(body, &values, strict, &at);
+                if let OpKind::Pipeline { keep: Some(k), .. } = &op.kind {
+                    let p = results[*k].clone();
+                    keep = Some(match keep {
+                        Some(prev) => c.and(&prev, &p),
+                        None => p,
+                    });
+                }
+                env = names
+                    .into_iter()
+                    .zip(exprs)
+                    .map(|(n, e)| {
+                        let v = match e {
+                            MapExpr::Body(r) => results[*r].clone(),
+                            MapExpr::Column(col) => lookup(&env, col),
+                        };
+                        (n, v)
+                    })
+                    .collect();
+            }
+            _ => unreachable!("chains hold row-wise vertices only"),
+        }
+    }
+    // Output columns: input columns pass through by their input name; the rest are results.
+    let last = &view.ops[*chain.last().expect("not empty")];
+    let mut results: Vec<Value> = Vec::new();
+    let mut exprs: Vec<String> = Vec::new();
+    for (_, v) in &env {
+        match v {
+            Value::Input(column) => exprs.push(column.clone()),
+            Value::Arg(i) => exprs.push(c.args[*i].0.clone()),
+            Value::Ssa { .. } => {
+                exprs.push(format!("${}", results.len()));
+                results.push(v.clone());
+            }
+        }
+    }
+    let keep_index = keep.as_ref().map(|k| {
+        results.push(k.clone());
+        results.len() - 1
+    });
+    let strict: Vec<Vec<usize>> = results.iter().map(|v| c.deps(v).into_iter().collect()).collect();
+    let name = graph.fresh_symbol("fused");
+    let at = mlir_location(first.location.as_deref());
+    let params: Vec<String> = c
+        .args
+        .iter()
+        .enumerate()
+        .map(|(i, (_, t))| format!("%arg{i}: {t} {at}"))
+        .collect();
+    let values: Vec<String> = results.iter().map(|v| c.ssa(v)).collect();
+    let types: Vec<String> = results.iter().map(|v| c.ty(v)).collect();
+    // The chain's bodies are declared so the new function verifies on its own.
+    let mut declarations = String::new();
+    for name in &c.called {
+        let b = &view.bodies[name];
+        let _ = writeln!(
+            declarations,
+            "  func.func private @{name}({}) -> ({})",
+            b.params.join(", "),
+            b.results.join(", ")
+        );
+    }
+    let text = format!(
+        "module {{\n{declarations}  func.func private @{name}({}) -> ({}) {{\n{}    return {} : {} {at}\n  }} {at}\n}}\n",
+        params.join(", "),
+        types.join(", "),
+        c.lines,
+        values.join(", "),
+        types.join(", ")
+    );
+    graph.add_function(&text, &name)?;
+    let arg_names: Vec<String> = c.args.iter().map(|(n, _)| n.clone()).collect();
+    let new = NewOp {
+        name: "flow.pipeline".into(),
+        inputs: vec![input],
+        attributes: vec![
+            ("body".into(), format!("@{name}")),
+            ("args".into(), string_array(&arg_names)),
+            ("exprs".into(), string_array(&exprs)),
+            ("keep".into(), format!("{} : i64", keep_index.map_or(-1, |k| k as i64))),
+            ("strict".into(), index_lists(&strict)),
+        ],
+        schema: Some(last.schema.clone()),
+    };
+    let end = *chain.last().expect("not empty");
+    graph.replace(&new, end, end)?;
+    graph.erase_dead()?;
+    Ok(())
+}
+
+/// `file:line:col` as an MLIR location.
+fn mlir_location(location: Option<&str>) -> String {
+    let parsed = location.and_then(|l| {
+        let mut parts = l.rsplitn(3, ':');
+        let (col, line, file) = (parts.next()?, parts.next()?, parts.next()?);
+        Some(format!(
+            "loc({}:{}:{})",
+            quote(file),
+            line.parse::<u32>().ok()?,
+            col.parse::<u32>().ok()?
+        ))
+    });
+    parsed.unwrap_or_else(|| "loc(unknown)".into())
+}
+
+impl Pass for Fuse {
+    fn name(&self) -> &'static str {
+        "fuse"
+    }
+
+    fn summary(&self) -> &'static str {
+        "fuse chains of filter/map/project into one pipeline vertex with one body"
+    }
+
+    fn run(&self, graph: &mut FlowGraph) -> Result<bool, FlowGraphError> {
+        let mut changed = false;
+        while let Some(chain) = find_chain(&graph.view()?) {
+            let view = graph.view()?;
+            fuse(graph, &view, &chain)?;
+            changed = true;
+        }
+        if changed {
+            graph.run_mlir_passes(BODY_PIPELINE)?;
+        }
+        Ok(changed)
+    }
+}

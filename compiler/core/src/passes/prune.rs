@@ -1,0 +1,123 @@
+//! `prune-columns`: every vertex produces only the columns something downstream reads,
+//! and sources read only those from their files. Needed columns flow backwards from the
+//! sink (which reads all of its input); then, forwards, sources drop file columns,
+//! projections, maps and pipelines drop outputs, aggregates drop unread aggregate calls,
+//! and filter, sort, limit and exchange take their input's narrower type. No vertex is
+//! pruned to zero columns (a row count still needs rows).
+
+use super::Pass;
+use skadi_common::Schema;
+use skadi_flowgraph::{FlowGraph, FlowGraphError, MapExpr, OpKind, format_aggregate, string_array};
+use std::collections::BTreeSet;
+
+pub(crate) struct PruneColumns;
+
+/// Indices of `schema`'s columns to keep: the needed ones, or the first if none is.
+fn kept(schema: &Schema, needed: &BTreeSet<String>) -> Vec<usize> {
+    let keep: Vec<usize> = (0..schema.len())
+        .filter(|&i| needed.contains(&schema[i].name))
+        .collect();
+    if keep.is_empty() && !schema.is_empty() {
+        vec![0]
+    } else {
+        keep
+    }
+}
+
+impl Pass for PruneColumns {
+    fn name(&self) -> &'static str {
+        "prune-columns"
+    }
+
+    fn summary(&self) -> &'static str {
+        "read and produce only the columns downstream vertices use"
+    }
+
+    fn run(&self, graph: &mut FlowGraph) -> Result<bool, FlowGraphError> {
+        let view = graph.view()?;
+        let n = view.ops.len();
+        let mut needed: Vec<BTreeSet<String>> = vec![BTreeSet::new(); n];
+        for i in (0..n).rev() {
+            let op = &view.ops[i];
+            let out = needed[i].clone();
+            let Some(&input) = op.inputs.first() else { continue };
+            let reads: Vec<String> = match &op.kind {
+                OpKind::Sink { .. } => view.ops[input].schema.iter().map(|c| c.name.clone()).collect(),
+                OpKind::Filter { args, .. } => out.iter().cloned().chain(args.iter().cloned()).collect(),
+                OpKind::Sort { keys } => out
+                    .iter()
+                    .cloned()
+                    .chain(keys.iter().map(|k| k.column.clone()))
+                    .collect(),
+                OpKind::Limit { .. } | OpKind::Exchange { .. } => {
+                    let mut r: Vec<String> = out.iter().cloned().collect();
+                    if let OpKind::Exchange { keys, .. } = &op.kind {
+                        r.extend(keys.iter().cloned());
+                    }
+                    r
+                }
+                OpKind::Project { columns } => kept(&op.schema, &out).into_iter().map(|k| columns[k].clone()).collect(),
+                OpKind::Map { args, exprs, .. } | OpKind::Pipeline { args, exprs, .. } => {
+                    let mut r = args.clone();
+                    for k in kept(&op.schema, &out) {
+                        if let MapExpr::Column(c) = &exprs[k] {
+                            r.push(c.clone());
+                        }
+                    }
+                    r
+                }
+                OpKind::Aggregate { keys, aggregates } => {
+                    let calls = kept(&op.schema, &out).into_iter().filter(|&k| k >= keys.len());
+                    let mut r = keys.clone();
+                    r.extend(calls.filter_map(|k| aggregates[k - keys.len()].input.clone()));
+                    r
+                }
+                OpKind::Source { .. } => unreachable!("sources have no input"),
+            };
+            needed[input].extend(reads);
+        }
+        // Forwards: narrow each vertex, given its input's new schema.
+        let mut schemas: Vec<Schema> = Vec::with_capacity(n);
+        let mut changed = false;
+        for (i, op) in view.ops.iter().enumerate() {
+            let keep = kept(&op.schema, &needed[i]);
+            let narrowed: Schema = keep.iter().map(|&k| op.schema[k].clone()).collect();
+            let pick = |items: &[String]| -> String {
+                string_array(&keep.iter().map(|&k| items[k].clone()).collect::<Vec<_>>())
+            };
+            let (schema, attribute) = match &op.kind {
+                OpKind::Sink { .. } => (Schema::new(), None),
+                OpKind::Filter { .. } | OpKind::Sort { .. } | OpKind::Limit { .. } | OpKind::Exchange { .. } => {
+                    (schemas[op.inputs[0]].clone(), None)
+                }
+                OpKind::Source { columns, .. } => (narrowed, Some(("columns", pick(columns)))),
+                OpKind::Project { columns } => (narrowed, Some(("columns", pick(columns)))),
+                OpKind::Map { exprs, .. } | OpKind::Pipeline { exprs, .. } => {
+                    let exprs: Vec<String> = exprs.iter().map(|e| e.to_string()).collect();
+                    (narrowed, Some(("exprs", pick(&exprs))))
+                }
+                OpKind::Aggregate { keys, aggregates } => {
+                    let keep: Vec<usize> = (0..keys.len())
+                        .chain(keep.iter().copied().filter(|&k| k >= keys.len()))
+                        .collect();
+                    let calls: Vec<String> = keep
+                        .iter()
+                        .filter(|&&k| k >= keys.len())
+                        .map(|&k| format_aggregate(&aggregates[k - keys.len()]))
+                        .collect();
+                    let schema = keep.iter().map(|&k| op.schema[k].clone()).collect();
+                    (schema, Some(("aggregates", string_array(&calls))))
+                }
+            };
+            if !matches!(op.kind, OpKind::Sink { .. }) && schema != op.schema {
+                changed = true;
+                graph.set_schema(i, &schema)?;
+                if let Some((name, text)) = attribute {
+                    graph.set_attribute(i, name, &text)?;
+                }
+            }
+            schemas.push(schema);
+        }
+        Ok(changed)
+    }
+}

@@ -1,0 +1,246 @@
+//! In-place rewriting of a FlowGraph module, for passes. Ops are addressed by their index
+//! in [`FlowGraph::view`] (flow ops in module order); any rewrite makes earlier views and
+//! indices stale, so a pass re-reads the view after each change. Every primitive edits the
+//! MLIR module itself; [`FlowGraph::verify`] checks the result (MLIR's verifier, IRDL
+//! included, then Skadi's walk).
+
+use crate::{FlowGraph, FlowGraphError, syntax::table_type, verify::verify};
+use melior::{
+    Context,
+    ir::{
+        Attribute, Identifier, Module, Type, ValueLike,
+        block::BlockLike,
+        operation::{OperationBuilder, OperationLike, OperationMutLike, OperationRef},
+    },
+    pass::PassManager,
+    utility::{parse_pass_pipeline, register_all_passes},
+};
+use skadi_common::Schema;
+
+/// A vertex op to insert with [`FlowGraph::replace`].
+#[derive(Debug, Clone)]
+pub struct NewOp {
+    /// e.g. `flow.pipeline`.
+    pub name: String,
+    /// View indices of the ops whose results it reads, in operand order.
+    pub inputs: Vec<usize>,
+    /// Attribute names and their MLIR text (`["a", "b"]`, `@body`, `-1 : i64`).
+    pub attributes: Vec<(String, String)>,
+    /// The result's schema; `None` for an op without a result (a sink).
+    pub schema: Option<Schema>,
+}
+
+fn rewrite_error(message: impl Into<String>) -> FlowGraphError {
+    FlowGraphError::Mlir(format!("<pass>: error: {}", message.into()))
+}
+
+/// Redirects the uses of `of`'s result to `with`'s result.
+fn replace_uses(of: mlir_sys::MlirOperation, with: mlir_sys::MlirOperation) {
+    // SAFETY: callers pass live ops of one module.
+    let (of, with) = unsafe { (OperationRef::from_raw(of), OperationRef::from_raw(with)) };
+    if let (Ok(from), Ok(to)) = (of.result(0), with.result(0)) {
+        // SAFETY: both values belong to live ops.
+        unsafe { mlir_sys::mlirValueReplaceAllUsesOfWith(from.to_raw(), to.to_raw()) };
+    }
+}
+
+impl FlowGraph {
+    /// The context with the lifetime the module's ops are typed with.
+    fn static_context(&self) -> &'static Context {
+        // SAFETY: the context is boxed, owned by `self` and dropped after the module, so
+        // every op made here lives inside it; the 'static only erases that pairing.
+        unsafe { &*(self.context() as *const Context) }
+    }
+
+    /// The module's flow ops, in the order of [`FlowGraph::view`]'s ops.
+    fn flow_ops(&self) -> Vec<OperationRef<'static, '_>> {
+        let mut out = Vec::new();
+        let mut next = self.module().body().first_operation();
+        while let Some(op) = next {
+            next = op.next_in_block();
+            if op.name().as_string_ref().as_str().is_ok_and(|n| n.starts_with("flow.")) {
+                // SAFETY: lifetimes as in `static_context`.
+                out.push(unsafe { OperationRef::from_raw(op.to_raw()) });
+            }
+        }
+        out
+    }
+
+    fn op_at(&self, index: usize) -> Result<OperationRef<'static, '_>, FlowGraphError> {
+        self.flow_ops()
+            .get(index)
+            .copied()
+            .ok_or_else(|| rewrite_error(format!("no flow op #{index}")))
+    }
+
+    fn parse_attribute(&self, name: &str, text: &str) -> Result<Attribute<'static>, FlowGraphError> {
+        Attribute::parse(self.static_context(), text)
+            .ok_or_else(|| rewrite_error(format!("attribute {name} = {text} does not parse")))
+    }
+
+    /// Inserts `new` before op `at`, with `at`'s location, and redirects every use of op
+    /// `replaces`' result to the new op's result. The replaced ops stay until
+    /// [`FlowGraph::erase_dead`] removes them.
+    pub fn replace(&mut self, new: &NewOp, at: usize, replaces: usize) -> Result<(), FlowGraphError> {
+        let context = self.static_context();
+        let ops = self.flow_ops();
+        let anchor = *ops.get(at).ok_or_else(|| rewrite_error(format!("no flow op #{at}")))?;
+        let replaced = ops
+            .get(replaces)
+            .ok_or_else(|| rewrite_error(format!("no flow op #{replaces}")))?
+            .to_raw();
+        let mut operands = Vec::new();
+        for &i in &new.inputs {
+            let producer = ops.get(i).ok_or_else(|| rewrite_error(format!("no flow op #{i}")))?;
+            operands.push(
+                producer
+                    .result(0)
+                    .map_err(|_| rewrite_error(format!("flow op #{i} has no result")))?
+                    .into(),
+            );
+        }
+        let mut attributes = Vec::new();
+        for (name, text) in &new.attributes {
+            attributes.push((Identifier::new(context, name), self.parse_attribute(name, text)?));
+        }
+        let mut builder = OperationBuilder::new(&new.name, anchor.location())
+            .add_operands(&operands)
+            .add_attributes(&attributes);
+        if let Some(schema) = &new.schema {
+            let ty = table_type(schema);
+            let ty = Type::parse(context, &ty).ok_or_else(|| rewrite_error(format!("type {ty} does not parse")))?;
+            builder = builder.add_results(&[ty]);
+        }
+        let op = builder
+            .build()
+            .map_err(|e| rewrite_error(format!("cannot build {}: {e}", new.name)))?;
+        let block = self.module().body();
+        let inserted = block.insert_operation_before(anchor, op).to_raw();
+        replace_uses(replaced, inserted);
+        Ok(())
+    }
+
+    /// Redirects every use of op `of`'s result to op `with`'s result (same table type).
+    pub fn redirect(&mut self, of: usize, with: usize) -> Result<(), FlowGraphError> {
+        replace_uses(self.op_at(of)?.to_raw(), self.op_at(with)?.to_raw());
+        Ok(())
+    }
+
+    /// Erases flow ops whose result nothing reads (a sink is always live), until none is
+    /// left, then the bodies no op names any more; returns how many ops went.
+    pub fn erase_dead(&mut self) -> Result<usize, FlowGraphError> {
+        let mut erased = 0;
+        loop {
+            let dead: Vec<_> = self
+                .flow_ops()
+                .into_iter()
+                .filter(|op| {
+                    op.result(0).is_ok_and(|r| {
+                        // SAFETY: the value belongs to a live op.
+                        unsafe { mlir_sys::mlirOpOperandIsNull(mlir_sys::mlirValueGetFirstUse(r.to_raw())) }
+                    })
+                })
+                .map(|op| op.to_raw())
+                .collect();
+            if dead.is_empty() {
+                if erased > 0 {
+                    self.run_mlir_passes("builtin.module(symbol-dce)")?;
+                }
+                return Ok(erased);
+            }
+            for op in dead.into_iter().rev() {
+                // SAFETY: the op is in this module and no value of it is used.
+                unsafe { mlir_sys::mlirOperationDestroy(op) };
+                erased += 1;
+            }
+        }
+    }
+
+    /// Sets attribute `name` of op `index` to the MLIR attribute `text`.
+    pub fn set_attribute(&mut self, index: usize, name: &str, text: &str) -> Result<(), FlowGraphError> {
+        let attribute = self.parse_attribute(name, text)?;
+        let op = self.op_at(index)?;
+        // SAFETY: the module is owned by `self`, borrowed mutably here.
+        let mut op = unsafe { melior::ir::operation::OperationRefMut::from_raw(op.to_raw()) };
+        op.set_attribute(name, attribute);
+        Ok(())
+    }
+
+    /// Sets the schema of op `index`'s result.
+    pub fn set_schema(&mut self, index: usize, schema: &Schema) -> Result<(), FlowGraphError> {
+        let text = table_type(schema);
+        let ty = Type::parse(self.static_context(), &text)
+            .ok_or_else(|| rewrite_error(format!("type {text} does not parse")))?;
+        let op = self.op_at(index)?;
+        let result = op
+            .result(0)
+            .map_err(|_| rewrite_error(format!("flow op #{index} has no result")))?;
+        result.set_type(ty);
+        Ok(())
+    }
+
+    /// Adds function `name` of `text` to this module, before its first op. `text` is a
+    /// module that may also declare the functions `name` calls (declarations are not added:
+    /// the module already has them).
+    pub fn add_function(&mut self, text: &str, name: &str) -> Result<(), FlowGraphError> {
+        let context = self.static_context();
+        let parsed = Module::parse(context, text)
+            .ok_or_else(|| rewrite_error(format!("a generated function does not parse:\n{text}")))?;
+        let mut next = parsed.body().first_operation();
+        let function = loop {
+            let Some(op) = next else {
+                return Err(rewrite_error(format!("generated text defines no @{name}")));
+            };
+            next = op.next_in_block();
+            let symbol = op.attribute("sym_name").map(|a| a.to_string()).unwrap_or_default();
+            if symbol == format!("\"{name}\"") {
+                break op.to_raw();
+            }
+        };
+        // SAFETY: the function is detached from the temporary module and handed to this
+        // module's block, which takes ownership; both live in the same context.
+        let owned = unsafe {
+            mlir_sys::mlirOperationRemoveFromParent(function);
+            melior::ir::Operation::from_raw(function)
+        };
+        let target = self.module().body();
+        match target.first_operation() {
+            Some(anchor) => target.insert_operation_before(anchor, owned),
+            None => target.append_operation(owned),
+        };
+        Ok(())
+    }
+
+    /// A symbol name starting with `prefix` that no function of the module has yet.
+    pub fn fresh_symbol(&self, prefix: &str) -> String {
+        let taken: std::collections::HashSet<String> =
+            self.view().map(|v| v.bodies.into_keys().collect()).unwrap_or_default();
+        (0..)
+            .map(|i| format!("{prefix}_{i}"))
+            .find(|n| !taken.contains(n))
+            .expect("some suffix is free")
+    }
+
+    /// Runs an MLIR pass pipeline (`builtin.module(canonicalize,cse)`) on the module.
+    pub fn run_mlir_passes(&mut self, pipeline: &str) -> Result<(), FlowGraphError> {
+        register_all_passes();
+        let manager = PassManager::new(self.static_context());
+        parse_pass_pipeline(manager.as_operation_pass_manager(), pipeline)
+            .map_err(|e| rewrite_error(format!("pass pipeline {pipeline}: {e}")))?;
+        manager.run(&mut self.module).map_err(|_| {
+            let diagnostics = self.take_diagnostics().join("\n");
+            rewrite_error(format!("{pipeline} failed: {diagnostics}"))
+        })
+    }
+
+    /// Runs MLIR's verifier (IRDL's checks included) and Skadi's verification walk.
+    pub fn verify(&self) -> Result<(), FlowGraphError> {
+        if !self.module().as_operation().verify() {
+            let diagnostics = self.take_diagnostics().join("\n");
+            return Err(FlowGraphError::Mlir(format!(
+                "the rewritten FlowGraph does not verify: {diagnostics}"
+            )));
+        }
+        verify(&self.view()?)
+    }
+}

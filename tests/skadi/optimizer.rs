@@ -1,0 +1,95 @@
+//! The optimizer end to end: every level gives the oracle's answer, -O2 runs Q1 and Q6 as
+//! one fused vertex from scan to partial aggregate, and the pass options of the CLI.
+
+use crate::common::{assert_same_rows, oracle, query, skadi, stderr, tpch};
+use skadi::{Operator, OptLevel, Session};
+
+#[test]
+fn every_level_gives_the_oracles_answer() {
+    for q in ["q1", "q6"] {
+        let sql = query(q);
+        let expected = oracle(tpch(), &sql);
+        for level in [OptLevel::O0, OptLevel::O1, OptLevel::O2] {
+            let session = Session::open(tpch()).unwrap().with_workers(3).with_opt_level(level);
+            let ours = session.sql(&sql, &format!("{q}.sql")).unwrap();
+            assert_same_rows(&ours.batches, &expected, &format!("{q} at {level:?}"));
+        }
+    }
+}
+
+#[test]
+fn q1_and_q6_scan_to_partial_aggregate_is_one_fused_vertex() {
+    for q in ["q1", "q6"] {
+        let session = Session::open(tpch()).unwrap().with_workers(2);
+        let plan = session.compile(&query(q), &format!("{q}.sql")).unwrap().plan;
+        let first = &plan.stages[0];
+        assert_eq!(
+            first.vertices.len(),
+            1,
+            "{q}: stage 0 is one vertex\n{}",
+            skadi::explain(&plan)
+        );
+        let Operator::Fused { steps } = &plan.vertices[first.vertices[0]].op else {
+            panic!("{q}: stage 0 is not fused\n{}", skadi::explain(&plan));
+        };
+        let names: Vec<&str> = steps.iter().map(|s| s.op.name()).collect();
+        assert_eq!(names, ["scan", "pipeline", "partial_aggregate"], "{q}");
+        let explain = skadi::explain(&plan);
+        assert!(explain.contains("#0 fused [scan lineitem"), "{explain}");
+        // The pipeline's one body is the fused function, and the plan carries only it.
+        let Operator::Pipeline { body, .. } = &steps[1].op else {
+            unreachable!()
+        };
+        assert_eq!(
+            plan.bodies.len(),
+            1,
+            "{q}: {:?}",
+            plan.bodies.iter().map(|b| &b.name).collect::<Vec<_>>()
+        );
+        assert_eq!(&plan.bodies[0].name, body);
+        // Unfused, the same query has a vertex per operator.
+        let o0 = Session::open(tpch())
+            .unwrap()
+            .with_workers(2)
+            .with_opt_level(OptLevel::O0);
+        let plan = o0.compile(&query(q), &format!("{q}.sql")).unwrap().plan;
+        assert!(
+            plan.stages[0].vertices.len() >= 3,
+            "{q} at -O0\n{}",
+            skadi::explain(&plan)
+        );
+    }
+}
+
+#[test]
+fn cli_prints_after_every_pass_and_times_them() {
+    let c = tpch().to_str().unwrap().to_string();
+    let q1 = format!("{}/queries/tpch/q1.sql", env!("CARGO_MANIFEST_DIR"));
+    let out = skadi(&["compile", "-c", &c, &q1, "--print-after-all", "--time-passes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let dumps: Vec<&str> = OptLevel::O2.pipeline();
+    for pass in &dumps {
+        assert!(
+            err.contains(&format!("FlowGraph after {pass} //")),
+            "no dump after {pass}:\n{err}"
+        );
+    }
+    assert!(err.contains("Skadi pass timing") && err.contains("total"), "{err}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("\"flow.pipeline\""), "{stdout}");
+
+    let out = skadi(&["compile", "-c", &c, &q1, "--passes", "prune-columns,nope"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("unknown pass 'nope'"), "{}", stderr(&out));
+
+    let out = skadi(&["compile", "-c", &c, &q1, "-O", "0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("flow.pipeline"));
+
+    let out = skadi(&["passes"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for pass in skadi_compiler::passes::all_passes() {
+        assert!(text.contains(pass.name()), "{text}");
+    }
+}
