@@ -1,9 +1,11 @@
 //! `skadi bench tpch`: Skadi and DataFusion side by side on the same Parquet files with
 //! the same thread count, query by query, in one process. Each engine runs a query once
 //! to warm up, then `runs` times; the median is reported. Skadi's time covers SQL text to
-//! result rows (compile, JIT, run), as DataFusion's does.
+//! result rows (compile, JIT, run), as DataFusion's does. `bench_fusion` times Skadi
+//! against itself (fused -O2 vs unfused -O0), `bench_compile` times SQL → physical plan.
 
 use crate::{Error, Session, peer::DataFusionPeer};
+use skadi_compiler::passes::OptLevel;
 use std::{
     path::Path,
     time::{Duration, Instant},
@@ -15,18 +17,39 @@ pub const TPCH_QUERIES: [(&str, &str); 2] = [
     ("q6", include_str!("../queries/tpch/q6.sql")),
 ];
 
+/// One query, timed two ways (`ours` and `peer`: Skadi and DataFusion, or fused and
+/// unfused Skadi).
 pub struct BenchRow {
     pub query: String,
-    pub skadi: Duration,
-    pub datafusion: Duration,
+    pub ours: Duration,
+    pub peer: Duration,
 }
 
 impl BenchRow {
-    /// Skadi's time over DataFusion's: below 1 means Skadi is faster.
+    /// `ours` over `peer`: below 1 means `ours` is faster.
     pub fn ratio(&self) -> f64 {
-        self.skadi.as_secs_f64() / self.datafusion.as_secs_f64()
+        self.ours.as_secs_f64() / self.peer.as_secs_f64()
     }
 }
+
+/// What a benchmark compared: the column titles of its report.
+pub struct Labels {
+    pub ours: &'static str,
+    pub peer: &'static str,
+}
+
+pub const VS_DATAFUSION: Labels = Labels {
+    ours: "skadi",
+    peer: "datafusion",
+};
+pub const FUSED_VS_UNFUSED: Labels = Labels {
+    ours: "fused -O2",
+    peer: "unfused -O0",
+};
+pub const COMPILE_VS_DATAFUSION: Labels = Labels {
+    ours: "skadi plan",
+    peer: "datafusion plan",
+};
 
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
@@ -50,7 +73,7 @@ pub fn bench(
     queries: &[(&str, &str)],
     workers: usize,
     runs: usize,
-    mut on_query: impl FnMut(&BenchRow),
+    on_query: &mut dyn FnMut(&BenchRow),
 ) -> Result<Vec<BenchRow>, Error> {
     let session = Session::open(catalog)?.with_workers(workers);
     let peer = DataFusionPeer::open(catalog, workers)?;
@@ -68,8 +91,64 @@ pub fn bench(
         }
         let row = BenchRow {
             query: name.to_string(),
-            skadi,
-            datafusion,
+            ours: skadi,
+            peer: datafusion,
+        };
+        on_query(&row);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Runs each query fused (`-O2`) and unfused (`-O0`), SQL text to rows both times.
+pub fn bench_fusion(
+    catalog: &Path,
+    queries: &[(&str, &str)],
+    workers: usize,
+    runs: usize,
+    on_query: &mut dyn FnMut(&BenchRow),
+) -> Result<Vec<BenchRow>, Error> {
+    let fused = Session::open(catalog)?
+        .with_workers(workers)
+        .with_opt_level(OptLevel::O2);
+    let unfused = Session::open(catalog)?
+        .with_workers(workers)
+        .with_opt_level(OptLevel::O0);
+    let mut rows = Vec::new();
+    for (name, sql) in queries {
+        let (ours, _) = time(runs, || fused.sql(sql, name))?;
+        let (peer, _) = time(runs, || unfused.sql(sql, name))?;
+        let row = BenchRow {
+            query: name.to_string(),
+            ours,
+            peer,
+        };
+        on_query(&row);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Compile latency: SQL text to a physical plan, nothing executed — Skadi at `-O2`
+/// (parse, FlowGraph, passes, lowering) beside DataFusion (parse, plan, optimize, physical
+/// plan) in the same process.
+pub fn bench_compile(
+    catalog: &Path,
+    queries: &[(&str, &str)],
+    workers: usize,
+    runs: usize,
+    on_query: &mut dyn FnMut(&BenchRow),
+) -> Result<Vec<BenchRow>, Error> {
+    let session = Session::open(catalog)?.with_workers(workers);
+    let peer = DataFusionPeer::open(catalog, workers)?;
+    let mut rows = Vec::new();
+    for (name, sql) in queries {
+        let (ours, _) = time(runs, || session.compile(sql, name))?;
+        let (theirs, _) = time(runs, || peer.physical_plan(sql))?;
+        let row = BenchRow {
+            query: name.to_string(),
+            ours,
+            peer: theirs,
         };
         on_query(&row);
         rows.push(row);
@@ -78,17 +157,16 @@ pub fn bench(
 }
 
 /// The report: one line per query, then the geometric mean of the ratios.
-pub fn report(rows: &[BenchRow], workers: usize) -> String {
-    let mut out = format!(
-        "{:<6} {:>12} {:>14} {:>16}\n",
-        "query", "skadi ms", "datafusion ms", "skadi/datafusion"
-    );
+pub fn report(rows: &[BenchRow], labels: &Labels, workers: usize) -> String {
+    let (a, b) = (format!("{} ms", labels.ours), format!("{} ms", labels.peer));
+    let ratio = format!("{}/{}", labels.ours, labels.peer);
+    let mut out = format!("{:<6} {a:>16} {b:>18} {ratio:>28}\n", "query");
     for r in rows {
         out.push_str(&format!(
-            "{:<6} {:>12.1} {:>14.1} {:>15.2}x\n",
+            "{:<6} {:>16.2} {:>18.2} {:>27.2}x\n",
             r.query,
-            r.skadi.as_secs_f64() * 1e3,
-            r.datafusion.as_secs_f64() * 1e3,
+            r.ours.as_secs_f64() * 1e3,
+            r.peer.as_secs_f64() * 1e3,
             r.ratio()
         ));
     }

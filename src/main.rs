@@ -54,23 +54,30 @@ enum Command {
 #[derive(Subcommand)]
 enum Bench {
     /// TPC-H queries, one by one: median times, ratios and their geometric mean.
-    Tpch {
-        /// Scale factor of the data (generated first if --data lacks it).
-        #[arg(long, default_value_t = 1.0)]
-        scale: f64,
-        /// The catalog directory [default: data/tpch-sf<SCALE>].
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Queries to run, e.g. q1,q6 [default: all Skadi supports].
-        #[arg(long, value_delimiter = ',')]
-        queries: Vec<String>,
-        /// Timed runs per query and engine, after one warm-up run.
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-        /// Threads for each engine [default: CPUs].
-        #[arg(long, short = 'w')]
-        workers: Option<usize>,
-    },
+    Tpch(BenchArgs),
+    /// Skadi fused (-O2) against unfused (-O0), TPC-H query by query, SQL to rows.
+    Fusion(BenchArgs),
+    /// Compile latency: SQL text to physical plan (nothing runs), Skadi beside DataFusion.
+    Compile(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Scale factor of the data (generated first if --data lacks it).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// The catalog directory [default: data/tpch-sf<SCALE>].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Queries to run, e.g. q1,q6 [default: all Skadi supports].
+    #[arg(long, value_delimiter = ',')]
+    queries: Vec<String>,
+    /// Timed runs per query and engine, after one warm-up run.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Threads for each engine [default: CPUs].
+    #[arg(long, short = 'w')]
+    workers: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -333,6 +340,14 @@ fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+type BenchFn = fn(
+    &Path,
+    &[(&str, &str)],
+    usize,
+    usize,
+    &mut dyn FnMut(&skadi::bench::BenchRow),
+) -> Result<Vec<skadi::bench::BenchRow>, Error>;
+
 fn bar(len: u64, template: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(ProgressStyle::with_template(template).expect("progress templates are valid"));
@@ -408,23 +423,21 @@ fn run(cli: Cli) -> Result<(), Error> {
             };
             write_output(args.output.as_deref(), text.as_bytes())
         }
-        Command::Bench(Bench::Tpch {
-            scale,
-            data,
-            queries,
-            runs,
-            workers,
-        }) => {
-            let data = data.unwrap_or_else(|| PathBuf::from(format!("data/tpch-sf{scale}")));
+        Command::Bench(which) => {
+            let (args, labels, bench): (_, _, BenchFn) = match which {
+                Bench::Tpch(a) => (a, &skadi::bench::VS_DATAFUSION, skadi::bench::bench),
+                Bench::Fusion(a) => (a, &skadi::bench::FUSED_VS_UNFUSED, skadi::bench::bench_fusion),
+                Bench::Compile(a) => (a, &skadi::bench::COMPILE_VS_DATAFUSION, skadi::bench::bench_compile),
+            };
+            let scale = args.scale;
+            let data = args
+                .data
+                .unwrap_or_else(|| PathBuf::from(format!("data/tpch-sf{scale}")));
             if !data.join("lineitem.parquet").exists() && !data.join("lineitem").exists() {
                 eprintln!("generating TPC-H SF{scale} into {}", data.display());
                 skadi::tpch::generate(&data, scale, 1, |_, _| {})?;
             }
-            let selected: Vec<(&str, &str)> = skadi::bench::TPCH_QUERIES
-                .iter()
-                .filter(|(name, _)| queries.is_empty() || queries.iter().any(|q| q == name))
-                .copied()
-                .collect();
+            let queries = &args.queries;
             if let Some(unknown) = queries
                 .iter()
                 .find(|q| !skadi::bench::TPCH_QUERIES.iter().any(|(n, _)| n == q))
@@ -433,17 +446,22 @@ fn run(cli: Cli) -> Result<(), Error> {
                     "not supported yet: TPC-H {unknown} in the benchmark"
                 )));
             }
-            let workers = workers.unwrap_or_else(|| Session::without_catalog().workers());
+            let selected: Vec<(&str, &str)> = skadi::bench::TPCH_QUERIES
+                .iter()
+                .filter(|(name, _)| queries.is_empty() || queries.iter().any(|q| q == name))
+                .copied()
+                .collect();
+            let workers = args.workers.unwrap_or_else(|| Session::without_catalog().workers());
             let progress = bar(
                 selected.len() as u64,
                 "{spinner} benchmarking [{bar:30}] {pos}/{len} {msg}",
             );
-            let rows = skadi::bench::bench(&data, &selected, workers, runs, |row| {
+            let rows = bench(&data, &selected, workers, args.runs, &mut |row| {
                 progress.set_message(format!("{}: {:.2}x", row.query, row.ratio()));
                 progress.inc(1);
             })?;
             progress.finish_and_clear();
-            write_output(None, skadi::bench::report(&rows, workers).as_bytes())
+            write_output(None, skadi::bench::report(&rows, labels, workers).as_bytes())
         }
         Command::Explain(q) => {
             let source = read_source(&q)?;

@@ -44,6 +44,21 @@ impl DataFusionPeer {
         Ok(DataFusionPeer { runtime, ctx })
     }
 
+    /// Plans one query down to DataFusion's physical plan, executing nothing.
+    pub fn physical_plan(&self, sql: &str) -> Result<(), Error> {
+        let df = |e: datafusion::error::DataFusionError| Error::Other(format!("DataFusion: {e}"));
+        self.runtime.block_on(async {
+            self.ctx
+                .sql(sql)
+                .await
+                .map_err(df)?
+                .create_physical_plan()
+                .await
+                .map_err(df)?;
+            Ok(())
+        })
+    }
+
     /// Plans and executes one query with DataFusion.
     pub fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, Error> {
         let df = |e: datafusion::error::DataFusionError| Error::Other(format!("DataFusion: {e}"));

@@ -16,7 +16,7 @@ mod scan;
 pub use jit::LOWERING_PIPELINE;
 
 use arrow::{
-    array::{ArrayRef, RecordBatch},
+    array::{ArrayRef, RecordBatch, RecordBatchOptions},
     compute::{FilterBuilder, filter_record_batch},
     datatypes::{Schema, SchemaRef},
 };
@@ -116,6 +116,12 @@ impl CpuPlan {
     fn count_call(&self) {
         self.counters.kernel_calls.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// A batch of `rows` rows (stated, so a batch without columns keeps its row count).
+fn batch(schema: &SchemaRef, columns: Vec<ArrayRef>, rows: usize) -> Result<RecordBatch, String> {
+    let options = RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema.clone(), columns, &options).map_err(|e| e.to_string())
 }
 
 fn column_indices(schema: &Schema, names: &[String]) -> Result<Vec<usize>, String> {
@@ -242,7 +248,7 @@ impl CpuPlan {
                             Err(n) => computed[*n].clone(),
                         })
                         .collect();
-                    RecordBatch::try_new(out_schema.clone(), columns).map_err(|e| fail(e.to_string()))
+                    batch(&out_schema, columns, b.num_rows()).map_err(fail)
                 }))
             }
             Operator::Pipeline {
@@ -266,19 +272,20 @@ impl CpuPlan {
                             Err(n) => computed[*n].clone(),
                         })
                         .collect();
-                    let columns = match keep {
-                        None => columns,
+                    let (columns, rows) = match keep {
+                        None => (columns, b.num_rows()),
                         Some(k) => {
                             let mask = eval::keep_mask(&computed[*k]);
                             let predicate = FilterBuilder::new(&mask).optimize().build();
-                            columns
+                            let columns = columns
                                 .iter()
                                 .map(|c| predicate.filter(c))
                                 .collect::<Result<_, _>>()
-                                .map_err(|e| fail(e.to_string()))?
+                                .map_err(|e| fail(e.to_string()))?;
+                            (columns, predicate.count())
                         }
                     };
-                    RecordBatch::try_new(out_schema.clone(), columns).map_err(|e| fail(e.to_string()))
+                    batch(&out_schema, columns, rows).map_err(fail)
                 }))
             }
             Operator::Aggregate { mode, keys, aggregates } => {

@@ -155,17 +155,24 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                 format,
                 files,
                 columns,
+                prune,
             } => {
-                let units = scan_units(format, files).map_err(|message| LowerError::Statistics {
+                let bounds: Vec<_> = prune.iter().filter_map(|b| skadi_flowgraph::parse_bound(b)).collect();
+                let (units, pruned) = scan_units(format, files, &bounds).map_err(|message| LowerError::Statistics {
                     location: where_(),
                     message,
                 })?;
                 let unit_name = if format == "parquet" { "row groups" } else { "files" };
                 let p = units.len().clamp(1, workers);
                 let reason = format!(
-                    "{} {unit_name} in {} file(s){}",
+                    "{} {unit_name} in {} file(s){}{}",
                     units.len(),
                     files.len(),
+                    if pruned > 0 {
+                        format!(" ({pruned} more ruled out by statistics: {})", prune.join(", "))
+                    } else {
+                        String::new()
+                    },
                     if units.len() > workers {
                         format!(", capped by --workers {}", l.options.workers)
                     } else {

@@ -1,7 +1,14 @@
 //! Input size estimates from file metadata: the unit of scan parallelism is a Parquet
 //! row group (or a whole CSV file).
 
-use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::{
+    basic::{ConvertedType, LogicalType},
+    file::{
+        metadata::{ColumnChunkMetaData, RowGroupMetaData},
+        reader::{FileReader, SerializedFileReader},
+        statistics::Statistics,
+    },
+};
 use std::{fs::File, path::Path};
 
 /// One independently readable piece of a table.
@@ -14,8 +21,64 @@ pub(crate) struct ScanUnit {
     pub rows: Option<u64>,
 }
 
-pub(crate) fn scan_units(format: &str, files: &[String]) -> Result<Vec<ScanUnit>, String> {
+/// A source's pruning bound: file column, operator, value.
+pub(crate) type Bound = (String, &'static str, f64);
+
+/// A column chunk's min and max as f64, the way bodies see the values (decimals scaled).
+fn min_max(chunk: &ColumnChunkMetaData) -> Option<(f64, f64)> {
+    let descr = chunk.column_descr();
+    let decimal = matches!(descr.logical_type_ref(), Some(LogicalType::Decimal { .. }))
+        || descr.converted_type() == ConvertedType::DECIMAL;
+    let div = if decimal { 10f64.powi(descr.type_scale()) } else { 1.0 };
+    let pair = |min: Option<f64>, max: Option<f64>| Some((min? / div, max? / div));
+    match chunk.statistics()? {
+        Statistics::Int32(s) => pair(s.min_opt().map(|&v| v as f64), s.max_opt().map(|&v| v as f64)),
+        Statistics::Int64(s) => pair(s.min_opt().map(|&v| v as f64), s.max_opt().map(|&v| v as f64)),
+        Statistics::Float(s) if !decimal => pair(s.min_opt().map(|&v| v as f64), s.max_opt().map(|&v| v as f64)),
+        Statistics::Double(s) if !decimal => pair(s.min_opt().copied(), s.max_opt().copied()),
+        Statistics::FixedLenByteArray(s) if decimal => {
+            // Big-endian two's complement, at most 16 bytes.
+            let int = |b: &[u8]| -> Option<f64> {
+                if b.is_empty() || b.len() > 16 {
+                    return None;
+                }
+                let fill = if b[0] & 0x80 != 0 { 0xff } else { 0 };
+                let mut bytes = [fill; 16];
+                bytes[16 - b.len()..].copy_from_slice(b);
+                Some(i128::from_be_bytes(bytes) as f64)
+            };
+            pair(
+                s.min_opt().and_then(|v| int(v.data())),
+                s.max_opt().and_then(|v| int(v.data())),
+            )
+        }
+        _ => None,
+    }
+    .filter(|(lo, hi)| !lo.is_nan() && !hi.is_nan())
+}
+
+/// Whether a row group's statistics show that no row satisfies every bound.
+fn ruled_out(rg: &RowGroupMetaData, bounds: &[Bound]) -> bool {
+    bounds.iter().any(|(column, op, v)| {
+        let Some(chunk) = rg.columns().iter().find(|c| c.column_descr().name() == column) else {
+            return false;
+        };
+        let Some((min, max)) = min_max(chunk) else { return false };
+        match *op {
+            "<" => min >= *v,
+            "<=" => min > *v,
+            ">" => max <= *v,
+            ">=" => max < *v,
+            "=" => *v < min || *v > max,
+            _ => false,
+        }
+    })
+}
+
+/// The units to read, and how many Parquet row groups the bounds ruled out.
+pub(crate) fn scan_units(format: &str, files: &[String], bounds: &[Bound]) -> Result<(Vec<ScanUnit>, usize), String> {
     let mut units = Vec::new();
+    let mut pruned = 0;
     for f in files {
         if format != "parquet" {
             units.push(ScanUnit {
@@ -28,6 +91,10 @@ pub(crate) fn scan_units(format: &str, files: &[String]) -> Result<Vec<ScanUnit>
         let file = File::open(Path::new(f)).map_err(|e| format!("{f}: {e}"))?;
         let reader = SerializedFileReader::new(file).map_err(|e| format!("{f}: {e}"))?;
         for (i, rg) in reader.metadata().row_groups().iter().enumerate() {
+            if ruled_out(rg, bounds) {
+                pruned += 1;
+                continue;
+            }
             units.push(ScanUnit {
                 file: f.clone(),
                 row_group: Some(i),
@@ -35,7 +102,7 @@ pub(crate) fn scan_units(format: &str, files: &[String]) -> Result<Vec<ScanUnit>
             });
         }
     }
-    Ok(units)
+    Ok((units, pruned))
 }
 
 /// Splits units into `shards` contiguous runs of roughly equal rows (unit counts where

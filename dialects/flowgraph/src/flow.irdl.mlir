@@ -14,7 +14,9 @@ irdl.dialect @flow {
   }
 
   // Reads a table from files (format: "parquet" or "csv"). Result column i is the file
-  // column named columns[i].
+  // column named columns[i]. An optional `prune` attribute (set by predicate pushdown)
+  // lists bounds every row that matters satisfies, ["l_shipdate < 9131", ...]: readers
+  // may skip data whose statistics rule them out.
   irdl.operation @source {
     %table = irdl.base "#builtin.string"
     %format = irdl.base "#builtin.string"

@@ -9,6 +9,7 @@
 //! what IRDL cannot check (schemas, body signatures). It must not depend on any frontend,
 //! the compiler, a backend or the runtime.
 
+mod analysis;
 mod builder;
 mod context;
 mod error;
@@ -18,13 +19,15 @@ mod syntax;
 mod verify;
 mod view;
 
+pub use analysis::Bound;
 pub use builder::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc, TableValue};
 pub use context::{FLOW_IRDL, new_context};
 pub use error::FlowGraphError;
 pub use graph::FlowGraph;
 pub use rewrite::NewOp;
 pub use syntax::{
-    format_aggregate, format_sort_key, index_lists, parse_aggregate, parse_sort_key, quote, string_array, table_type,
+    format_aggregate, format_sort_key, index_lists, parse_aggregate, parse_bound, parse_sort_key, quote, string_array,
+    table_type,
 };
 pub use view::{Body, FlowOp, GraphView, MapExpr, OpKind};
 

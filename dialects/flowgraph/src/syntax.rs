@@ -122,6 +122,15 @@ pub(crate) fn parse_table_type(text: &str) -> Option<Schema> {
         .collect()
 }
 
+/// A source's pruning bound, `"column op value"`: the column, the operator (`<`, `<=`,
+/// `>`, `>=`, `=`) and the value.
+pub fn parse_bound(text: &str) -> Option<(String, &'static str, f64)> {
+    let mut parts = text.rsplitn(3, ' ');
+    let (value, op, column) = (parts.next()?, parts.next()?, parts.next()?);
+    let op = ["<", "<=", ">", ">=", "="].into_iter().find(|o| *o == op)?;
+    Some((column.to_string(), op, value.parse().ok()?))
+}
+
 pub fn format_aggregate(call: &AggregateCall) -> String {
     match (&call.function, &call.input) {
         (AggregateFunction::CountRows, _) => "count(*)".to_string(),

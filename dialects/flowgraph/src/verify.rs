@@ -102,8 +102,17 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
     };
     match &op.kind {
         OpKind::Source {
-            format, files, columns, ..
+            format,
+            files,
+            columns,
+            prune,
+            ..
         } => {
+            if let Some(bad) = prune.iter().find(|b| crate::parse_bound(b).is_none()) {
+                return Err(fail(format!(
+                    "has prune bound '{bad}'; expected 'column <op> number' with op one of < <= > >= ="
+                )));
+            }
             if columns.len() != op.schema.len() {
                 return Err(fail(format!(
                     "reads {} file columns but its result has {}",

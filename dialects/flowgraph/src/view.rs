@@ -51,6 +51,9 @@ pub enum OpKind {
         format: String,
         files: Vec<String>,
         columns: Vec<String>,
+        /// Bounds every row that matters satisfies (`"l_shipdate < 9131"`), from
+        /// predicate pushdown; optional.
+        prune: Vec<String>,
     },
     Filter {
         body: String,
@@ -253,6 +256,11 @@ fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result
             format: string("format")?,
             files: strings("files")?,
             columns: strings("columns")?,
+            prune: if op.has_attribute("prune") {
+                strings("prune")?
+            } else {
+                Vec::new()
+            },
         },
         "flow.filter" => OpKind::Filter {
             body: symbol("body")?,

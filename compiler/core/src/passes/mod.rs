@@ -6,7 +6,7 @@
 //! | level | passes |
 //! |-------|--------|
 //! | `-O0` | none: the frontend's graph is lowered as it is, one vertex per op |
-//! | `-O1` | canonicalize, dce, cse, prune-columns |
+//! | `-O1` | canonicalize, dce, cse, prune-columns, pushdown-predicates |
 //! | `-O2` | `-O1`, then fuse, canonicalize (default) |
 //!
 //! Lowering also fuses physical vertices (a scan, the row-wise vertices after it and a
@@ -17,6 +17,7 @@ mod cse;
 mod dce;
 mod fuse;
 mod prune;
+mod pushdown;
 
 use skadi_flowgraph::{FlowGraph, FlowGraphError};
 use std::time::{Duration, Instant};
@@ -38,6 +39,7 @@ pub fn all_passes() -> Vec<Box<dyn Pass>> {
         Box::new(dce::DeadVertices),
         Box::new(cse::CommonSubgraphs),
         Box::new(prune::PruneColumns),
+        Box::new(pushdown::PushdownPredicates),
         Box::new(fuse::Fuse),
     ]
 }
@@ -63,7 +65,7 @@ impl OptLevel {
 
     /// The level's pass pipeline, by name.
     pub fn pipeline(self) -> Vec<&'static str> {
-        let o1 = ["canonicalize", "dce", "cse", "prune-columns"];
+        let o1 = ["canonicalize", "dce", "cse", "prune-columns", "pushdown-predicates"];
         match self {
             OptLevel::O0 => vec![],
             OptLevel::O1 => o1.to_vec(),
