@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what building and testing Skadi needs and this machine lacks: Debian's
 # LLVM/MLIR 22 (linked statically into the binary), the mold linker, and a Rust toolchain
-# check. Safe to run repeatedly: it installs nothing that is already there.
+# check. With --test, also what the tests drive: Graphviz (DOT plans) and Chromium (the
+# `skadi viz` page, headless). Safe to run repeatedly: it installs nothing already there.
 set -euo pipefail
 
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools libpolly-22-dev libclang-22-dev clang-22
   libzstd-dev zlib1g-dev libxml2-dev libz3-dev mold
 )
+if [ "${1:-}" = "--test" ]; then
+  packages+=(graphviz chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -26,6 +26,7 @@ pub use skadi_common::{Operator, PLAN_VERSION, PhysicalPlan};
 pub use skadi_compiler::{
     explain,
     passes::{OptLevel, PassRun, describe as describe_passes, format_timings as format_pass_timings},
+    to_dot, to_html, to_mlir,
 };
 pub use skadi_flowgraph::FlowGraph;
 pub use skadi_runtime::{LocalExecutor, RunOutput};

@@ -26,7 +26,7 @@ use std::{
 physical plan (a backend and degree of parallelism per vertex, a partitioning per edge) and runs that plan on its \
 embedded runtime.\n\nA catalog is a directory: each *.parquet or *.csv file in it, or sub-directory of such files, \
 is a table named after the file or directory (its stem up to the first dot).",
-    after_help = "Examples:\n  skadi gen tpch --scale 0.1 --out data/tpch\n  skadi run --catalog data/tpch queries/tpch/q1.sql\n  skadi run --catalog data/tpch -e 'select count(*) from lineitem' --format csv\n  skadi explain --catalog data/tpch --workers 4 queries/tpch/q6.sql\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit flowgraph\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit physical -o q6.plan.json\n  skadi run --plan q6.plan.json\n  skadi compile --catalog data/tpch queries/tpch/q6.sql -o q6.mlir && skadi explain --flowgraph q6.mlir"
+    after_help = "Examples:\n  skadi gen tpch --scale 0.1 --out data/tpch\n  skadi run --catalog data/tpch queries/tpch/q1.sql\n  skadi run --catalog data/tpch -e 'select count(*) from lineitem' --format csv\n  skadi explain --catalog data/tpch --workers 4 queries/tpch/q6.sql\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit flowgraph\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit json -o q6.plan.json\n  skadi run --plan q6.plan.json\n  skadi compile --catalog data/tpch queries/tpch/q1.sql -O0 --print-after-all --passes fuse\n  skadi viz --catalog data/tpch queries/tpch/q1.sql -o q1.html\n  skadi compile --catalog data/tpch queries/tpch/q1.sql --emit dot | dot -Tsvg > q1.svg\n  skadi compile --catalog data/tpch queries/tpch/q6.sql -o q6.mlir && skadi explain --flowgraph q6.mlir"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -49,6 +49,21 @@ enum Command {
     Bench(Bench),
     /// List the FlowGraph passes and each optimization level's pipeline.
     Passes,
+    /// Write the physical plan as a self-contained HTML page: stages, vertices with their
+    /// parallelism, edges with their partitioning; click a vertex for its bodies.
+    Viz(VizArgs),
+}
+
+#[derive(Args)]
+struct VizArgs {
+    #[command(flatten)]
+    query: QueryArgs,
+    /// Draw a saved JSON plan instead of compiling a query.
+    #[arg(long, conflicts_with_all = ["query", "sql", "flowgraph"])]
+    plan: Option<PathBuf>,
+    /// The HTML file to write.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "plan.html")]
+    output: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -139,7 +154,7 @@ struct OptimizeArgs {
 struct RunArgs {
     #[command(flatten)]
     query: QueryArgs,
-    /// Run a physical plan saved with `skadi compile --emit physical` instead of SQL.
+    /// Run a physical plan saved with `skadi compile --emit json` instead of SQL.
     #[arg(long, conflicts_with_all = ["query", "sql", "flowgraph"])]
     plan: Option<PathBuf>,
     /// How to print the rows.
@@ -156,8 +171,13 @@ enum Emit {
     Logical,
     /// The FlowGraph MLIR module, with source locations.
     Flowgraph,
-    /// The sharded physical plan as versioned JSON (runs with `skadi run --plan`).
+    /// The sharded physical plan as a verified MLIR module (`flow.vertex` ops).
     Physical,
+    /// The sharded physical plan as versioned JSON (runs with `skadi run --plan`;
+    /// docs/PLAN_FORMAT.md).
+    Json,
+    /// The sharded physical plan as a Graphviz digraph (`dot -Tsvg`).
+    Dot,
     /// The bodies' batch kernels lowered to LLVM IR (what the CPU JIT compiles).
     Llvm,
 }
@@ -411,11 +431,13 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Emit::Logical if source.is_sql => session.logical_plan(&source.text, &source.name)?,
                 Emit::Logical => return Err(Error::Other("--emit logical needs SQL input".into())),
                 Emit::Flowgraph => flowgraph(&session, &source, &args.query)?.print_with_locations(),
-                Emit::Physical => {
+                Emit::Physical => skadi::to_mlir(&plan(&session, &source, &args.query)?)?,
+                Emit::Json => {
                     let mut json = plan(&session, &source, &args.query)?.to_json();
                     json.push('\n');
                     json
                 }
+                Emit::Dot => skadi::to_dot(&plan(&session, &source, &args.query)?),
                 Emit::Llvm => {
                     let plan = plan(&session, &source, &args.query)?;
                     session.backend().lower_bodies(&plan)?.llvm_ir
@@ -469,5 +491,21 @@ fn run(cli: Cli) -> Result<(), Error> {
             write_output(None, skadi::explain(&plan(&session, &source, &q)?).as_bytes())
         }
         Command::Passes => write_output(None, skadi::describe_passes().as_bytes()),
+        Command::Viz(args) => {
+            let (plan, title) = match &args.plan {
+                Some(path) => (
+                    PhysicalPlan::from_json(&read_file(path)?, &path.display().to_string())?,
+                    path.display().to_string(),
+                ),
+                None => {
+                    let source = read_source(&args.query)?;
+                    let session = session(&args.query, &source)?;
+                    (plan(&session, &source, &args.query)?, source.name.clone())
+                }
+            };
+            write_output(Some(&args.output), skadi::to_html(&plan, &title).as_bytes())?;
+            eprintln!("wrote {} (open it in a browser)", args.output.display());
+            Ok(())
+        }
     }
 }

@@ -9,4 +9,5 @@ mod jit;
 mod optimizer;
 mod passes;
 mod plans;
+mod render;
 mod tpch;

@@ -31,7 +31,7 @@ fn cli_saves_and_runs_a_plan() {
         &c,
         &q6,
         "--emit",
-        "physical",
+        "json",
         "-o",
         plan.to_str().unwrap(),
     ]);

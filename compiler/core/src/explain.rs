@@ -4,7 +4,7 @@
 use skadi_common::{Operator, Partitioning, PhysicalPlan, ProjectExpr};
 use std::fmt::Write;
 
-fn describe(op: &Operator) -> String {
+pub(crate) fn describe(op: &Operator) -> String {
     match op {
         Operator::Scan {
             table,
@@ -70,7 +70,7 @@ fn describe(op: &Operator) -> String {
     }
 }
 
-fn partitioning(p: &Partitioning) -> String {
+pub(crate) fn partitioning(p: &Partitioning) -> String {
     match p {
         Partitioning::Forward => "forward".into(),
         Partitioning::Hash { keys, .. } => format!("hash({})", keys.join(", ")),

@@ -10,7 +10,9 @@
 mod explain;
 mod lower;
 pub mod passes;
+mod render;
 mod statistics;
 
 pub use explain::explain;
 pub use lower::{LowerError, LoweringOptions, lower};
+pub use render::{to_dot, to_html, to_mlir};

@@ -127,4 +127,31 @@ irdl.dialect @flow {
     irdl.attributes { "names" = %names }
     irdl.operands(input: %t)
   }
+
+  // The physical plan as MLIR (`skadi compile --emit physical`): one vertex of the
+  // sharded graph, reading its input vertices' tables. `edges[i]` is the partitioning of
+  // input i ("forward", "hash(k1, k2)", "gather", "broadcast"); `operator` is the
+  // vertex's operator as in the JSON plan; `bodies` names the functions it calls.
+  irdl.operation @vertex {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %id = irdl.base "#builtin.integer"
+    %op = irdl.base "#builtin.string"
+    %backend = irdl.base "#builtin.string"
+    %parallelism = irdl.base "#builtin.integer"
+    %stage = irdl.base "#builtin.integer"
+    %edges = irdl.base "#builtin.array"
+    %bodies = irdl.base "#builtin.array"
+    %operator = irdl.base "#builtin.string"
+    %reason = irdl.base "#builtin.string"
+    irdl.attributes { "id" = %id, "op" = %op, "backend" = %backend, "parallelism" = %parallelism, "stage" = %stage, "edges" = %edges, "bodies" = %bodies, "operator" = %operator, "reason" = %reason }
+    irdl.operands(inputs: variadic %in)
+    irdl.results(output: %out)
+  }
+
+  // The physical plan's result.
+  irdl.operation @output {
+    %t = irdl.base @flow::@table
+    irdl.operands(input: %t)
+  }
 }

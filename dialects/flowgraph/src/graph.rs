@@ -119,6 +119,28 @@ impl FlowGraph {
     }
 }
 
+/// Parses and verifies MLIR text in a FlowGraph context (the `flow` dialect loaded) without
+/// Skadi's FlowGraph walk, for other modules of `flow` ops (the physical plan's MLIR form);
+/// returns the module as MLIR prints it.
+pub fn verify_mlir(text: &str, source_name: &str) -> Result<String, FlowGraphError> {
+    let (context, dialect) = new_context();
+    let diagnostics = Rc::new(RefCell::new(Vec::new()));
+    let sink = diagnostics.clone();
+    context.attach_diagnostic_handler(move |d| {
+        sink.borrow_mut().push(d.to_string());
+        true
+    });
+    let printed = match Module::parse(&context, text) {
+        Some(m) if m.as_operation().verify() => Ok(m.as_operation().to_string()),
+        _ => Err(FlowGraphError::Mlir(format!(
+            "{source_name}: error: does not verify: {}",
+            diagnostics.borrow().join("; ")
+        ))),
+    };
+    drop(dialect);
+    printed
+}
+
 /// `loc("q.sql":3:7)` → `q.sql:3:7`; MLIR's own locations for parsed text name no file,
 /// so those get `source_name`.
 pub(crate) fn render_location(loc: &str, source_name: &str) -> String {

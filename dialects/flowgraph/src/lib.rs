@@ -23,7 +23,7 @@ pub use analysis::Bound;
 pub use builder::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc, TableValue};
 pub use context::{FLOW_IRDL, new_context};
 pub use error::FlowGraphError;
-pub use graph::FlowGraph;
+pub use graph::{FlowGraph, verify_mlir};
 pub use rewrite::NewOp;
 pub use syntax::{
     format_aggregate, format_sort_key, index_lists, parse_aggregate, parse_bound, parse_sort_key, quote, string_array,
