@@ -24,7 +24,7 @@ pub use session::{Compiled, QueryResult, Session};
 pub use skadi_backend_cpu::CpuBackend;
 pub use skadi_common::{Operator, PLAN_VERSION, PhysicalPlan};
 pub use skadi_compiler::{
-    explain,
+    DeviceProfile, explain,
     passes::{OptLevel, PassRun, describe as describe_passes, format_timings as format_pass_timings},
     to_dot, to_html, to_mlir,
 };

@@ -49,6 +49,8 @@ enum Command {
     Bench(Bench),
     /// List the FlowGraph passes and each optimization level's pipeline.
     Passes,
+    /// List the device profiles the cost model reads, and which backends are registered.
+    Devices,
     /// Write the physical plan as a self-contained HTML page: stages, vertices with their
     /// parallelism, edges with their partitioning; click a vertex for its bodies.
     Viz(VizArgs),
@@ -148,6 +150,10 @@ struct OptimizeArgs {
     /// Print how long each pass took to standard error.
     #[arg(long)]
     time_passes: bool,
+    /// A device profile (JSON, docs/DEVICE_PROFILES.md) replacing the built-in one of its
+    /// backend in the cost model; repeatable.
+    #[arg(long, value_name = "FILE")]
+    device_profile: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -305,7 +311,12 @@ fn session(q: &QueryArgs, source: &Source) -> Result<Session, Error> {
     } else {
         Session::without_catalog()
     };
-    let s = with_workers(s, q.workers).with_opt_level(opt_level(q.optimize.opt_level));
+    let mut s = with_workers(s, q.workers).with_opt_level(opt_level(q.optimize.opt_level));
+    for path in &q.optimize.device_profile {
+        let profile =
+            skadi::DeviceProfile::from_json(&read_file(path)?, &path.display().to_string()).map_err(Error::Other)?;
+        s = s.with_device_profile(profile);
+    }
     Ok(match &q.optimize.passes {
         Some(passes) => s.with_passes(passes.clone()),
         None => s,
@@ -491,6 +502,31 @@ fn run(cli: Cli) -> Result<(), Error> {
             write_output(None, skadi::explain(&plan(&session, &source, &q)?).as_bytes())
         }
         Command::Passes => write_output(None, skadi::describe_passes().as_bytes()),
+        Command::Devices => {
+            let session = Session::without_catalog();
+            let registered = session.registered_backends();
+            let mut out = String::new();
+            for p in session.device_profiles() {
+                out.push_str(&format!(
+                    "{:<5} {:<14} {:.1e} rows/s, {:.1e} B/s, {} GiB{}\n      {}\n      runs: {}\n",
+                    p.backend,
+                    if registered.contains(&p.backend) {
+                        "(registered)"
+                    } else {
+                        "(not built yet)"
+                    },
+                    p.rows_per_second,
+                    p.bytes_per_second,
+                    p.memory_bytes >> 30,
+                    p.transfer_bytes_per_second
+                        .map(|b| format!(", transfers at {b:.1e} B/s"))
+                        .unwrap_or_default(),
+                    p.description,
+                    p.operators.join(", ")
+                ));
+            }
+            write_output(None, out.as_bytes())
+        }
         Command::Viz(args) => {
             let (plan, title) = match &args.plan {
                 Some(path) => (

@@ -6,11 +6,11 @@ use skadi_backend_cpu::CpuBackend;
 use skadi_catalog::Catalog;
 use skadi_common::PhysicalPlan;
 use skadi_compiler::{
-    LoweringOptions, lower,
+    DeviceProfile, LoweringOptions, builtin_profiles, lower,
     passes::{OptLevel, PassManager, PassRun},
 };
 use skadi_flowgraph::FlowGraph;
-use skadi_runtime::{LocalExecutor, Progress};
+use skadi_runtime::{Backend, LocalExecutor, Progress};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,6 +22,8 @@ pub struct Session {
     opt_level: OptLevel,
     /// Passes chosen by name, replacing the level's pipeline.
     passes: Option<Vec<String>>,
+    /// Device profiles for the cost model (built-in unless replaced).
+    profiles: Vec<DeviceProfile>,
     backend: CpuBackend,
 }
 
@@ -52,6 +54,7 @@ impl Session {
             workers: LoweringOptions::default().workers,
             opt_level: OptLevel::default(),
             passes: None,
+            profiles: builtin_profiles(),
             backend: CpuBackend::new(),
         })
     }
@@ -64,6 +67,7 @@ impl Session {
             workers: LoweringOptions::default().workers,
             opt_level: OptLevel::default(),
             passes: None,
+            profiles: builtin_profiles(),
             backend: CpuBackend::new(),
         }
     }
@@ -84,6 +88,23 @@ impl Session {
     pub fn with_passes(mut self, passes: Vec<String>) -> Self {
         self.passes = Some(passes);
         self
+    }
+
+    /// Uses `profile` for its backend in the cost model, replacing the built-in one (or
+    /// adding a backend the built-ins lack).
+    pub fn with_device_profile(mut self, profile: DeviceProfile) -> Self {
+        self.profiles.retain(|p| p.backend != profile.backend);
+        self.profiles.push(profile);
+        self
+    }
+
+    pub fn device_profiles(&self) -> &[DeviceProfile] {
+        &self.profiles
+    }
+
+    /// The backends plans can run on in this session.
+    pub fn registered_backends(&self) -> Vec<String> {
+        vec![self.backend.name().to_string()]
     }
 
     pub fn opt_level(&self) -> OptLevel {
@@ -140,6 +161,8 @@ impl Session {
         let options = LoweringOptions {
             workers: self.workers,
             fuse: self.opt_level.fuses_vertices(),
+            profiles: self.profiles.clone(),
+            backends: self.registered_backends(),
         };
         Ok(lower(&graph.view()?, &options)?)
     }

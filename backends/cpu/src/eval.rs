@@ -33,6 +33,7 @@ impl Buffer {
                 DataType::Int64 => a.as_primitive::<Int64Type>().values().as_ptr() as *mut u8,
                 DataType::Float32 => a.as_primitive::<Float32Type>().values().as_ptr() as *mut u8,
                 DataType::Float64 => a.as_primitive::<Float64Type>().values().as_ptr() as *mut u8,
+                DataType::Decimal128(..) => a.as_primitive::<Decimal128Type>().values().as_ptr() as *mut u8,
                 other => unreachable!("only primitive columns are passed in place, not {other}"),
             },
             Buffer::F64(v) => v.as_mut_ptr() as *mut u8,
@@ -56,9 +57,11 @@ pub(crate) fn decimal_to_f64(array: &ArrayRef) -> Vec<f64> {
         .collect()
 }
 
-/// The buffer a kernel reads for `array`, whose body parameter has MLIR type `scalar`.
-fn argument(array: &ArrayRef, scalar: &str) -> Result<Buffer, String> {
+/// The buffer a kernel reads for `array`, whose body parameter has MLIR type `scalar`;
+/// `in_place_decimal` when the kernel converts the decimal itself.
+fn argument(array: &ArrayRef, scalar: &str, in_place_decimal: bool) -> Result<Buffer, String> {
     match (array.data_type(), scalar) {
+        (DataType::Decimal128(..), "f64") if in_place_decimal => Ok(Buffer::InPlace(array.clone())),
         (DataType::Int8, "i8")
         | (DataType::Int16, "i16")
         | (DataType::Int32 | DataType::Date32, "i32")
@@ -121,10 +124,11 @@ pub(crate) fn evaluate(
     let sig = &kernel.signature;
     let mut buffers = Vec::with_capacity(args.len() + sig.results.len());
     let mut arg_nulls: Vec<Option<NullBuffer>> = Vec::with_capacity(args.len());
-    for (&i, scalar) in args.iter().zip(&sig.params) {
+    for (j, (&i, scalar)) in args.iter().zip(&sig.params).enumerate() {
         let column = batch.column(i);
         arg_nulls.push(column.logical_nulls());
-        buffers.push(argument(column, scalar)?);
+        let in_place = kernel.forms.get(j).copied().flatten().is_some();
+        buffers.push(argument(column, scalar, in_place)?);
     }
     let union = |on: &mut dyn Iterator<Item = usize>| {
         on.fold(None, |acc: Option<NullBuffer>, a| {

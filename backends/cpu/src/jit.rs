@@ -2,7 +2,7 @@
 //! module lowered to the LLVM dialect and JIT-compiled by MLIR's ExecutionEngine — once
 //! per plan, before any task runs.
 
-use crate::kernel::{kernel_mlir, kernel_name};
+use crate::kernel::{KernelSpec, kernel_mlir};
 use melior::{
     Context, ExecutionEngine,
     dialect::DialectRegistry,
@@ -38,12 +38,14 @@ pub(crate) struct Signature {
 pub(crate) struct Kernel {
     pub function: KernelFn,
     pub signature: Signature,
+    /// How it reads each argument (see `kernel::ArgForm`).
+    pub forms: Vec<crate::kernel::ArgForm>,
 }
 
 /// Native code for a plan's bodies. The engine owns the code the kernels point into.
 pub(crate) struct CompiledBodies {
     _engine: ExecutionEngine,
-    pub kernels: HashMap<String, Kernel>,
+    pub kernels: HashMap<KernelSpec, Kernel>,
     /// The module after lowering, in the LLVM dialect, and as LLVM IR; only kept when
     /// asked for (printing and translating cost milliseconds on every plan).
     pub text: Option<(String, String)>,
@@ -107,8 +109,12 @@ fn signatures(module: &Module) -> HashMap<String, Signature> {
     out
 }
 
-/// Compiles bodies (name, `func.func` text) into kernels.
-pub(crate) fn compile(bodies: &[(String, String)], keep_text: bool) -> Result<CompiledBodies, String> {
+/// Compiles bodies (name, `func.func` text) and the kernels `specs` over them.
+pub(crate) fn compile(
+    bodies: &[(String, String)],
+    specs: &[KernelSpec],
+    keep_text: bool,
+) -> Result<CompiledBodies, String> {
     let context = jit_context();
     let diagnostics = Rc::new(RefCell::new(Vec::new()));
     let sink = diagnostics.clone();
@@ -124,14 +130,15 @@ pub(crate) fn compile(bodies: &[(String, String)], keep_text: bool) -> Result<Co
         &diagnostics,
     )?);
     let mut text = format!("module {{\n{functions}");
-    for (name, _) in bodies {
+    for spec in specs {
+        let name = &spec.body;
         let sig = sigs
             .get(name)
             .ok_or_else(|| format!("body @{name} is not a func.func named {name}"))?;
         if sig.results.is_empty() {
             return Err(format!("body @{name} returns nothing"));
         }
-        text.push_str(&kernel_mlir(name, &sig.params, &sig.results));
+        text.push_str(&kernel_mlir(spec, &sig.params, &sig.results));
     }
     text.push_str("}\n");
     let mut module = parse(&context, &text, "kernels", &diagnostics)?;
@@ -146,8 +153,8 @@ pub(crate) fn compile(bodies: &[(String, String)], keep_text: bool) -> Result<Co
     let text = keep_text.then(|| (module.as_operation().to_string(), translate_to_llvm_ir(&module)));
     let engine = ExecutionEngine::new(&module, OPT_LEVEL, &[], false, false);
     let mut kernels = HashMap::new();
-    for (name, _) in bodies {
-        let symbol = kernel_name(name);
+    for spec in specs {
+        let symbol = spec.symbol();
         let ptr = engine.lookup(&symbol);
         if ptr.is_null() {
             return Err(format!("JIT: kernel {symbol} was not emitted"));
@@ -155,10 +162,11 @@ pub(crate) fn compile(bodies: &[(String, String)], keep_text: bool) -> Result<Co
         // SAFETY: the symbol is a kernel from `kernel_mlir`, whose C signature is KernelFn.
         let function = unsafe { std::mem::transmute::<*mut (), KernelFn>(ptr) };
         kernels.insert(
-            name.clone(),
+            spec.clone(),
             Kernel {
                 function,
-                signature: sigs[name].clone(),
+                signature: sigs[&spec.body].clone(),
+                forms: spec.forms.clone(),
             },
         );
     }

@@ -15,23 +15,48 @@ fn memory_type(scalar: &str) -> &str {
     if scalar == "i1" { "i8" } else { scalar }
 }
 
-/// The kernel's symbol for a body.
-pub(crate) fn kernel_name(body: &str) -> String {
-    format!("{body}__kernel")
+/// How a kernel reads one argument column: body scalars in place, or (for an f64
+/// parameter) a Decimal128 column of that scale, in place, converted in the loop. Only
+/// decimals of precision ≤ 18 are read in place (their values fit an i64, whose low half
+/// of the 16-byte slot is read); wider ones are converted before the call.
+pub(crate) type ArgForm = Option<i8>;
+
+/// A kernel: a body and how it reads each argument.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct KernelSpec {
+    pub body: String,
+    pub forms: Vec<ArgForm>,
 }
 
-/// MLIR for the kernel of `body` (whose signature is `params -> results`).
-pub(crate) fn kernel_mlir(body: &str, params: &[String], results: &[String]) -> String {
+impl KernelSpec {
+    /// The kernel's symbol: `{body}__kernel`, with the decimal scales read in place.
+    pub fn symbol(&self) -> String {
+        if self.forms.iter().all(Option::is_none) {
+            return format!("{}__kernel", self.body);
+        }
+        let forms: Vec<String> = self
+            .forms
+            .iter()
+            .map(|f| f.map_or("x".to_string(), |s| format!("d{}", s).replace('-', "m")))
+            .collect();
+        format!("{}__kernel_{}", self.body, forms.join("_"))
+    }
+}
+
+/// MLIR for the kernel `spec` of a body whose signature is `params -> results`.
+pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[String]) -> String {
+    let body = &spec.body;
     let mut k = String::new();
     let w = &mut k;
-    let _ = writeln!(
-        w,
-        "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{",
-        kernel_name(body)
-    );
+    let _ = writeln!(w, "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{", spec.symbol());
     let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
     let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
     let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
+    for (j, form) in spec.forms.iter().enumerate() {
+        if let Some(scale) = form {
+            let _ = writeln!(w, "    %div{j} = arith.constant {:?} : f64", 10f64.powi(*scale as i32));
+        }
+    }
     for j in 0..params.len() + results.len() {
         let _ = writeln!(
             w,
@@ -43,13 +68,20 @@ pub(crate) fn kernel_mlir(body: &str, params: &[String], results: &[String]) -> 
     let _ = writeln!(w, "      %row = arith.index_cast %i : index to i64");
     let mut args = Vec::new();
     for (j, p) in params.iter().enumerate() {
-        let m = memory_type(p);
+        let decimal = spec.forms.get(j).copied().flatten().is_some();
+        let m = if decimal { "i128" } else { memory_type(p) };
         let _ = writeln!(
             w,
             "      %a{j} = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {m}"
         );
         let _ = writeln!(w, "      %m{j} = llvm.load %a{j} : !llvm.ptr -> {m}");
-        if p == "i1" {
+        if decimal {
+            // Exactly `value as f64 / 10^scale`, as eval::decimal_to_f64 computes it.
+            let _ = writeln!(w, "      %t{j} = arith.trunci %m{j} : i128 to i64");
+            let _ = writeln!(w, "      %f{j} = arith.sitofp %t{j} : i64 to f64");
+            let _ = writeln!(w, "      %v{j} = arith.divf %f{j}, %div{j} : f64");
+            args.push(format!("%v{j}"));
+        } else if p == "i1" {
             let _ = writeln!(w, "      %v{j} = arith.trunci %m{j} : i8 to i1");
             args.push(format!("%v{j}"));
         } else {

@@ -18,9 +18,10 @@ pub use jit::LOWERING_PIPELINE;
 use arrow::{
     array::{ArrayRef, RecordBatch, RecordBatchOptions},
     compute::{FilterBuilder, filter_record_batch},
-    datatypes::{Schema, SchemaRef},
+    datatypes::{DataType, Schema, SchemaRef},
 };
 use jit::{CompiledBodies, Kernel};
+use kernel::KernelSpec;
 use skadi_common::{Column, Operator, PhysicalPlan, ProjectExpr, Stage, VertexId, types::to_arrow_schema};
 use skadi_runtime::{Backend, PreparedPlan, RuntimeError, StageInputs};
 use std::{
@@ -55,6 +56,54 @@ fn plan_bodies(plan: &PhysicalPlan) -> Vec<(String, String)> {
     plan.bodies.iter().map(|b| (b.name.clone(), b.mlir.clone())).collect()
 }
 
+/// The kernel for `body` over `args` of a batch with schema `input`: decimals of
+/// precision ≤ 18 are read in place and converted in the loop.
+fn kernel_spec(body: &str, args: &[String], input: &Schema) -> KernelSpec {
+    let forms = args
+        .iter()
+        .map(|a| match input.field_with_name(a).map(|f| f.data_type()) {
+            Ok(DataType::Decimal128(p, s)) if *p <= 18 => Some(*s),
+            _ => None,
+        })
+        .collect();
+    KernelSpec {
+        body: body.to_string(),
+        forms,
+    }
+}
+
+/// Every kernel the plan's vertices call, each once.
+fn plan_kernels(plan: &PhysicalPlan) -> Vec<KernelSpec> {
+    let mut specs: Vec<KernelSpec> = Vec::new();
+    for v in &plan.vertices {
+        let mut input = v
+            .inputs
+            .first()
+            .map(|e| to_arrow_schema(&plan.vertices[e.from].schema))
+            .unwrap_or_else(Schema::empty);
+        let steps: Vec<(&Operator, &[Column])> = match &v.op {
+            Operator::Fused { steps } => steps.iter().map(|s| (&s.op, s.schema.as_slice())).collect(),
+            op => vec![(op, v.schema.as_slice())],
+        };
+        for (op, schema) in steps {
+            let args = match op {
+                Operator::Filter { args, .. } | Operator::Pipeline { args, .. } | Operator::Project { args, .. } => {
+                    args
+                }
+                _ => &Vec::new(),
+            };
+            if let Some(body) = op.body() {
+                let spec = kernel_spec(body, args, &input);
+                if !specs.contains(&spec) {
+                    specs.push(spec);
+                }
+            }
+            input = to_arrow_schema(schema);
+        }
+    }
+    specs
+}
+
 impl CpuBackend {
     pub fn new() -> Self {
         Self::default()
@@ -72,7 +121,7 @@ impl CpuBackend {
 
     /// Compiles the plan's bodies as `prepare` does and returns the lowered code.
     pub fn lower_bodies(&self, plan: &PhysicalPlan) -> Result<LoweredBodies, RuntimeError> {
-        let compiled = jit::compile(&plan_bodies(plan), true).map_err(RuntimeError::Backend)?;
+        let compiled = jit::compile(&plan_bodies(plan), &plan_kernels(plan), true).map_err(RuntimeError::Backend)?;
         let (llvm_dialect, llvm_ir) = compiled.text.expect("text was asked for");
         Ok(LoweredBodies { llvm_dialect, llvm_ir })
     }
@@ -88,7 +137,7 @@ impl Backend for CpuBackend {
         let compiled = if bodies.is_empty() {
             None
         } else {
-            let c = jit::compile(&bodies, false).map_err(RuntimeError::Backend)?;
+            let c = jit::compile(&bodies, &plan_kernels(plan), false).map_err(RuntimeError::Backend)?;
             self.counters.compilations.fetch_add(1, Ordering::SeqCst);
             Some(c)
         };
@@ -109,8 +158,12 @@ struct CpuPlan {
 type Stream<'a> = Box<dyn Iterator<Item = Result<RecordBatch, RuntimeError>> + 'a>;
 
 impl CpuPlan {
-    fn kernel(&self, body: &str) -> &Kernel {
-        &self.compiled.as_ref().expect("plans with bodies are compiled").kernels[body]
+    fn kernel(&self, body: &str, args: &[String], input: &Schema) -> Result<&Kernel, String> {
+        let spec = kernel_spec(body, args, input);
+        self.compiled
+            .as_ref()
+            .and_then(|c| c.kernels.get(&spec))
+            .ok_or_else(|| format!("no compiled kernel {}", spec.symbol()))
     }
 
     fn count_call(&self) {
@@ -219,7 +272,7 @@ impl CpuPlan {
         Ok(match op {
             Operator::Scan { .. } | Operator::Fused { .. } => unreachable!("handled above"),
             Operator::Filter { body, args } => {
-                let kernel = self.kernel(body);
+                let kernel = self.kernel(body, args, &in_schema).map_err(fail)?;
                 let args = column_indices(&in_schema, args).map_err(fail)?;
                 Box::new(input.map(move |b| {
                     let b = b?;
@@ -229,7 +282,10 @@ impl CpuPlan {
                 }))
             }
             Operator::Project { body, args, exprs } => {
-                let kernel = body.as_deref().map(|b| self.kernel(b));
+                let kernel = match body.as_deref() {
+                    Some(b) => Some(self.kernel(b, args, &in_schema).map_err(fail)?),
+                    None => None,
+                };
                 let args = column_indices(&in_schema, args).map_err(fail)?;
                 let picks = picks(exprs)?;
                 Box::new(input.map(move |b| {
@@ -258,7 +314,7 @@ impl CpuPlan {
                 keep,
                 strict,
             } => {
-                let kernel = self.kernel(body);
+                let kernel = self.kernel(body, args, &in_schema).map_err(fail)?;
                 let args = column_indices(&in_schema, args).map_err(fail)?;
                 let picks = picks(exprs)?;
                 Box::new(input.map(move |b| {

@@ -7,12 +7,14 @@
 //! The compiler reads FlowGraph through its view and writes plain plan data; it never runs
 //! anything and knows nothing of SQL.
 
+mod cost;
 mod explain;
 mod lower;
 pub mod passes;
 mod render;
 mod statistics;
 
+pub use cost::{DeviceProfile, builtin_profiles};
 pub use explain::explain;
 pub use lower::{LowerError, LoweringOptions, lower};
 pub use render::{to_dot, to_html, to_mlir};

@@ -12,7 +12,10 @@
 //!   joins that vertex when it is row-wise or a partial (or single-step) aggregate: a scan,
 //!   its pipeline and its partial aggregate run as one vertex.
 
-use crate::statistics::{balance, scan_units};
+use crate::{
+    cost::{DeviceProfile, builtin_profiles, choose, row_bytes},
+    statistics::{balance, scan_units},
+};
 use skadi_common::{
     AggregateMode, Body, Column, Edge, FileSlice, HASH_SCHEME, Operator, PLAN_VERSION, Partitioning, PhysicalPlan,
     ProjectExpr, Stage, Step, Vertex,
@@ -25,6 +28,10 @@ pub struct LoweringOptions {
     pub workers: usize,
     /// Fuse forward chains of vertices into one (see the module docs).
     pub fuse: bool,
+    /// What each backend costs (built-in profiles unless replaced).
+    pub profiles: Vec<DeviceProfile>,
+    /// The backends the runtime has: only these can be chosen.
+    pub backends: Vec<String>,
 }
 
 impl Default for LoweringOptions {
@@ -32,6 +39,8 @@ impl Default for LoweringOptions {
         LoweringOptions {
             workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             fuse: true,
+            profiles: builtin_profiles(),
+            backends: vec!["cpu".into()],
         }
     }
 }
@@ -47,6 +56,8 @@ pub enum LowerError {
 struct Lowering<'a> {
     options: &'a LoweringOptions,
     vertices: Vec<Vertex>,
+    /// Rows each scan vertex reads, from file metadata.
+    scan_rows: std::collections::HashMap<usize, f64>,
 }
 
 impl Lowering<'_> {
@@ -131,6 +142,7 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
     let mut l = Lowering {
         options,
         vertices: Vec::new(),
+        scan_rows: Default::default(),
     };
     // The physical vertex that produces each flow op's result.
     let mut produced: Vec<usize> = Vec::with_capacity(view.ops.len());
@@ -191,7 +203,10 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                     columns: columns.clone(),
                     shards,
                 };
-                l.add(scan, op.schema.clone(), p, vec![], location, reason)
+                let rows = units.iter().map(|u| u.rows.unwrap_or(0) as f64).sum();
+                let id = l.add(scan, op.schema.clone(), p, vec![], location, reason);
+                l.scan_rows.insert(id, rows);
+                id
             }
             OpKind::Filter { body, args } => {
                 use_body(body);
@@ -338,11 +353,18 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
         location: "<flowgraph>".into(),
         what: "a FlowGraph without a sink".into(),
     })?;
-    let (mut vertices, output) = if options.fuse {
-        fuse(l.vertices, output)
+    let estimates = estimate_rows(&l.vertices, &l.scan_rows);
+    let (mut vertices, output, rows) = if options.fuse {
+        fuse(l.vertices, output, &estimates)
     } else {
-        (l.vertices, output)
+        (l.vertices, output, estimates)
     };
+    for (v, rows) in vertices.iter_mut().zip(rows) {
+        let bytes = rows * row_bytes(&v.schema);
+        let (backend, why) = choose(&options.profiles, &options.backends, &v.op, rows, bytes);
+        v.backend = backend;
+        v.reason = format!("{}; backend {why}", v.reason);
+    }
     let stages = assign_stages(&mut vertices);
     Ok(PhysicalPlan {
         version: PLAN_VERSION,
@@ -377,8 +399,28 @@ fn joins_its_input(v: &Vertex, readers: &[usize]) -> bool {
     fusable && !edge.partitioning.is_exchange() && readers[edge.from] == 1
 }
 
-/// Merges forward chains into fused vertices; returns the new vertices and output id.
-fn fuse(vertices: Vec<Vertex>, output: usize) -> (Vec<Vertex>, usize) {
+/// Estimated output rows of each vertex: scans from file metadata; a predicate keeps half;
+/// a grouped aggregate a tenth, an ungrouped one a row per shard; a limit its fetch.
+fn estimate_rows(vertices: &[Vertex], scan_rows: &std::collections::HashMap<usize, f64>) -> Vec<f64> {
+    let mut rows: Vec<f64> = Vec::with_capacity(vertices.len());
+    for v in vertices {
+        let input: f64 = v.inputs.iter().map(|e| rows[e.from]).sum();
+        let r = match &v.op {
+            Operator::Scan { .. } => scan_rows.get(&v.id).copied().unwrap_or(0.0),
+            Operator::Filter { .. } | Operator::Pipeline { keep: Some(_), .. } => input * 0.5,
+            Operator::Aggregate { keys, .. } if keys.is_empty() => v.parallelism as f64,
+            Operator::Aggregate { .. } => (input * 0.1).max(1.0),
+            Operator::Limit { fetch: Some(f), skip } => input.min((f + skip) as f64),
+            _ => input,
+        };
+        rows.push(r);
+    }
+    rows
+}
+
+/// Merges forward chains into fused vertices; returns the new vertices, the output id and
+/// each new vertex's rows (the most any of its steps handles).
+fn fuse(vertices: Vec<Vertex>, output: usize, estimates: &[f64]) -> (Vec<Vertex>, usize, Vec<f64>) {
     let mut readers = vec![0usize; vertices.len()];
     for v in &vertices {
         for e in &v.inputs {
@@ -397,6 +439,10 @@ fn fuse(vertices: Vec<Vertex>, output: usize) -> (Vec<Vertex>, usize) {
             new_id.push(groups.len());
             groups.push(vec![v]);
         }
+    }
+    let mut rows = vec![0f64; groups.len()];
+    for (i, &g) in new_id.iter().enumerate() {
+        rows[g] = rows[g].max(estimates[i]);
     }
     let fused = groups
         .into_iter()
@@ -430,7 +476,7 @@ fn fuse(vertices: Vec<Vertex>, output: usize) -> (Vec<Vertex>, usize) {
             }
         })
         .collect();
-    (fused, new_id[output])
+    (fused, new_id[output], rows)
 }
 
 fn aggregate(
