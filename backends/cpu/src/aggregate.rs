@@ -4,8 +4,12 @@
 
 use arrow::{
     array::{Array, ArrayRef, AsArray, Float64Array, Int64Array},
+    buffer::NullBuffer,
     compute::cast,
-    datatypes::{DataType, Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, SchemaRef},
+    datatypes::{
+        DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+        SchemaRef,
+    },
     record_batch::RecordBatch,
     row::{RowConverter, SortField},
 };
@@ -25,61 +29,6 @@ fn lane_of(dt: &DataType) -> Lane {
         DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) => Lane::F64,
         _ => Lane::I64,
     }
-}
-
-/// A column's values in a lane, with validity.
-enum Values {
-    F64(Vec<f64>),
-    I64(Vec<i64>),
-}
-
-fn values(array: &ArrayRef) -> Result<Values, String> {
-    Ok(match array.data_type() {
-        DataType::Float64 => Values::F64(array.as_primitive::<Float64Type>().values().to_vec()),
-        DataType::Float32 => Values::F64(
-            array
-                .as_primitive::<Float32Type>()
-                .values()
-                .iter()
-                .map(|&v| v as f64)
-                .collect(),
-        ),
-        DataType::Decimal128(..) => Values::F64(crate::eval::decimal_to_f64(array)),
-        DataType::Int64 => Values::I64(array.as_primitive::<Int64Type>().values().to_vec()),
-        DataType::Int32 => Values::I64(
-            array
-                .as_primitive::<Int32Type>()
-                .values()
-                .iter()
-                .map(|&v| v as i64)
-                .collect(),
-        ),
-        DataType::Date32 => Values::I64(
-            array
-                .as_primitive::<Date32Type>()
-                .values()
-                .iter()
-                .map(|&v| v as i64)
-                .collect(),
-        ),
-        DataType::Int16 => Values::I64(
-            array
-                .as_primitive::<Int16Type>()
-                .values()
-                .iter()
-                .map(|&v| v as i64)
-                .collect(),
-        ),
-        DataType::Int8 => Values::I64(
-            array
-                .as_primitive::<Int8Type>()
-                .values()
-                .iter()
-                .map(|&v| v as i64)
-                .collect(),
-        ),
-        other => return Err(format!("cannot aggregate {other} values yet")),
-    })
 }
 
 /// Per-group state of one aggregate call.
@@ -109,31 +58,8 @@ impl Accumulator {
         self.count.resize(groups, 0);
     }
 
-    fn fold_f(&mut self, g: usize, v: f64, n: i64) {
-        let first = self.count[g] == 0;
-        let slot = &mut self.f[g];
-        match self.function {
-            F::Sum | F::Avg => *slot += v,
-            F::Min => *slot = if first { v } else { slot.min(v) },
-            F::Max => *slot = if first { v } else { slot.max(v) },
-            F::Count | F::CountRows => {}
-        }
-        self.count[g] += n;
-    }
-
-    fn fold_i(&mut self, g: usize, v: i64, n: i64) {
-        let first = self.count[g] == 0;
-        let slot = &mut self.i[g];
-        match self.function {
-            F::Sum | F::Avg => *slot = slot.wrapping_add(v),
-            F::Min => *slot = if first { v } else { (*slot).min(v) },
-            F::Max => *slot = if first { v } else { (*slot).max(v) },
-            F::Count | F::CountRows => {}
-        }
-        self.count[g] += n;
-    }
-
-    /// Raw input rows.
+    /// Raw input rows. Values are read in place (decimals scaled as bodies scale them:
+    /// `value as f64 / 10^scale`), with one loop per function and null layout.
     fn update(&mut self, groups: &[usize], input: Option<&ArrayRef>) -> Result<(), String> {
         let Some(array) = input else {
             for &g in groups {
@@ -142,40 +68,94 @@ impl Accumulator {
             return Ok(());
         };
         let nulls = array.logical_nulls();
-        let valid = |r: usize| nulls.as_ref().is_none_or(|n| n.is_valid(r));
         if matches!(self.function, F::Count) {
             for (r, &g) in groups.iter().enumerate() {
-                if valid(r) {
+                if nulls.as_ref().is_none_or(|n| n.is_valid(r)) {
                     self.count[g] += 1;
                 }
             }
             return Ok(());
         }
-        match values(array)? {
-            Values::F64(v) => {
-                for (r, &g) in groups.iter().enumerate() {
-                    if valid(r) {
-                        self.fold_f(g, v[r], 1);
-                    }
-                }
+        let n = nulls.as_ref();
+        let as_f = self.lane == Lane::F64 || self.function == F::Avg;
+        match array.data_type() {
+            DataType::Float64 => self.fold_f(groups, array.as_primitive::<Float64Type>().values(), |v| v, n),
+            DataType::Float32 => self.fold_f(groups, array.as_primitive::<Float32Type>().values(), |v| v as f64, n),
+            DataType::Decimal128(_, scale) => {
+                let div = 10f64.powi(*scale as i32);
+                self.fold_f(
+                    groups,
+                    array.as_primitive::<Decimal128Type>().values(),
+                    |v| v as f64 / div,
+                    n,
+                )
             }
-            Values::I64(v) => {
-                if self.function == F::Avg {
-                    for (r, &g) in groups.iter().enumerate() {
-                        if valid(r) {
-                            self.fold_f(g, v[r] as f64, 1);
-                        }
-                    }
-                } else {
-                    for (r, &g) in groups.iter().enumerate() {
-                        if valid(r) {
-                            self.fold_i(g, v[r], 1);
-                        }
-                    }
-                }
-            }
+            DataType::Int64 if as_f => self.fold_f(groups, array.as_primitive::<Int64Type>().values(), |v| v as f64, n),
+            DataType::Int64 => self.fold_i(groups, array.as_primitive::<Int64Type>().values(), |v| v, n),
+            DataType::Int32 if as_f => self.fold_f(groups, array.as_primitive::<Int32Type>().values(), |v| v as f64, n),
+            DataType::Int32 => self.fold_i(groups, array.as_primitive::<Int32Type>().values(), |v| v as i64, n),
+            DataType::Date32 => self.fold_i(groups, array.as_primitive::<Date32Type>().values(), |v| v as i64, n),
+            DataType::Int16 if as_f => self.fold_f(groups, array.as_primitive::<Int16Type>().values(), |v| v as f64, n),
+            DataType::Int16 => self.fold_i(groups, array.as_primitive::<Int16Type>().values(), |v| v as i64, n),
+            DataType::Int8 if as_f => self.fold_f(groups, array.as_primitive::<Int8Type>().values(), |v| v as f64, n),
+            DataType::Int8 => self.fold_i(groups, array.as_primitive::<Int8Type>().values(), |v| v as i64, n),
+            other => return Err(format!("cannot aggregate {other} values yet")),
         }
         Ok(())
+    }
+
+    /// Folds `values` (converted by `conv`) into the f64 lane of each row's group.
+    fn fold_f<T: Copy>(&mut self, groups: &[usize], values: &[T], conv: impl Fn(T) -> f64, nulls: Option<&NullBuffer>) {
+        let (slots, count) = (&mut self.f, &mut self.count);
+        let valid = |r: usize| nulls.is_none_or(|n| n.is_valid(r));
+        match self.function {
+            F::Sum | F::Avg => {
+                for (r, &g) in groups.iter().enumerate() {
+                    if valid(r) {
+                        slots[g] += conv(values[r]);
+                        count[g] += 1;
+                    }
+                }
+            }
+            F::Min | F::Max => {
+                let min = self.function == F::Min;
+                for (r, &g) in groups.iter().enumerate() {
+                    if valid(r) {
+                        let v = conv(values[r]);
+                        let s = &mut slots[g];
+                        *s = if count[g] == 0 {
+                            v
+                        } else if min {
+                            s.min(v)
+                        } else {
+                            s.max(v)
+                        };
+                        count[g] += 1;
+                    }
+                }
+            }
+            F::Count | F::CountRows => unreachable!("counts do not read values"),
+        }
+    }
+
+    /// Folds `values` (converted by `conv`) into the i64 lane of each row's group.
+    fn fold_i<T: Copy>(&mut self, groups: &[usize], values: &[T], conv: impl Fn(T) -> i64, nulls: Option<&NullBuffer>) {
+        let (slots, count) = (&mut self.i, &mut self.count);
+        let valid = |r: usize| nulls.is_none_or(|n| n.is_valid(r));
+        let function = self.function;
+        for (r, &g) in groups.iter().enumerate() {
+            if valid(r) {
+                let v = conv(values[r]);
+                let s = &mut slots[g];
+                *s = match function {
+                    F::Sum | F::Avg => s.wrapping_add(v),
+                    F::Min if count[g] > 0 => (*s).min(v),
+                    F::Max if count[g] > 0 => (*s).max(v),
+                    _ => v,
+                };
+                count[g] += 1;
+            }
+        }
     }
 
     /// Partial states (one or two columns) from other shards.
@@ -195,17 +175,9 @@ impl Accumulator {
                     self.count[g] += c.value(r);
                 }
             }
+            // Sums, minima and maxima merge like raw values (a NULL state: no value seen).
             _ => {
-                let nulls = states[0].logical_nulls();
-                let valid = |r: usize| nulls.as_ref().is_none_or(|n| n.is_valid(r));
-                match values(&states[0])? {
-                    Values::F64(v) => (0..groups.len())
-                        .filter(|&r| valid(r))
-                        .for_each(|r| self.fold_f(groups[r], v[r], 1)),
-                    Values::I64(v) => (0..groups.len())
-                        .filter(|&r| valid(r))
-                        .for_each(|r| self.fold_i(groups[r], v[r], 1)),
-                }
+                self.update(groups, Some(&states[0]))?;
             }
         }
         Ok(())

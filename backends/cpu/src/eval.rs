@@ -42,8 +42,9 @@ impl Buffer {
     }
 }
 
-/// A decimal column's values as f64: the one conversion bodies and aggregates share, so a
-/// decimal compares and sums the same wherever it is used.
+/// A decimal column's values as f64, for kernels that cannot read it in place (precision
+/// above 18). Everywhere a decimal becomes f64 — here, in kernel loops (kernel.rs) and in
+/// the aggregate — it is `value as f64 / 10^scale`, so it compares and sums the same.
 pub(crate) fn decimal_to_f64(array: &ArrayRef) -> Vec<f64> {
     let DataType::Decimal128(_, scale) = array.data_type() else {
         unreachable!("decimal_to_f64 is called on Decimal128 columns")
