@@ -12,8 +12,9 @@ fn q6_body_is_lowered_to_an_llvm_loop() {
     let ir = &lowered.llvm_ir;
     // At -O2 the filter and the map are one fused body.
     assert!(ir.contains("define void @fused_"), "{ir}");
-    // Its decimal columns are read in place (scale 2) and converted in the loop.
-    assert!(ir.contains("__kernel_x_d2_d2_d2(i64"), "{ir}");
+    // Its decimal columns are read in place (scale 2) and converted in the loop, and the
+    // revenue is stored only for kept rows (result 1 is the predicate).
+    assert!(ir.contains("__kernel_x_d2_d2_d2_g1(i64"), "{ir}");
     assert!(ir.contains("sitofp i64"), "{ir}");
     // The predicate's comparisons and the loop over rows are native LLVM instructions.
     assert!(ir.contains("fcmp"), "{ir}");

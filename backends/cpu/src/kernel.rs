@@ -26,20 +26,28 @@ pub(crate) type ArgForm = Option<i8>;
 pub(crate) struct KernelSpec {
     pub body: String,
     pub forms: Vec<ArgForm>,
+    /// A pipeline's kept-rows result: the other results are stored only for kept rows, so
+    /// LLVM can sink their loads and arithmetic under the branch (a selective predicate
+    /// then reads little beyond its own columns).
+    pub guard: Option<usize>,
 }
 
 impl KernelSpec {
     /// The kernel's symbol: `{body}__kernel`, with the decimal scales read in place.
     pub fn symbol(&self) -> String {
-        if self.forms.iter().all(Option::is_none) {
-            return format!("{}__kernel", self.body);
+        let mut name = format!("{}__kernel", self.body);
+        if self.forms.iter().any(Option::is_some) {
+            let forms: Vec<String> = self
+                .forms
+                .iter()
+                .map(|f| f.map_or("x".to_string(), |s| format!("d{}", s).replace('-', "m")))
+                .collect();
+            name = format!("{name}_{}", forms.join("_"));
         }
-        let forms: Vec<String> = self
-            .forms
-            .iter()
-            .map(|f| f.map_or("x".to_string(), |s| format!("d{}", s).replace('-', "m")))
-            .collect();
-        format!("{}__kernel_{}", self.body, forms.join("_"))
+        if let Some(g) = self.guard {
+            name = format!("{name}_g{g}");
+        }
+        name
     }
 }
 
@@ -96,20 +104,36 @@ pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[Strin
         params.join(", "),
         results.join(", ")
     );
-    for (i, r) in results.iter().enumerate() {
+    let store = |w: &mut String, i: usize, indent: &str| {
+        let r = &results[i];
         let j = params.len() + i;
         let m = memory_type(r);
         let value = if r == "i1" {
-            let _ = writeln!(w, "      %x{i} = arith.extui %r#{i} : i1 to i8");
+            let _ = writeln!(w, "{indent}%x{i} = arith.extui %r#{i} : i1 to i8");
             format!("%x{i}")
         } else {
             format!("%r#{i}")
         };
         let _ = writeln!(
             w,
-            "      %o{i} = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {m}"
+            "{indent}%o{i} = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {m}"
         );
-        let _ = writeln!(w, "      llvm.store {value}, %o{i} : {m}, !llvm.ptr");
+        let _ = writeln!(w, "{indent}llvm.store {value}, %o{i} : {m}, !llvm.ptr");
+    };
+    match spec.guard {
+        Some(g) => {
+            let _ = writeln!(w, "      scf.if %r#{g} {{");
+            for i in (0..results.len()).filter(|&i| i != g) {
+                store(w, i, "        ");
+            }
+            let _ = writeln!(w, "      }}");
+            store(w, g, "      ");
+        }
+        None => {
+            for i in 0..results.len() {
+                store(w, i, "      ");
+            }
+        }
     }
     let _ = writeln!(w, "    }}");
     let _ = writeln!(w, "    return");

@@ -58,7 +58,7 @@ fn plan_bodies(plan: &PhysicalPlan) -> Vec<(String, String)> {
 
 /// The kernel for `body` over `args` of a batch with schema `input`: decimals of
 /// precision ≤ 18 are read in place and converted in the loop.
-fn kernel_spec(body: &str, args: &[String], input: &Schema) -> KernelSpec {
+fn kernel_spec(body: &str, args: &[String], input: &Schema, guard: Option<usize>) -> KernelSpec {
     let forms = args
         .iter()
         .map(|a| match input.field_with_name(a).map(|f| f.data_type()) {
@@ -69,6 +69,15 @@ fn kernel_spec(body: &str, args: &[String], input: &Schema) -> KernelSpec {
     KernelSpec {
         body: body.to_string(),
         forms,
+        guard,
+    }
+}
+
+/// The kept-rows result a pipeline's kernel branches on.
+fn guard(op: &Operator) -> Option<usize> {
+    match op {
+        Operator::Pipeline { keep, .. } => *keep,
+        _ => None,
     }
 }
 
@@ -93,7 +102,7 @@ fn plan_kernels(plan: &PhysicalPlan) -> Vec<KernelSpec> {
                 _ => &Vec::new(),
             };
             if let Some(body) = op.body() {
-                let spec = kernel_spec(body, args, &input);
+                let spec = kernel_spec(body, args, &input, guard(op));
                 if !specs.contains(&spec) {
                     specs.push(spec);
                 }
@@ -158,8 +167,15 @@ struct CpuPlan {
 type Stream<'a> = Box<dyn Iterator<Item = Result<RecordBatch, RuntimeError>> + 'a>;
 
 impl CpuPlan {
-    fn kernel(&self, body: &str, args: &[String], input: &Schema) -> Result<&Kernel, String> {
-        let spec = kernel_spec(body, args, input);
+    fn kernel(&self, op: &Operator, input: &Schema) -> Result<&Kernel, String> {
+        let (
+            Some(body),
+            Operator::Filter { args, .. } | Operator::Pipeline { args, .. } | Operator::Project { args, .. },
+        ) = (op.body(), op)
+        else {
+            return Err(format!("{} calls no body", op.name()));
+        };
+        let spec = kernel_spec(body, args, input, guard(op));
         self.compiled
             .as_ref()
             .and_then(|c| c.kernels.get(&spec))
@@ -271,8 +287,8 @@ impl CpuPlan {
         };
         Ok(match op {
             Operator::Scan { .. } | Operator::Fused { .. } => unreachable!("handled above"),
-            Operator::Filter { body, args } => {
-                let kernel = self.kernel(body, args, &in_schema).map_err(fail)?;
+            Operator::Filter { args, .. } => {
+                let kernel = self.kernel(op, &in_schema).map_err(fail)?;
                 let args = column_indices(&in_schema, args).map_err(fail)?;
                 Box::new(input.map(move |b| {
                     let b = b?;
@@ -282,8 +298,8 @@ impl CpuPlan {
                 }))
             }
             Operator::Project { body, args, exprs } => {
-                let kernel = match body.as_deref() {
-                    Some(b) => Some(self.kernel(b, args, &in_schema).map_err(fail)?),
+                let kernel = match body {
+                    Some(_) => Some(self.kernel(op, &in_schema).map_err(fail)?),
                     None => None,
                 };
                 let args = column_indices(&in_schema, args).map_err(fail)?;
@@ -308,13 +324,13 @@ impl CpuPlan {
                 }))
             }
             Operator::Pipeline {
-                body,
                 args,
                 exprs,
                 keep,
                 strict,
+                ..
             } => {
-                let kernel = self.kernel(body, args, &in_schema).map_err(fail)?;
+                let kernel = self.kernel(op, &in_schema).map_err(fail)?;
                 let args = column_indices(&in_schema, args).map_err(fail)?;
                 let picks = picks(exprs)?;
                 Box::new(input.map(move |b| {
