@@ -26,6 +26,8 @@ demo: build
 	$(BIN) run --catalog $(DEMO_DATA) --workers $(WORKERS) queries/tpch/q6.sql
 	@echo; echo "== Q6's compiled body (FlowGraph excerpt)"
 	@$(BIN) compile --catalog $(DEMO_DATA) queries/tpch/q6.sql --emit flowgraph | sed -n '1,12p'
+	@echo; echo "== Q1's plan as a page (open it in a browser)"
+	$(BIN) viz --catalog $(DEMO_DATA) --workers $(WORKERS) queries/tpch/q1.sql -o $(DEMO_DATA)/q1-plan.html
 	@echo; echo "== The same, embedded as a library (examples/embed.rs)"
 	target/release/examples/embed $(DEMO_DATA)
 
