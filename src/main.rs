@@ -137,8 +137,9 @@ struct QueryArgs {
 #[derive(Args)]
 struct OptimizeArgs {
     /// Optimization level: 0 lowers the FlowGraph as written; 1 canonicalizes bodies,
-    /// removes dead and duplicate vertices and prunes columns; 2 also fuses row-wise
-    /// vertices into pipelines and fuses physical vertices (`skadi passes` lists them).
+    /// removes dead and duplicate vertices, prunes columns and pushes predicates into
+    /// sources (Parquet row-group pruning); 2 also fuses row-wise vertices into pipelines
+    /// and fuses physical vertices (`skadi passes` lists them).
     #[arg(short = 'O', value_name = "LEVEL", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
     opt_level: u8,
     /// Run exactly these FlowGraph passes, in order, instead of the level's pipeline.

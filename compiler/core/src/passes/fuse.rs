@@ -269,6 +269,20 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize]) -> Result<(), 
         results.push(k.clone());
         results.len() - 1
     });
+    let end = *chain.last().expect("not empty");
+    if results.is_empty() {
+        // Nothing computed survives and nothing is filtered: the chain only picks and
+        // renames columns, which one project does.
+        let new = NewOp {
+            name: "flow.project".into(),
+            inputs: vec![input],
+            attributes: vec![("columns".into(), string_array(&exprs))],
+            schema: Some(last.schema.clone()),
+        };
+        graph.replace(&new, end, end)?;
+        graph.erase_dead()?;
+        return Ok(());
+    }
     let strict: Vec<Vec<usize>> = results.iter().map(|v| c.deps(v).into_iter().collect()).collect();
     let name = graph.fresh_symbol("fused");
     let at = mlir_location(first.location.as_deref());
@@ -313,7 +327,6 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize]) -> Result<(), 
         ],
         schema: Some(last.schema.clone()),
     };
-    let end = *chain.last().expect("not empty");
     graph.replace(&new, end, end)?;
     graph.erase_dead()?;
     Ok(())
