@@ -7,7 +7,7 @@
 //! |-------|--------|
 //! | `-O0` | none: the frontend's graph is lowered as it is, one vertex per op |
 //! | `-O1` | canonicalize, dce, cse, prune-columns, pushdown-predicates |
-//! | `-O2` | `-O1`, then fuse, canonicalize (default) |
+//! | `-O2` | `-O1`, then fuse (default; fuse canonicalizes what it composed) |
 //!
 //! Lowering also fuses physical vertices (a scan, the row-wise vertices after it and a
 //! partial aggregate become one vertex) at `-O2`.
@@ -69,7 +69,7 @@ impl OptLevel {
         match self {
             OptLevel::O0 => vec![],
             OptLevel::O1 => o1.to_vec(),
-            OptLevel::O2 => o1.into_iter().chain(["fuse", "canonicalize"]).collect(),
+            OptLevel::O2 => o1.into_iter().chain(["fuse"]).collect(),
         }
     }
 
