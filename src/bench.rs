@@ -67,6 +67,26 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> Result<T, Error>) -> Result<(Dura
     Ok((median(times), last))
 }
 
+/// Times each query both ways with `pair` (ours, peer); `on_query` sees each row.
+fn compare(
+    queries: &[(&str, &str)],
+    on_query: &mut dyn FnMut(&BenchRow),
+    mut pair: impl FnMut(&str, &str) -> Result<(Duration, Duration), Error>,
+) -> Result<Vec<BenchRow>, Error> {
+    let mut rows = Vec::new();
+    for (name, sql) in queries {
+        let (ours, peer) = pair(name, sql)?;
+        let row = BenchRow {
+            query: name.to_string(),
+            ours,
+            peer,
+        };
+        on_query(&row);
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
 /// Runs each named query on both engines; `on_query` is called after each.
 pub fn bench(
     catalog: &Path,
@@ -77,8 +97,7 @@ pub fn bench(
 ) -> Result<Vec<BenchRow>, Error> {
     let session = Session::open(catalog)?.with_workers(workers);
     let peer = DataFusionPeer::open(catalog, workers)?;
-    let mut rows = Vec::new();
-    for (name, sql) in queries {
+    compare(queries, on_query, |name, sql| {
         let (skadi, ours) = time(runs, || session.sql(sql, name))?;
         let (datafusion, theirs) = time(runs, || peer.sql(sql))?;
         let count = |b: &[arrow::record_batch::RecordBatch]| b.iter().map(|b| b.num_rows()).sum::<usize>();
@@ -89,15 +108,8 @@ pub fn bench(
                 count(&theirs)
             )));
         }
-        let row = BenchRow {
-            query: name.to_string(),
-            ours: skadi,
-            peer: datafusion,
-        };
-        on_query(&row);
-        rows.push(row);
-    }
-    Ok(rows)
+        Ok((skadi, datafusion))
+    })
 }
 
 /// Runs each query fused (`-O2`) and unfused (`-O0`), SQL text to rows both times.
@@ -114,19 +126,11 @@ pub fn bench_fusion(
     let unfused = Session::open(catalog)?
         .with_workers(workers)
         .with_opt_level(OptLevel::O0);
-    let mut rows = Vec::new();
-    for (name, sql) in queries {
+    compare(queries, on_query, |name, sql| {
         let (ours, _) = time(runs, || fused.sql(sql, name))?;
         let (peer, _) = time(runs, || unfused.sql(sql, name))?;
-        let row = BenchRow {
-            query: name.to_string(),
-            ours,
-            peer,
-        };
-        on_query(&row);
-        rows.push(row);
-    }
-    Ok(rows)
+        Ok((ours, peer))
+    })
 }
 
 /// Compile latency: SQL text to a physical plan, nothing executed — Skadi at `-O2`
@@ -141,19 +145,11 @@ pub fn bench_compile(
 ) -> Result<Vec<BenchRow>, Error> {
     let session = Session::open(catalog)?.with_workers(workers);
     let peer = DataFusionPeer::open(catalog, workers)?;
-    let mut rows = Vec::new();
-    for (name, sql) in queries {
+    compare(queries, on_query, |name, sql| {
         let (ours, _) = time(runs, || session.compile(sql, name))?;
         let (theirs, _) = time(runs, || peer.physical_plan(sql))?;
-        let row = BenchRow {
-            query: name.to_string(),
-            ours,
-            peer: theirs,
-        };
-        on_query(&row);
-        rows.push(row);
-    }
-    Ok(rows)
+        Ok((ours, theirs))
+    })
 }
 
 /// The report: one line per query, then the geometric mean of the ratios.
