@@ -9,7 +9,7 @@ pub mod plan;
 pub mod types;
 
 pub use plan::{
-    AggregateCall, AggregateFunction, AggregateMode, Body, Edge, FileSlice, HASH_SCHEME, Operator, PLAN_VERSION,
-    Partitioning, PhysicalPlan, PlanError, ProjectExpr, SortKey, Stage, StageId, Step, Vertex, VertexId,
+    AggregateCall, AggregateFunction, AggregateMode, Body, Edge, FileSlice, HASH_SCHEME, JoinKind, MatchKind, Operator,
+    PLAN_VERSION, Partitioning, PhysicalPlan, PlanError, ProjectExpr, SortKey, Stage, StageId, Step, Vertex, VertexId,
 };
 pub use types::{Column, ColumnType, Schema, TypeError, to_arrow_schema};

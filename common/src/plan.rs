@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Bumped whenever the JSON layout changes incompatibly; readers reject other versions.
-pub const PLAN_VERSION: u32 = 2;
+pub const PLAN_VERSION: u32 = 3;
 
 /// The hash scheme of hash-partitioned edges: xxh3-64 over the Arrow row encoding of the
 /// key columns, modulo the consumer's parallelism. Producers on any worker must agree on
@@ -151,6 +151,31 @@ pub enum Operator {
         skip: usize,
         fetch: Option<usize>,
     },
+    /// Joins input 0 (left) and input 1 (right) on `left_keys[i] = right_keys[i]` (NULL
+    /// equals nothing) through a hash table built on input `build`. Inner and outer kinds
+    /// output left ++ right columns (outer kinds pad the unmatched side with NULLs); semi
+    /// and anti output the left rows with / without a match. No keys pairs every row.
+    /// `filter(filter_args...)`, over the joined row, is a further condition of a match.
+    HashJoin {
+        join_kind: JoinKind,
+        left_keys: Vec<String>,
+        right_keys: Vec<String>,
+        build: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filter: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        filter_args: Vec<String>,
+        /// Anti joins from `NOT IN`: a NULL key on either side makes the answer unknown.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        null_aware: bool,
+    },
+    /// Appends a boolean column: whether string column `column` equals (`Eq`) or is LIKE
+    /// (`Like`) any of `patterns`; NULL where the column is.
+    Match {
+        column: String,
+        match_kind: MatchKind,
+        patterns: Vec<String>,
+    },
     /// The plan's result: renames the columns to what the user asked for.
     Sink {
         names: Vec<String>,
@@ -177,6 +202,7 @@ impl Operator {
     pub fn body(&self) -> Option<&str> {
         match self {
             Operator::Filter { body, .. } | Operator::Pipeline { body, .. } => Some(body),
+            Operator::HashJoin { filter, .. } => filter.as_deref(),
             Operator::Project { body, .. } => body.as_deref(),
             _ => None,
         }
@@ -201,10 +227,86 @@ impl Operator {
                 mode: AggregateMode::Single,
                 ..
             } => "aggregate",
+            Operator::HashJoin { .. } => "hash_join",
+            Operator::Match { .. } => "match",
             Operator::Sort { .. } => "sort",
             Operator::Limit { .. } => "limit",
             Operator::Sink { .. } => "sink",
         }
+    }
+}
+
+/// How a join treats rows without a match; see [`Operator::HashJoin`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinKind {
+    Inner,
+    Left,
+    Right,
+    Full,
+    Semi,
+    Anti,
+}
+
+impl JoinKind {
+    pub const ALL: [JoinKind; 6] = [
+        JoinKind::Inner,
+        JoinKind::Left,
+        JoinKind::Right,
+        JoinKind::Full,
+        JoinKind::Semi,
+        JoinKind::Anti,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            JoinKind::Inner => "inner",
+            JoinKind::Left => "left",
+            JoinKind::Right => "right",
+            JoinKind::Full => "full",
+            JoinKind::Semi => "semi",
+            JoinKind::Anti => "anti",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<JoinKind> {
+        JoinKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the output carries the right input's columns (semi and anti do not).
+    pub fn outputs_right(self) -> bool {
+        !matches!(self, JoinKind::Semi | JoinKind::Anti)
+    }
+
+    /// Whether unmatched rows of input `side` (0 left, 1 right) are kept, NULL-padded.
+    pub fn preserves(self, side: usize) -> bool {
+        matches!(
+            (self, side),
+            (JoinKind::Left, 0) | (JoinKind::Right, 1) | (JoinKind::Full, _)
+        )
+    }
+}
+
+/// What a [`Operator::Match`] tests.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// Equal to one of the patterns (`=`, `IN`).
+    Eq,
+    /// SQL `LIKE` one of the patterns (`%` any run, `_` one character).
+    Like,
+}
+
+impl MatchKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            MatchKind::Eq => "eq",
+            MatchKind::Like => "like",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<MatchKind> {
+        [MatchKind::Eq, MatchKind::Like].into_iter().find(|k| k.name() == name)
     }
 }
 
@@ -386,6 +488,28 @@ impl PhysicalPlan {
                 }
             }
         }
+        // Stages wait on the stages they read through exchanges: that must not loop.
+        let mut reads: Vec<Vec<usize>> = vec![Vec::new(); self.stages.len()];
+        for v in &self.vertices {
+            for e in v.inputs.iter().filter(|e| e.partitioning.is_exchange()) {
+                reads[v.stage].push(self.vertices[e.from].stage);
+            }
+        }
+        let mut state = vec![0u8; self.stages.len()]; // 0 new, 1 on the path, 2 done
+        fn visit(s: usize, reads: &[Vec<usize>], state: &mut [u8]) -> bool {
+            match state[s] {
+                1 => return false,
+                2 => return true,
+                _ => {}
+            }
+            state[s] = 1;
+            let acyclic = reads[s].iter().all(|&r| visit(r, reads, state));
+            state[s] = 2;
+            acyclic
+        }
+        if let Some(s) = (0..self.stages.len()).find(|&s| !visit(s, &reads, &mut state)) {
+            return Err(format!("stage {s} waits on its own output through exchanges"));
+        }
         for (i, s) in self.stages.iter().enumerate() {
             if s.id != i || s.vertices.is_empty() {
                 return Err(format!("stage {i} is malformed"));
@@ -397,11 +521,16 @@ impl PhysicalPlan {
         Ok(())
     }
 
-    /// The vertices that read `id`'s output.
-    pub fn consumers(&self, id: VertexId) -> impl Iterator<Item = (&Vertex, &Edge)> {
-        self.vertices
-            .iter()
-            .flat_map(move |v| v.inputs.iter().filter(move |e| e.from == id).map(move |e| (v, e)))
+    /// The vertices that read `id`'s output, with the index of the input edge they read
+    /// it on (a vertex may read one producer on two edges).
+    pub fn consumers(&self, id: VertexId) -> impl Iterator<Item = (&Vertex, usize, &Edge)> {
+        self.vertices.iter().flat_map(move |v| {
+            v.inputs
+                .iter()
+                .enumerate()
+                .filter(move |(_, e)| e.from == id)
+                .map(move |(k, e)| (v, k, e))
+        })
     }
 
     pub fn body(&self, name: &str) -> Option<&Body> {

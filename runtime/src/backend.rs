@@ -18,6 +18,13 @@ pub trait Backend: Send + Sync {
 
 /// A plan ready to run on one backend; shared by all worker threads.
 pub trait PreparedPlan: Send + Sync {
-    /// Runs shard `shard` of `stage` and returns the output of the stage's last vertex.
-    fn run_shard(&self, stage: &Stage, shard: usize, inputs: StageInputs) -> Result<Vec<RecordBatch>, RuntimeError>;
+    /// Runs shard `shard` of `stage` and returns the output of each vertex in `outputs`
+    /// (the stage's vertices that other stages read, and the plan's output).
+    fn run_shard(
+        &self,
+        stage: &Stage,
+        shard: usize,
+        inputs: StageInputs,
+        outputs: &[VertexId],
+    ) -> Result<HashMap<VertexId, Vec<RecordBatch>>, RuntimeError>;
 }

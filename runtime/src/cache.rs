@@ -14,6 +14,8 @@ pub struct CacheKey {
     pub shard: usize,
     /// The consuming vertex (the edge's head).
     pub consumer: usize,
+    /// Which of the consumer's inputs (a join reads two, possibly from one producer).
+    pub edge: usize,
     pub partition: usize,
 }
 

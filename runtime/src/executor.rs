@@ -82,12 +82,6 @@ impl LocalExecutor {
                         continue;
                     }
                     let from_stage = plan.vertices[e.from].stage;
-                    if plan.stages[from_stage].vertices.last() != Some(&e.from) {
-                        return Err(RuntimeError::Plan(format!(
-                            "vertex #{} feeds an exchange but does not end its stage",
-                            e.from
-                        )));
-                    }
                     let partition = if matches!(e.partitioning, Partitioning::Hash { .. }) {
                         shard
                     } else {
@@ -98,6 +92,7 @@ impl LocalExecutor {
                             stage: from_stage,
                             shard: producer_shard,
                             consumer: v,
+                            edge: k,
                             partition,
                         };
                         inputs[t].push(Future {
@@ -112,6 +107,18 @@ impl LocalExecutor {
                 }
             }
         }
+        // Per stage, its vertices that other stages read (and the plan's output).
+        let exports: Vec<Vec<usize>> = plan
+            .stages
+            .iter()
+            .map(|s| {
+                s.vertices
+                    .iter()
+                    .copied()
+                    .filter(|&v| v == plan.output || plan.consumers(v).any(|(_, _, e)| e.partitioning.is_exchange()))
+                    .collect()
+            })
+            .collect();
         let ready: VecDeque<usize> = (0..tasks.len()).filter(|&t| pending[t] == 0).collect();
         let state = Mutex::new(State {
             ready,
@@ -122,7 +129,6 @@ impl LocalExecutor {
         });
         let wake = Condvar::new();
         let result: Mutex<Vec<RecordBatch>> = Mutex::new(Vec::new());
-        let output_stage = plan.vertices[plan.output].stage;
         let total = tasks.len();
 
         let run_task = |t: usize| -> Result<(), RuntimeError> {
@@ -138,24 +144,34 @@ impl LocalExecutor {
                     .or_default()
                     .extend(batches.iter().cloned());
             }
-            let out = prepared.run_shard(stage, shard, stage_inputs)?;
-            let last = *stage.vertices.last().expect("stages are not empty");
-            if stage_id == output_stage && last == plan.output {
-                result.lock().expect("result lock is never poisoned").extend(out);
-                return Ok(());
-            }
-            for (consumer, edge) in plan.consumers(last) {
-                let parts = partition_batches(out.clone(), &edge.partitioning, consumer.parallelism)?;
-                for (p, batches) in parts.into_iter().enumerate() {
-                    cache.put(
-                        CacheKey {
-                            stage: stage_id,
-                            shard,
-                            consumer: consumer.id,
-                            partition: p,
-                        },
-                        batches,
-                    );
+            let mut outs = prepared.run_shard(stage, shard, stage_inputs, &exports[stage_id])?;
+            for &v in &exports[stage_id] {
+                let out = outs
+                    .remove(&v)
+                    .ok_or_else(|| RuntimeError::Plan(format!("stage {stage_id} did not return vertex #{v}")))?;
+                if v == plan.output {
+                    result
+                        .lock()
+                        .expect("result lock is never poisoned")
+                        .extend(out.iter().cloned());
+                }
+                for (consumer, k, edge) in plan.consumers(v) {
+                    if !edge.partitioning.is_exchange() {
+                        continue;
+                    }
+                    let parts = partition_batches(out.clone(), &edge.partitioning, consumer.parallelism)?;
+                    for (p, batches) in parts.into_iter().enumerate() {
+                        cache.put(
+                            CacheKey {
+                                stage: stage_id,
+                                shard,
+                                consumer: consumer.id,
+                                edge: k,
+                                partition: p,
+                            },
+                            batches,
+                        );
+                    }
                 }
             }
             Ok(())

@@ -1,4 +1,5 @@
-//! TPC-H Q1 and Q6 on the embedded runtime against DataFusion's answers.
+//! The 22 TPC-H queries on the embedded runtime against DataFusion's answers, with one
+//! and four workers, and over tables split into several files.
 
 use crate::common::{assert_same_rows, oracle, query, skadi, tpch, tpch_split};
 use skadi::Session;
@@ -14,35 +15,24 @@ fn check(catalog: &std::path::Path, q: &str, workers: usize) {
     );
 }
 
-#[test]
-fn q1_one_worker() {
-    check(tpch(), "q1", 1);
+/// One test per query: one worker, four workers, four workers over split files.
+macro_rules! tpch_queries {
+    ($($q:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $q() {
+                let q = stringify!($q);
+                check(tpch(), q, 1);
+                check(tpch(), q, 4);
+                check(tpch_split(), q, 4);
+            }
+        )*
+    };
 }
 
-#[test]
-fn q1_four_workers() {
-    check(tpch(), "q1", 4);
-}
-
-#[test]
-fn q1_four_workers_split_files() {
-    check(tpch_split(), "q1", 4);
-}
-
-#[test]
-fn q6_one_worker() {
-    check(tpch(), "q6", 1);
-}
-
-#[test]
-fn q6_four_workers() {
-    check(tpch(), "q6", 4);
-}
-
-#[test]
-fn q6_four_workers_split_files() {
-    check(tpch_split(), "q6", 4);
-}
+tpch_queries!(
+    q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14, q15, q16, q17, q18, q19, q20, q21, q22
+);
 
 #[test]
 fn four_workers_really_shard_the_scan() {

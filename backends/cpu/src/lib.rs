@@ -9,9 +9,11 @@
 mod aggregate;
 mod eval;
 mod jit;
+mod join;
 mod kernel;
 mod order;
 mod scan;
+mod strings;
 
 pub use jit::LOWERING_PIPELINE;
 
@@ -81,26 +83,32 @@ fn guard(op: &Operator) -> Option<usize> {
     }
 }
 
+/// The columns an operator passes to its body.
+fn body_args(op: &Operator) -> &[String] {
+    match op {
+        Operator::Filter { args, .. } | Operator::Pipeline { args, .. } | Operator::Project { args, .. } => args,
+        Operator::HashJoin { filter_args, .. } => filter_args,
+        _ => &[],
+    }
+}
+
 /// Every kernel the plan's vertices call, each once.
 fn plan_kernels(plan: &PhysicalPlan) -> Vec<KernelSpec> {
     let mut specs: Vec<KernelSpec> = Vec::new();
     for v in &plan.vertices {
-        let mut input = v
+        // A step's kernel reads its input's columns (a join's: left ++ right).
+        let columns: Vec<Column> = v
             .inputs
-            .first()
-            .map(|e| to_arrow_schema(&plan.vertices[e.from].schema))
-            .unwrap_or_else(Schema::empty);
+            .iter()
+            .flat_map(|e| plan.vertices[e.from].schema.iter().cloned())
+            .collect();
+        let mut input = to_arrow_schema(&columns);
         let steps: Vec<(&Operator, &[Column])> = match &v.op {
             Operator::Fused { steps } => steps.iter().map(|s| (&s.op, s.schema.as_slice())).collect(),
             op => vec![(op, v.schema.as_slice())],
         };
         for (op, schema) in steps {
-            let args = match op {
-                Operator::Filter { args, .. } | Operator::Pipeline { args, .. } | Operator::Project { args, .. } => {
-                    args
-                }
-                _ => &Vec::new(),
-            };
+            let args = body_args(op);
             if let Some(body) = op.body() {
                 let spec = kernel_spec(body, args, &input, guard(op));
                 if !specs.contains(&spec) {
@@ -168,14 +176,10 @@ type Stream<'a> = Box<dyn Iterator<Item = Result<RecordBatch, RuntimeError>> + '
 
 impl CpuPlan {
     fn kernel(&self, op: &Operator, input: &Schema) -> Result<&Kernel, String> {
-        let (
-            Some(body),
-            Operator::Filter { args, .. } | Operator::Pipeline { args, .. } | Operator::Project { args, .. },
-        ) = (op.body(), op)
-        else {
+        let Some(body) = op.body() else {
             return Err(format!("{} calls no body", op.name()));
         };
-        let spec = kernel_spec(body, args, input, guard(op));
+        let spec = kernel_spec(body, body_args(op), input, guard(op));
         self.compiled
             .as_ref()
             .and_then(|c| c.kernels.get(&spec))
@@ -206,8 +210,25 @@ impl PreparedPlan for CpuPlan {
         stage: &Stage,
         shard: usize,
         mut inputs: StageInputs,
-    ) -> Result<Vec<RecordBatch>, RuntimeError> {
+        outputs: &[VertexId],
+    ) -> Result<HashMap<VertexId, Vec<RecordBatch>>, RuntimeError> {
+        // A vertex read more than once (by several vertices, or also outside the stage) is
+        // materialized; each reader gets the batches. Others stream into their one reader.
+        let mut uses: HashMap<VertexId, usize> = HashMap::new();
+        for &id in &stage.vertices {
+            for e in self.plan.vertices[id]
+                .inputs
+                .iter()
+                .filter(|e| !e.partitioning.is_exchange())
+            {
+                *uses.entry(e.from).or_default() += 1;
+            }
+        }
+        for id in outputs {
+            *uses.entry(*id).or_default() += 1;
+        }
         let mut streams: HashMap<VertexId, Stream> = HashMap::new();
+        let mut kept: HashMap<VertexId, Vec<RecordBatch>> = HashMap::new();
         for &id in &stage.vertices {
             let v = &self.plan.vertices[id];
             let fail = move |message: String| RuntimeError::Task {
@@ -217,27 +238,40 @@ impl PreparedPlan for CpuPlan {
                 op: v.op.name().into(),
                 message,
             };
-            let input: Option<(Stream, SchemaRef)> = match v.inputs.first() {
-                None => None,
-                Some(e) => {
-                    let schema: SchemaRef = Arc::new(to_arrow_schema(&self.plan.vertices[e.from].schema));
-                    let stream: Stream = if e.partitioning.is_exchange() {
-                        let batches = inputs.remove(&(id, 0)).unwrap_or_default();
-                        Box::new(batches.into_iter().map(Ok))
-                    } else {
-                        streams
-                            .remove(&e.from)
-                            .ok_or_else(|| fail(format!("input #{} is not in this stage", e.from)))?
-                    };
-                    Some((stream, schema))
-                }
-            };
-            let stream = self.operator(&v.op, &v.schema, shard, input, fail)?;
-            streams.insert(id, stream);
+            let mut vertex_inputs: Vec<(Stream, SchemaRef)> = Vec::new();
+            for (k, e) in v.inputs.iter().enumerate() {
+                let schema: SchemaRef = Arc::new(to_arrow_schema(&self.plan.vertices[e.from].schema));
+                let stream: Stream = if e.partitioning.is_exchange() {
+                    let batches = inputs.remove(&(id, k)).unwrap_or_default();
+                    Box::new(batches.into_iter().map(Ok))
+                } else if let Some(batches) = kept.get(&e.from) {
+                    Box::new(batches.clone().into_iter().map(Ok))
+                } else {
+                    streams
+                        .remove(&e.from)
+                        .ok_or_else(|| fail(format!("input #{} is not in this stage", e.from)))?
+                };
+                vertex_inputs.push((stream, schema));
+            }
+            let stream = self.operator(&v.op, &v.schema, shard, vertex_inputs, fail)?;
+            if uses.get(&id).copied().unwrap_or(0) > 1 {
+                kept.insert(id, stream.collect::<Result<_, _>>()?);
+            } else {
+                streams.insert(id, stream);
+            }
         }
-        let last = stage.vertices.last().expect("stages are not empty");
-        let out = streams.remove(last).expect("the last vertex has a stream");
-        out.collect()
+        let mut out = HashMap::new();
+        for &id in outputs {
+            let batches = match kept.get(&id) {
+                Some(b) => b.clone(),
+                None => streams
+                    .remove(&id)
+                    .ok_or_else(|| RuntimeError::Plan(format!("vertex #{id} is not in stage {}", stage.id)))?
+                    .collect::<Result<_, _>>()?,
+            };
+            out.insert(id, batches);
+        }
+        Ok(out)
     }
 }
 
@@ -248,7 +282,7 @@ impl CpuPlan {
         op: &'a Operator,
         schema: &'a [Column],
         shard: usize,
-        input: Option<(Stream<'a>, SchemaRef)>,
+        mut inputs: Vec<(Stream<'a>, SchemaRef)>,
         fail: impl Fn(String) -> RuntimeError + Copy + 'a,
     ) -> Result<Stream<'a>, RuntimeError> {
         let out_schema: SchemaRef = Arc::new(to_arrow_schema(schema));
@@ -263,16 +297,71 @@ impl CpuPlan {
                 return Ok(Box::new(batches.map(move |b| b.map_err(fail))));
             }
             Operator::Fused { steps } => {
-                let mut current = input;
+                let mut current = inputs;
                 for step in steps {
                     let stream = self.operator(&step.op, &step.schema, shard, current, fail)?;
-                    current = Some((stream, Arc::new(to_arrow_schema(&step.schema))));
+                    current = vec![(stream, Arc::new(to_arrow_schema(&step.schema)))];
                 }
-                return Ok(current.ok_or_else(|| fail("has no steps".into()))?.0);
+                return Ok(current.pop().ok_or_else(|| fail("has no steps".into()))?.0);
+            }
+            Operator::HashJoin {
+                join_kind,
+                left_keys,
+                right_keys,
+                build,
+                filter,
+                filter_args,
+                null_aware,
+            } => {
+                if inputs.len() != 2 || *build > 1 {
+                    return Err(fail("a hash join reads two inputs and builds on one of them".into()));
+                }
+                let (right, right_schema) = inputs.pop().expect("two inputs");
+                let (left, left_schema) = inputs.pop().expect("two inputs");
+                let joined = Schema::new(
+                    left_schema
+                        .fields()
+                        .iter()
+                        .chain(right_schema.fields().iter())
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                );
+                let filter = match filter {
+                    Some(_) => Some((
+                        self.kernel(op, &joined).map_err(fail)?,
+                        column_indices(&joined, filter_args).map_err(fail)?,
+                    )),
+                    None => None,
+                };
+                let spec = join::JoinSpec {
+                    kind: *join_kind,
+                    build: *build,
+                    keys: [
+                        column_indices(&left_schema, left_keys).map_err(fail)?,
+                        column_indices(&right_schema, right_keys).map_err(fail)?,
+                    ],
+                    filter,
+                    null_aware: *null_aware,
+                    schemas: [left_schema, right_schema],
+                    out_schema,
+                };
+                let as_strings = |s: Stream<'a>| -> Box<dyn Iterator<Item = Result<RecordBatch, String>> + 'a> {
+                    Box::new(s.map(|b| b.map_err(|e| e.to_string())))
+                };
+                let mut out = Vec::new();
+                join::hash_join(&spec, [as_strings(left), as_strings(right)], |b| {
+                    out.push(b);
+                    Ok(())
+                })
+                .map_err(fail)?;
+                return Ok(Box::new(out.into_iter().map(Ok)));
             }
             _ => {}
         }
-        let (input, in_schema) = input.ok_or_else(|| fail("has no input".into()))?;
+        if inputs.len() != 1 {
+            return Err(fail(format!("reads {} inputs; {} reads one", inputs.len(), op.name())));
+        }
+        let (input, in_schema) = inputs.pop().expect("one input");
         let picks = |exprs: &[ProjectExpr]| -> Result<Vec<Result<usize, usize>>, RuntimeError> {
             exprs
                 .iter()
@@ -286,7 +375,27 @@ impl CpuPlan {
                 .collect()
         };
         Ok(match op {
-            Operator::Scan { .. } | Operator::Fused { .. } => unreachable!("handled above"),
+            Operator::Scan { .. } | Operator::Fused { .. } | Operator::HashJoin { .. } => {
+                unreachable!("handled above")
+            }
+            Operator::Match {
+                column,
+                match_kind,
+                patterns,
+            } => {
+                let c = in_schema
+                    .index_of(column)
+                    .map_err(|_| fail(format!("no input column '{column}'")))?;
+                let patterns =
+                    strings::Patterns::new(*match_kind, patterns, in_schema.field(c).data_type()).map_err(fail)?;
+                Box::new(input.map(move |b| {
+                    let b = b?;
+                    let matched = patterns.test(b.column(c)).map_err(fail)?;
+                    let mut columns = b.columns().to_vec();
+                    columns.push(Arc::new(matched));
+                    batch(&out_schema, columns, b.num_rows()).map_err(fail)
+                }))
+            }
             Operator::Filter { args, .. } => {
                 let kernel = self.kernel(op, &in_schema).map_err(fail)?;
                 let args = column_indices(&in_schema, args).map_err(fail)?;

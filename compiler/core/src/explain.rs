@@ -56,6 +56,37 @@ pub(crate) fn describe(op: &Operator) -> String {
             let aggs: Vec<String> = aggregates.iter().map(skadi_flowgraph::format_aggregate).collect();
             format!("{} keys=[{}] [{}]", op.name(), keys.join(", "), aggs.join(", "))
         }
+        Operator::HashJoin {
+            join_kind,
+            left_keys,
+            right_keys,
+            build,
+            filter,
+            filter_args,
+            null_aware,
+        } => {
+            let on: Vec<String> = left_keys
+                .iter()
+                .zip(right_keys)
+                .map(|(l, r)| format!("{l} = {r}"))
+                .collect();
+            format!(
+                "hash_join {}{} on [{}]{} build={}",
+                join_kind.name(),
+                if *null_aware { " (null-aware)" } else { "" },
+                on.join(", "),
+                filter
+                    .as_ref()
+                    .map(|f| format!(" filter @{f}({})", filter_args.join(", ")))
+                    .unwrap_or_default(),
+                if *build == 0 { "left" } else { "right" }
+            )
+        }
+        Operator::Match {
+            column,
+            match_kind,
+            patterns,
+        } => format!("match {column} {} {patterns:?}", match_kind.name()),
         Operator::Sort { keys, .. } => {
             let keys: Vec<String> = keys.iter().map(skadi_flowgraph::format_sort_key).collect();
             format!("sort [{}]", keys.join(", "))

@@ -17,8 +17,8 @@ use crate::{
     statistics::{balance, scan_units},
 };
 use skadi_common::{
-    AggregateMode, Body, Column, Edge, FileSlice, HASH_SCHEME, Operator, PLAN_VERSION, Partitioning, PhysicalPlan,
-    ProjectExpr, Stage, Step, Vertex,
+    AggregateMode, Body, Column, Edge, FileSlice, HASH_SCHEME, JoinKind, Operator, PLAN_VERSION, Partitioning,
+    PhysicalPlan, ProjectExpr, Stage, Step, Vertex,
 };
 use skadi_flowgraph::{FlowOp, GraphView, MapExpr, OpKind};
 
@@ -56,8 +56,8 @@ pub enum LowerError {
 struct Lowering<'a> {
     options: &'a LoweringOptions,
     vertices: Vec<Vertex>,
-    /// Rows each scan vertex reads, from file metadata.
-    scan_rows: std::collections::HashMap<usize, f64>,
+    /// Estimated output rows of each vertex so far (see [`estimate`]).
+    rows: Vec<f64>,
 }
 
 impl Lowering<'_> {
@@ -71,6 +71,8 @@ impl Lowering<'_> {
         reason: String,
     ) -> usize {
         let id = self.vertices.len();
+        let input_rows: Vec<f64> = inputs.iter().map(|e| self.rows[e.from]).collect();
+        self.rows.push(estimate(&op, parallelism, &input_rows));
         self.vertices.push(Vertex {
             id,
             op,
@@ -142,7 +144,7 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
     let mut l = Lowering {
         options,
         vertices: Vec::new(),
-        scan_rows: Default::default(),
+        rows: Vec::new(),
     };
     // The physical vertex that produces each flow op's result.
     let mut produced: Vec<usize> = Vec::with_capacity(view.ops.len());
@@ -205,7 +207,7 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                 };
                 let rows = units.iter().map(|u| u.rows.unwrap_or(0) as f64).sum();
                 let id = l.add(scan, op.schema.clone(), p, vec![], location, reason);
-                l.scan_rows.insert(id, rows);
+                l.rows[id] = rows;
                 id
             }
             OpKind::Filter { body, args } => {
@@ -268,6 +270,39 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                 aggregates,
                 workers,
             ),
+            OpKind::Match { column, kind, patterns } => l.forward(
+                Operator::Match {
+                    column: column.clone(),
+                    match_kind: *kind,
+                    patterns: patterns.clone(),
+                },
+                op.schema.clone(),
+                input.expect("match has an input"),
+                location,
+            ),
+            OpKind::Join {
+                kind,
+                left_keys,
+                right_keys,
+                filter,
+                filter_args,
+                null_aware,
+            } => {
+                if let Some(f) = filter {
+                    use_body(f);
+                }
+                let hash_join = Operator::HashJoin {
+                    join_kind: *kind,
+                    left_keys: left_keys.clone(),
+                    right_keys: right_keys.clone(),
+                    build: 1,
+                    filter: filter.clone(),
+                    filter_args: filter_args.clone(),
+                    null_aware: *null_aware,
+                };
+                let sides = [produced[op.inputs[0]], produced[op.inputs[1]]];
+                join(&mut l, hash_join, op, sides, workers)
+            }
             OpKind::Sort { keys } => {
                 let input = input.expect("sort has an input");
                 l.single(
@@ -353,11 +388,10 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
         location: "<flowgraph>".into(),
         what: "a FlowGraph without a sink".into(),
     })?;
-    let estimates = estimate_rows(&l.vertices, &l.scan_rows);
     let (mut vertices, output, rows) = if options.fuse {
-        fuse(l.vertices, output, &estimates)
+        fuse(l.vertices, output, &l.rows)
     } else {
-        (l.vertices, output, estimates)
+        (l.vertices, output, l.rows)
     };
     for (v, rows) in vertices.iter_mut().zip(rows) {
         let bytes = rows * row_bytes(&v.schema);
@@ -399,23 +433,41 @@ fn joins_its_input(v: &Vertex, readers: &[usize]) -> bool {
     fusable && !edge.partitioning.is_exchange() && readers[edge.from] == 1
 }
 
-/// Estimated output rows of each vertex: scans from file metadata; a predicate keeps half;
-/// a grouped aggregate a tenth, an ungrouped one a row per shard; a limit its fetch.
-fn estimate_rows(vertices: &[Vertex], scan_rows: &std::collections::HashMap<usize, f64>) -> Vec<f64> {
-    let mut rows: Vec<f64> = Vec::with_capacity(vertices.len());
-    for v in vertices {
-        let input: f64 = v.inputs.iter().map(|e| rows[e.from]).sum();
-        let r = match &v.op {
-            Operator::Scan { .. } => scan_rows.get(&v.id).copied().unwrap_or(0.0),
-            Operator::Filter { .. } | Operator::Pipeline { keep: Some(_), .. } => input * 0.5,
-            Operator::Aggregate { keys, .. } if keys.is_empty() => v.parallelism as f64,
-            Operator::Aggregate { .. } => (input * 0.1).max(1.0),
-            Operator::Limit { fetch: Some(f), skip } => input.min((f + skip) as f64),
-            _ => input,
-        };
-        rows.push(r);
+/// Estimated output rows of a vertex from its inputs': scans are set from file metadata;
+/// a predicate keeps half; a grouped aggregate a tenth, an ungrouped one a row per shard;
+/// a limit its fetch; an inner join as many as its larger side (a key joined to a
+/// foreign key), an outer join its preserved sides, semi and anti joins half the left.
+fn estimate(op: &Operator, parallelism: usize, inputs: &[f64]) -> f64 {
+    let input: f64 = inputs.iter().sum();
+    let side = |i: usize| inputs.get(i).copied().unwrap_or(0.0);
+    match op {
+        Operator::Scan { .. } => 0.0,
+        Operator::Filter { .. } | Operator::Pipeline { keep: Some(_), .. } => input * 0.5,
+        Operator::Aggregate { keys, .. } if keys.is_empty() => parallelism as f64,
+        Operator::Aggregate { .. } => (input * 0.1).max(1.0),
+        Operator::Limit { fetch: Some(f), skip } => input.min((f + skip) as f64),
+        Operator::HashJoin {
+            join_kind,
+            left_keys,
+            filter,
+            ..
+        } => {
+            let matched = if left_keys.is_empty() {
+                side(0) * side(1)
+            } else {
+                side(0).max(side(1))
+            };
+            let matched = if filter.is_some() { matched * 0.5 } else { matched };
+            match join_kind {
+                JoinKind::Inner => matched,
+                JoinKind::Left => matched.max(side(0)),
+                JoinKind::Right => matched.max(side(1)),
+                JoinKind::Full => matched.max(side(0) + side(1)),
+                JoinKind::Semi | JoinKind::Anti => side(0) * 0.5,
+            }
+        }
+        _ => input,
     }
-    rows
 }
 
 /// Merges forward chains into fused vertices; returns the new vertices, the output id and
@@ -577,6 +629,138 @@ fn aggregate(
         location,
         reason,
     )
+}
+
+/// Rows of a build side up to which it is broadcast whatever the probe side's size.
+const BROADCAST_ROWS: f64 = 100_000.0;
+
+/// Lowers a join: picks the build side (the smaller for inner joins; otherwise the side
+/// whose unmatched rows need no tracking), then broadcasts it to the probe side's shards
+/// when that moves fewer rows than hash-partitioning both sides on the keys (or when it is
+/// small), and hash-partitions both sides otherwise. Joins whose build side must see every
+/// probe row (full joins without keys) gather both sides into one shard.
+fn join(l: &mut Lowering, mut op_: Operator, op: &FlowOp, sides: [usize; 2], workers: usize) -> usize {
+    let Operator::HashJoin {
+        join_kind: kind,
+        left_keys,
+        right_keys,
+        build,
+        null_aware,
+        ..
+    } = &mut op_
+    else {
+        unreachable!("join() lowers hash joins");
+    };
+    let kind = *kind;
+    let rows = [l.rows[sides[0]], l.rows[sides[1]]];
+    *build = match kind {
+        JoinKind::Inner if rows[0] < rows[1] => 0,
+        JoinKind::Right => 0,
+        _ => 1,
+    };
+    let build = *build;
+    let probe = 1 - build;
+    let keys = [left_keys.clone(), right_keys.clone()];
+    let no_keys = keys[0].is_empty();
+    let must_broadcast = no_keys || *null_aware;
+    let can_broadcast = !kind.preserves(build);
+    let p_probe = l.vertices[sides[probe]].parallelism;
+    let side_name = |s: usize| if s == 0 { "left" } else { "right" };
+    let location = op.location.clone();
+    let edge = |from: usize, partitioning: Partitioning| Edge { from, partitioning };
+    let mut edges = [
+        edge(sides[0], Partitioning::Forward),
+        edge(sides[1], Partitioning::Forward),
+    ];
+    // The join runs in its probe side's stage; a broadcast build side must not be in or
+    // depend on that stage (a scan both sides read, say), or the stage would wait on itself.
+    let probe_root = stage_root(&l.vertices, sides[probe]);
+    let separate = !upstream(&l.vertices, sides[build]).any(|v| stage_root(&l.vertices, v) == probe_root);
+    let (p, reason);
+    if can_broadcast
+        && separate
+        && (must_broadcast
+            || p_probe == 1
+            || rows[build] <= BROADCAST_ROWS
+            || rows[build] * (p_probe - 1) as f64 <= rows[probe])
+    {
+        p = p_probe;
+        edges[build].partitioning = Partitioning::Broadcast;
+        reason = format!(
+            "{} join: builds on the {} side (~{:.0} rows), broadcast to the {p_probe} shard(s) of the {} side (~{:.0} rows){}",
+            kind.name(),
+            side_name(build),
+            rows[build],
+            side_name(probe),
+            rows[probe],
+            if must_broadcast && p_probe > 1 {
+                if no_keys {
+                    ": no keys to partition on"
+                } else {
+                    ": NOT IN needs every build key"
+                }
+            } else {
+                ""
+            }
+        );
+    } else if must_broadcast {
+        p = 1;
+        for e in &mut edges {
+            e.partitioning = Partitioning::Gather;
+        }
+        reason = format!("{} join without keys: both sides gathered into one shard", kind.name());
+    } else {
+        let p_in = l.vertices[sides[0]].parallelism.max(l.vertices[sides[1]].parallelism);
+        p = p_in.min(workers);
+        for s in 0..2 {
+            edges[s].partitioning = Partitioning::Hash {
+                keys: keys[s].clone(),
+                scheme: HASH_SCHEME.into(),
+            };
+        }
+        reason = format!(
+            "{} join: both sides hash-partitioned on the keys into {p} shard(s); builds on the {} side (~{:.0} rows){}",
+            kind.name(),
+            side_name(build),
+            rows[build],
+            if can_broadcast {
+                format!(", too large to broadcast to {p_probe} shard(s)")
+            } else {
+                ", whose unmatched rows the join keeps".to_string()
+            }
+        );
+    }
+    // Only one input can be forward (a vertex belongs to its forward input's stage).
+    if matches!(edges[0].partitioning, Partitioning::Forward) && matches!(edges[1].partitioning, Partitioning::Forward)
+    {
+        edges[build].partitioning = Partitioning::Broadcast;
+    }
+    for e in &mut edges {
+        if matches!(e.partitioning, Partitioning::Forward) && l.vertices[e.from].parallelism != p {
+            e.partitioning = Partitioning::Gather;
+        }
+    }
+    l.add(op_, op.schema.clone(), p, edges.to_vec(), location, reason)
+}
+
+/// `v` and every vertex it reads, directly or not.
+fn upstream(vertices: &[Vertex], v: usize) -> impl Iterator<Item = usize> {
+    let mut seen = vec![false; vertices.len()];
+    let mut todo = vec![v];
+    while let Some(x) = todo.pop() {
+        if !std::mem::replace(&mut seen[x], true) {
+            todo.extend(vertices[x].inputs.iter().map(|e| e.from));
+        }
+    }
+    seen.into_iter().enumerate().filter(|(_, s)| *s).map(|(i, _)| i)
+}
+
+/// The first vertex of `v`'s stage: where its chain of forward inputs starts.
+fn stage_root(vertices: &[Vertex], mut v: usize) -> usize {
+    while let Some(e) = vertices[v].inputs.iter().find(|e| !e.partitioning.is_exchange()) {
+        v = e.from;
+    }
+    v
 }
 
 fn slices(units: &[crate::statistics::ScanUnit]) -> Vec<FileSlice> {

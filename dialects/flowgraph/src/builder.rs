@@ -2,7 +2,7 @@
 //! Frontends describe vertices and bodies here; they never write MLIR by hand.
 
 use crate::syntax::{quote, string_array, table_type};
-use skadi_common::{AggregateCall, Schema, SortKey};
+use skadi_common::{AggregateCall, JoinKind, MatchKind, Schema, SortKey};
 use std::fmt::{self, Write};
 
 /// Where in the user's source something came from; printed as an MLIR `loc(...)`.
@@ -287,6 +287,77 @@ impl FlowGraphBuilder {
         let aggs: Vec<String> = aggregates.iter().map(crate::format_aggregate).collect();
         let attrs = format!("keys = {}, aggregates = {}", string_array(keys), string_array(&aggs));
         self.unary_op("aggregate", input, &attrs, schema, loc)
+    }
+
+    /// Joins `left` and `right` (see `flow.join`); `schema` is left ++ right columns, or
+    /// the left's for semi and anti joins. `filter` is a body over the joined row and the
+    /// columns passed to it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn join(
+        &mut self,
+        left: TableValue,
+        right: TableValue,
+        kind: JoinKind,
+        keys: &[(String, String)],
+        filter: Option<(&BodyFunc, &[String])>,
+        null_aware: bool,
+        schema: Schema,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        let (lk, rk): (Vec<String>, Vec<String>) = keys.iter().cloned().unzip();
+        let mut attrs = format!(
+            "kind = {}, left_keys = {}, right_keys = {}",
+            quote(kind.name()),
+            string_array(&lk),
+            string_array(&rk)
+        );
+        if let Some((body, args)) = filter {
+            self.add_body(body);
+            attrs.push_str(&format!(
+                ", filter = @{}, filter_args = {}",
+                body.name,
+                string_array(args)
+            ));
+        }
+        if null_aware {
+            attrs.push_str(", null_aware");
+        }
+        let op = format!(
+            "\"flow.join\"(%t{}, %t{}) {{{attrs}}} : ({}, {}) -> {} {loc}",
+            left.0,
+            right.0,
+            table_type(&self.schemas[left.0]),
+            table_type(&self.schemas[right.0]),
+            table_type(&schema)
+        );
+        self.push(schema, op)
+    }
+
+    /// Appends boolean column `name`: whether string column `column` equals / is LIKE one
+    /// of `patterns`.
+    pub fn string_match(
+        &mut self,
+        input: TableValue,
+        column: &str,
+        kind: MatchKind,
+        patterns: &[String],
+        name: &str,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        let mut schema = self.schemas[input.0].clone();
+        let nullable = schema.iter().find(|c| c.name == column).is_none_or(|c| c.nullable);
+        schema.push(skadi_common::Column::new(
+            name,
+            skadi_common::ColumnType::Bool,
+            nullable,
+        ));
+        let attrs = format!(
+            "column = {}, kind = {}, patterns = {}",
+            quote(column),
+            quote(kind.name()),
+            string_array(patterns)
+        );
+        self.unary_op("match", input, &attrs, schema, loc)
     }
 
     pub fn sort(&mut self, input: TableValue, keys: &[SortKey], loc: &SourceLoc) -> TableValue {

@@ -90,6 +90,38 @@ irdl.dialect @flow {
     irdl.results(output: %out)
   }
 
+  // Joins two tables on left_keys[i] = right_keys[i] (NULL equals nothing; no keys pairs
+  // every row). kind: "inner", "left", "right", "full" (outer joins keep unmatched rows of
+  // their side, NULL-padded; the result is left ++ right columns), "semi", "anti" (the left
+  // rows with / without a match; the result is the left's columns). Optional: `filter`, a
+  // body over `filter_args` (columns of left ++ right) that a matching pair must also
+  // satisfy; `null_aware` (anti only, from NOT IN): a NULL key on either side is unknown.
+  irdl.operation @join {
+    %l = irdl.base @flow::@table
+    %r = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %kind = irdl.base "#builtin.string"
+    %left_keys = irdl.base "#builtin.array"
+    %right_keys = irdl.base "#builtin.array"
+    irdl.attributes { "kind" = %kind, "left_keys" = %left_keys, "right_keys" = %right_keys }
+    irdl.operands(left: %l, right: %r)
+    irdl.results(output: %out)
+  }
+
+  // Appends a boolean column (the result's last): whether string column `column` equals
+  // (kind "eq") or is LIKE (kind "like") any of `patterns`; NULL where the column is.
+  // Bodies cannot take strings; they read this column instead.
+  irdl.operation @match {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %column = irdl.base "#builtin.string"
+    %kind = irdl.base "#builtin.string"
+    %patterns = irdl.base "#builtin.array"
+    irdl.attributes { "column" = %column, "kind" = %kind, "patterns" = %patterns }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
   // Orders rows by `keys`: ["col ASC NULLS LAST", ...].
   irdl.operation @sort {
     %t = irdl.base @flow::@table

@@ -3,7 +3,7 @@
 //! schema it produces; filters return `i1`; a graph ends in exactly one sink.
 
 use crate::{FlowGraphError, GraphView, MapExpr, OpKind, view::FlowOp};
-use skadi_common::{AggregateFunction, ColumnType, Schema};
+use skadi_common::{AggregateFunction, ColumnType, JoinKind, Schema};
 
 pub(crate) fn verify(view: &GraphView) -> Result<(), FlowGraphError> {
     let sinks = view
@@ -211,6 +211,42 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 column(&k.column)?;
             }
         }
+        OpKind::Join {
+            kind,
+            left_keys,
+            right_keys,
+            filter,
+            filter_args,
+            null_aware,
+        } => verify_join(
+            view,
+            op,
+            *kind,
+            left_keys,
+            right_keys,
+            filter.as_deref(),
+            filter_args,
+            *null_aware,
+        )
+        .map_err(fail)?,
+        OpKind::Match { column: c, .. } => {
+            let ty = column(c)?;
+            if !ty.is_string() {
+                return Err(fail(format!(
+                    "matches column '{c}' of type {ty}; only strings are matched"
+                )));
+            }
+            let expected: Vec<_> = input.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+            let got: Vec<_> = op.schema.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+            if got.len() != expected.len() + 1
+                || got[..expected.len()] != expected[..]
+                || got.last().map(|c| c.1) != Some(ColumnType::Bool)
+            {
+                return Err(fail(
+                    "must return its input's columns and one bool column after them".into(),
+                ));
+            }
+        }
         OpKind::Exchange { partitioning, keys } => {
             if !["hash", "gather", "broadcast"].contains(&partitioning.as_str()) {
                 return Err(fail(format!(
@@ -231,6 +267,105 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 )));
             }
         }
+    }
+    Ok(())
+}
+
+/// A join's keys exist on their sides with equal types, its result is left ++ right (left
+/// alone for semi and anti) with unique names, and its filter reads the joined row.
+#[allow(clippy::too_many_arguments)]
+fn verify_join(
+    view: &GraphView,
+    op: &FlowOp,
+    kind: JoinKind,
+    left_keys: &[String],
+    right_keys: &[String],
+    filter: Option<&str>,
+    filter_args: &[String],
+    null_aware: bool,
+) -> Result<(), String> {
+    let [l, r] = op.inputs[..] else {
+        return Err("must read two tables".into());
+    };
+    let (left, right) = (&view.ops[l].schema, &view.ops[r].schema);
+    if left_keys.len() != right_keys.len() {
+        return Err(format!(
+            "has {} left keys but {} right keys",
+            left_keys.len(),
+            right_keys.len()
+        ));
+    }
+    fn find<'s>(schema: &'s Schema, side: &str, name: &str) -> Result<&'s skadi_common::Column, String> {
+        schema
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| format!("names {side} key '{name}', which its {side} input does not have"))
+    }
+    for (lk, rk) in left_keys.iter().zip(right_keys) {
+        let (a, b) = (find(left, "left", lk)?, find(right, "right", rk)?);
+        if a.ty != b.ty {
+            return Err(format!(
+                "joins '{lk}' ({}) with '{rk}' ({}): key types must be equal",
+                a.ty, b.ty
+            ));
+        }
+    }
+    if null_aware && kind != JoinKind::Anti {
+        return Err(format!(
+            "is null_aware, which only anti joins can be, but is a {} join",
+            kind.name()
+        ));
+    }
+    let joined: Schema = left.iter().chain(right.iter()).cloned().collect();
+    let mut names = std::collections::HashSet::new();
+    if let Some(dup) = joined.iter().find(|c| !names.insert(c.name.as_str())) {
+        return Err(format!(
+            "reads column '{}' from both inputs; join inputs need distinct names",
+            dup.name
+        ));
+    }
+    let expected: Vec<(&str, ColumnType)> = if kind.outputs_right() {
+        joined.iter().map(|c| (c.name.as_str(), c.ty)).collect()
+    } else {
+        left.iter().map(|c| (c.name.as_str(), c.ty)).collect()
+    };
+    let got: Vec<(&str, ColumnType)> = op.schema.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+    if got != expected {
+        return Err(format!(
+            "a {} join must return {} but returns different columns",
+            kind.name(),
+            if kind.outputs_right() {
+                "left ++ right columns"
+            } else {
+                "its left input's columns"
+            }
+        ));
+    }
+    if let Some(body) = filter {
+        let b = view
+            .bodies
+            .get(body)
+            .ok_or_else(|| format!("names filter body @{body}, which the module does not define"))?;
+        if b.results != ["i1"] || b.params.len() != filter_args.len() {
+            return Err(format!(
+                "filter @{body} must take its {} filter_args and return one i1",
+                filter_args.len()
+            ));
+        }
+        for (arg, param) in filter_args.iter().zip(&b.params) {
+            let c = joined
+                .iter()
+                .find(|c| &c.name == arg)
+                .ok_or_else(|| format!("passes column '{arg}', which neither input has, to @{body}"))?;
+            if c.ty.body_scalar() != Some(param.as_str()) {
+                return Err(format!(
+                    "passes column '{arg}' ({}) to @{body} parameter of type {param}",
+                    c.ty
+                ));
+            }
+        }
+    } else if !filter_args.is_empty() {
+        return Err("has filter_args but no filter".into());
     }
     Ok(())
 }

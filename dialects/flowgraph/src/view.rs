@@ -14,7 +14,7 @@ use melior::ir::{
     operation::{OperationLike, OperationRef, OperationResult},
     r#type::FunctionType,
 };
-use skadi_common::{AggregateCall, Schema, SortKey};
+use skadi_common::{AggregateCall, JoinKind, MatchKind, Schema, SortKey};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +80,22 @@ pub enum OpKind {
     Aggregate {
         keys: Vec<String>,
         aggregates: Vec<AggregateCall>,
+    },
+    /// See `flow.join` in the dialect definition; inputs are (left, right).
+    Join {
+        kind: JoinKind,
+        left_keys: Vec<String>,
+        right_keys: Vec<String>,
+        /// A body over the joined row that a matching pair must satisfy, and its args.
+        filter: Option<String>,
+        filter_args: Vec<String>,
+        null_aware: bool,
+    },
+    /// Appends whether `column` equals / is LIKE one of `patterns`.
+    Match {
+        column: String,
+        kind: MatchKind,
+        patterns: Vec<String>,
     },
     Sort {
         keys: Vec<SortKey>,
@@ -296,6 +312,44 @@ fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result
             OpKind::Aggregate {
                 keys: strings("keys")?,
                 aggregates,
+            }
+        }
+        "flow.join" => {
+            let kind = string("kind")?;
+            let kind = JoinKind::parse(&kind).ok_or_else(|| {
+                bad(
+                    name,
+                    location,
+                    format!("join kind '{kind}' is not inner, left, right, full, semi or anti"),
+                )
+            })?;
+            let filter = if op.has_attribute("filter") {
+                Some(symbol("filter")?)
+            } else {
+                None
+            };
+            let filter_args = if op.has_attribute("filter_args") {
+                strings("filter_args")?
+            } else {
+                Vec::new()
+            };
+            let null_aware = op.has_attribute("null_aware");
+            OpKind::Join {
+                kind,
+                left_keys: strings("left_keys")?,
+                right_keys: strings("right_keys")?,
+                filter,
+                filter_args,
+                null_aware,
+            }
+        }
+        "flow.match" => {
+            let kind = string("kind")?;
+            OpKind::Match {
+                column: string("column")?,
+                kind: MatchKind::parse(&kind)
+                    .ok_or_else(|| bad(name, location, format!("match kind '{kind}' is not eq or like")))?,
+                patterns: strings("patterns")?,
             }
         }
         "flow.sort" => {

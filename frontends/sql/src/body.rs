@@ -12,15 +12,34 @@ use datafusion::{
         Column as DfColumn, DFSchema, ScalarValue,
         tree_node::{TreeNode, TreeNodeRecursion},
     },
-    logical_expr::{BinaryExpr, Expr, Operator},
+    logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator},
 };
 use skadi_common::{Column, ColumnType};
 use skadi_flowgraph::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc};
 
-/// The columns of the body's input, positionally matching the DataFusion schema.
+/// The columns of the body's input, positionally matching the DataFusion schema (then
+/// any columns appended for atoms).
 pub(crate) struct BodyInput<'a> {
     pub df_schema: &'a DFSchema,
     pub columns: &'a [Column],
+    /// String predicates computed before the body by `flow.match` ops: the expression,
+    /// the boolean column holding it, and whether the body negates it.
+    pub atoms: &'a [Atom],
+}
+
+/// A string predicate (`s = 'x'`, `s IN (...)`, `s LIKE 'p%'`, or their negations) that a
+/// `flow.match` op computes into a boolean column, since bodies cannot take strings.
+#[derive(Debug, Clone)]
+pub(crate) struct Atom {
+    pub expr: Expr,
+    pub column: usize,
+    pub negated: bool,
+}
+
+impl BodyInput<'_> {
+    fn atom(&self, e: &Expr) -> Option<&Atom> {
+        self.atoms.iter().find(|a| &a.expr == e)
+    }
 }
 
 /// A body under construction, with the input columns it reads as parameters.
@@ -45,13 +64,20 @@ impl<'a> BodyWriter<'a> {
         for e in exprs {
             let mut refs = Vec::new();
             e.apply(|node| {
+                if let Some(a) = input.atom(node) {
+                    refs.push(Ok(a.column));
+                    return Ok(TreeNodeRecursion::Jump);
+                }
                 if let Expr::Column(c) = node {
-                    refs.push(c.clone());
+                    refs.push(Err(c.clone()));
                 }
                 Ok(TreeNodeRecursion::Continue)
             })?;
-            for c in &refs {
-                let i = column_index(input.df_schema, c)?;
+            for r in refs {
+                let i = match r {
+                    Ok(i) => i,
+                    Err(c) => column_index(input.df_schema, &c)?,
+                };
                 if !params.contains(&i) {
                     params.push(i);
                 }
@@ -117,18 +143,32 @@ impl<'a> BodyWriter<'a> {
         Ok(v)
     }
 
+    fn param_of(&self, column: usize) -> Scalar {
+        let p = self
+            .params
+            .iter()
+            .position(|&x| x == column)
+            .expect("every column reference is a parameter");
+        self.builder.param(p)
+    }
+
+    fn not(&mut self, v: Scalar) -> Scalar {
+        let t = self.builder.const_int(1, "i1");
+        self.builder.binary("arith.xori", &v, &t)
+    }
+
     pub fn expr(&mut self, e: &Expr) -> Result<Scalar, SqlError> {
+        if let Some(a) = self.input.atom(e) {
+            let (column, negated) = (a.column, a.negated);
+            let v = self.param_of(column);
+            return Ok(if negated { self.not(v) } else { v });
+        }
         let b = &mut self.builder;
         Ok(match e {
             Expr::Alias(a) => return self.expr(&a.expr),
             Expr::Column(c) => {
                 let i = column_index(self.input.df_schema, c)?;
-                let p = self
-                    .params
-                    .iter()
-                    .position(|&x| x == i)
-                    .expect("every column reference is a parameter");
-                b.param(p)
+                self.param_of(i)
             }
             Expr::Literal(v, _) => literal(b, v)?,
             Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
@@ -143,8 +183,7 @@ impl<'a> BodyWriter<'a> {
             }
             Expr::Not(inner) => {
                 let v = self.expr(inner)?;
-                let t = self.builder.const_int(1, "i1");
-                self.builder.binary("arith.xori", &v, &t)
+                self.not(v)
             }
             Expr::Negative(inner) => {
                 let v = self.expr(inner)?;
@@ -186,15 +225,134 @@ impl<'a> BodyWriter<'a> {
                 let is_null = matches!(e, Expr::IsNull(_));
                 self.builder.const_int(if is_null { 0 } else { 1 }, "i1")
             }
-            Expr::Case(_) => return Err(SqlError::unsupported("CASE expressions")),
-            Expr::InList(_) => return Err(SqlError::unsupported("IN lists")),
-            Expr::Like(_) | Expr::SimilarTo(_) => return Err(SqlError::unsupported("LIKE")),
+            Expr::Case(case) => {
+                if self.nullable_refs(e) {
+                    return Err(SqlError::unsupported("CASE over nullable columns in compiled bodies"));
+                }
+                let Some(otherwise) = &case.else_expr else {
+                    return Err(SqlError::unsupported("CASE without ELSE (a NULL result)"));
+                };
+                let base = match &case.expr {
+                    Some(x) => Some(self.expr(x)?),
+                    None => None,
+                };
+                let mut result = self.expr(otherwise)?;
+                for (when, then) in case.when_then_expr.iter().rev() {
+                    let w = self.expr(when)?;
+                    let cond = match &base {
+                        Some(b) => self.binary(Operator::Eq, b.clone(), w, e)?,
+                        None => w,
+                    };
+                    let t = self.expr(then)?;
+                    let (t, r) = self.unify(t, result)?;
+                    result = self.builder.select(&cond, &t, &r);
+                }
+                result
+            }
+            Expr::InList(list) => {
+                let x = self.expr(&list.expr)?;
+                let mut any: Option<Scalar> = None;
+                for item in &list.list {
+                    let v = self.expr(item)?;
+                    let eq = self.binary(Operator::Eq, x.clone(), v, e)?;
+                    any = Some(match any {
+                        None => eq,
+                        Some(a) => self.builder.binary("arith.ori", &a, &eq),
+                    });
+                }
+                let any = match any {
+                    Some(a) => a,
+                    None => self.builder.const_int(0, "i1"),
+                };
+                if list.negated { self.not(any) } else { any }
+            }
+            Expr::Like(_) | Expr::SimilarTo(_) => {
+                return Err(SqlError::unsupported(format!(
+                    "{e} (LIKE is supported on a column against a constant pattern)"
+                )));
+            }
+            Expr::ScalarFunction(f) if f.name() == "date_part" || f.name() == "extract" => {
+                let part = match f.args.first() {
+                    Some(Expr::Literal(ScalarValue::Utf8(Some(p)) | ScalarValue::Utf8View(Some(p)), _)) => {
+                        p.to_lowercase()
+                    }
+                    _ => return Err(SqlError::unsupported(format!("{e}"))),
+                };
+                let date = self.expr(f.args.get(1).ok_or_else(|| SqlError::unsupported(format!("{e}")))?)?;
+                if date.ty != "i32" {
+                    return Err(SqlError::unsupported(format!("date_part of a non-date value ({e})")));
+                }
+                let (year, month, day) = self.civil_from_days(&date);
+                let v = match part.as_str() {
+                    "year" => year,
+                    "month" => month,
+                    "day" => day,
+                    other => return Err(SqlError::unsupported(format!("date_part('{other}', ...)"))),
+                };
+                let out = e.to_field(self.input.df_schema).map(|(_, f)| f.data_type().clone());
+                match out {
+                    Ok(dt) => self.convert(v, &dt)?,
+                    Err(_) => v,
+                }
+            }
             Expr::ScalarFunction(f) => return Err(SqlError::unsupported(format!("function {}", f.name()))),
             Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) => {
                 return Err(SqlError::unsupported("subqueries"));
             }
             other => return Err(SqlError::unsupported(format!("expression {other}"))),
         })
+    }
+
+    /// Year, month and day (each i64) of a date given as days since 1970-01-01, in integer
+    /// arithmetic (the proleptic Gregorian calendar, as Arrow's date functions).
+    fn civil_from_days(&mut self, days: &Scalar) -> (Scalar, Scalar, Scalar) {
+        let b = &mut self.builder;
+        let c = |b: &mut BodyBuilder, v: i64| b.const_int(v, "i64");
+        let days = b.cast("arith.extsi", days, "i64");
+        let k719468 = c(b, 719468);
+        let z = b.binary("arith.addi", &days, &k719468);
+        let k146097 = c(b, 146097);
+        // era = floor(z / 146097)
+        let era = b.binary("arith.floordivsi", &z, &k146097);
+        let era_days = b.binary("arith.muli", &era, &k146097);
+        let doe = b.binary("arith.subi", &z, &era_days);
+        let (k1460, k36524, k146096, k365) = (c(b, 1460), c(b, 36524), c(b, 146096), c(b, 365));
+        let a = b.binary("arith.divsi", &doe, &k1460);
+        let bb = b.binary("arith.divsi", &doe, &k36524);
+        let cc = b.binary("arith.divsi", &doe, &k146096);
+        let t = b.binary("arith.subi", &doe, &a);
+        let t = b.binary("arith.addi", &t, &bb);
+        let t = b.binary("arith.subi", &t, &cc);
+        let yoe = b.binary("arith.divsi", &t, &k365);
+        let k400 = c(b, 400);
+        let era400 = b.binary("arith.muli", &era, &k400);
+        let y = b.binary("arith.addi", &yoe, &era400);
+        let (k4, k100) = (c(b, 4), c(b, 100));
+        let y365 = b.binary("arith.muli", &yoe, &k365);
+        let y4 = b.binary("arith.divsi", &yoe, &k4);
+        let y100 = b.binary("arith.divsi", &yoe, &k100);
+        let t = b.binary("arith.addi", &y365, &y4);
+        let t = b.binary("arith.subi", &t, &y100);
+        let doy = b.binary("arith.subi", &doe, &t);
+        let (k5, k2, k153) = (c(b, 5), c(b, 2), c(b, 153));
+        let t = b.binary("arith.muli", &doy, &k5);
+        let t = b.binary("arith.addi", &t, &k2);
+        let mp = b.binary("arith.divsi", &t, &k153);
+        let t = b.binary("arith.muli", &mp, &k153);
+        let t = b.binary("arith.addi", &t, &k2);
+        let t = b.binary("arith.divsi", &t, &k5);
+        let k1 = c(b, 1);
+        let day = b.binary("arith.subi", &doy, &t);
+        let day = b.binary("arith.addi", &day, &k1);
+        let (k10, k3, k9) = (c(b, 10), c(b, 3), c(b, 9));
+        let early = b.compare("arith.cmpi", "slt", &mp, &k10);
+        let m_early = b.binary("arith.addi", &mp, &k3);
+        let m_late = b.binary("arith.subi", &mp, &k9);
+        let month = b.select(&early, &m_early, &m_late);
+        let jan_feb = b.compare("arith.cmpi", "sle", &month, &k2);
+        let y1 = b.binary("arith.addi", &y, &k1);
+        let year = b.select(&jan_feb, &y1, &y);
+        (year, month, day)
     }
 
     fn binary(&mut self, op: Operator, l: Scalar, r: Scalar, e: &Expr) -> Result<Scalar, SqlError> {

@@ -5,19 +5,24 @@
 
 use crate::{
     SqlError,
-    body::{BodyInput, BodyWriter, column_index},
+    body::{Atom, BodyInput, BodyWriter, column_index},
 };
 use datafusion::{
+    arrow::datatypes::{DataType, Field},
+    common::{Column as DfColumn, JoinType, NullEquality, ScalarValue, tree_node::TreeNodeRecursion},
     common::{DFSchema, tree_node::TreeNode},
+    logical_expr::ExprSchemable,
     logical_expr::{
-        Aggregate, Expr, Filter, Limit, LogicalPlan, Projection, Sort, TableScan,
-        expr::AggregateFunction as DfAggregate,
+        Aggregate, BinaryExpr, Expr, Filter, Join, Like, Limit, LogicalPlan, Operator as DfOperator, Projection, Sort,
+        TableScan,
+        expr::{AggregateFunction as DfAggregate, InList},
         logical_plan::{FetchType, SkipType},
     },
 };
 use skadi_catalog::Catalog;
-use skadi_common::{AggregateCall, AggregateFunction, Column, ColumnType, SortKey};
+use skadi_common::{AggregateCall, AggregateFunction, Column, ColumnType, JoinKind, MatchKind, SortKey};
 use skadi_flowgraph::{FlowGraphBuilder, SourceLoc, TableValue};
+use std::collections::HashMap;
 
 pub(crate) fn translate(
     plan: &LogicalPlan,
@@ -30,6 +35,7 @@ pub(crate) fn translate(
         catalog,
         source_name,
         statement: statement_start(sql),
+        fresh: 0,
     };
     let out = t.plan(plan)?;
     let names: Vec<String> = plan.schema().fields().iter().map(|f| f.name().clone()).collect();
@@ -56,6 +62,85 @@ struct Translator<'a> {
     catalog: &'a Catalog,
     source_name: &'a str,
     statement: (u32, u32),
+    /// Counter for names the translation makes up (`__match3`, `__key4`).
+    fresh: usize,
+}
+
+/// A string predicate on one column: (column, kind, patterns, negated).
+type StringAtom = (DfColumn, MatchKind, Vec<String>, bool);
+
+fn string_literal(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)),
+            _,
+        ) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn is_string_type(dt: &DataType) -> bool {
+    matches!(dt, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
+}
+
+/// The string column an expression reads as is (possibly through a cast between string
+/// types).
+fn string_column(e: &Expr, schema: &DFSchema) -> Option<DfColumn> {
+    match e {
+        Expr::Alias(a) => string_column(&a.expr, schema),
+        Expr::Cast(c) if is_string_type(c.field.data_type()) => string_column(&c.expr, schema),
+        Expr::Column(c) => {
+            let i = schema.index_of_column(c).ok()?;
+            is_string_type(schema.field(i).data_type()).then(|| c.clone())
+        }
+        _ => None,
+    }
+}
+
+/// `e` as a string predicate a `flow.match` op computes, if it is one.
+fn string_atom(e: &Expr, schema: &DFSchema) -> Option<StringAtom> {
+    match e {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: op @ (DfOperator::Eq | DfOperator::NotEq),
+            right,
+        }) => {
+            let (c, v) = match (string_column(left, schema), string_literal(right)) {
+                (Some(c), Some(v)) => (c, v),
+                _ => (string_column(right, schema)?, string_literal(left)?),
+            };
+            Some((c, MatchKind::Eq, vec![v], *op == DfOperator::NotEq))
+        }
+        Expr::InList(InList { expr, list, negated }) => {
+            let c = string_column(expr, schema)?;
+            let values: Option<Vec<String>> = list.iter().map(string_literal).collect();
+            Some((c, MatchKind::Eq, values?, *negated))
+        }
+        Expr::Like(Like {
+            negated,
+            expr,
+            pattern,
+            escape_char: None,
+            case_insensitive: false,
+        }) => Some((
+            string_column(expr, schema)?,
+            MatchKind::Like,
+            vec![string_literal(pattern)?],
+            *negated,
+        )),
+        _ => None,
+    }
+}
+
+/// Whether a plan always yields exactly one row (an aggregate without groups, renamed or
+/// projected).
+fn one_row(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Aggregate(a) => a.group_expr.is_empty(),
+        LogicalPlan::Projection(p) => one_row(&p.input),
+        LogicalPlan::SubqueryAlias(a) => one_row(&a.input),
+        _ => false,
+    }
 }
 
 /// Flow column names of a DataFusion schema: qualified names, in order.
@@ -98,7 +183,7 @@ impl Translator<'_> {
                 let input = self.plan(&a.input)?;
                 self.rename(input, &a.schema)
             }
-            LogicalPlan::Join(_) => Err(SqlError::unsupported("joins")),
+            LogicalPlan::Join(j) => self.join(j),
             LogicalPlan::Union(_) => Err(SqlError::unsupported("UNION")),
             LogicalPlan::Window(_) => Err(SqlError::unsupported("window functions")),
             LogicalPlan::Distinct(_) => Err(SqlError::unsupported("DISTINCT")),
@@ -173,32 +258,143 @@ impl Translator<'_> {
         df_schema: &DFSchema,
         predicate: &Expr,
     ) -> Result<TableValue, SqlError> {
+        let pos = expr_position(predicate);
+        let at = |e: SqlError| e.at(pos.map(|(l, c)| (l as usize, c as usize)));
+        let loc = self.loc(pos);
+        let width = self.schema_of(input).len();
+        let (input, atoms) = self.match_atoms(input, df_schema, &[predicate], &loc).map_err(at)?;
         let columns = self.schema_of(input);
         let body_input = BodyInput {
             df_schema,
             columns: &columns,
+            atoms: &atoms,
         };
-        let pos = expr_position(predicate);
-        let at = |e: SqlError| e.at(pos.map(|(l, c)| (l as usize, c as usize)));
-        let loc = self.loc(pos);
         let mut w = BodyWriter::new(&mut self.g, "filter", &body_input, &[predicate], &loc).map_err(at)?;
         let result = w.predicate(predicate).map_err(at)?;
         let args = w.args();
         let body = w.finish(&[result]);
-        Ok(self.g.filter(input, &body, &args, &loc))
+        let filtered = self.g.filter(input, &body, &args, &loc);
+        Ok(self.keep_first(filtered, width, &loc))
+    }
+
+    /// `input`'s first `width` columns (dropping columns appended for atoms or keys).
+    fn keep_first(&mut self, input: TableValue, width: usize, loc: &SourceLoc) -> TableValue {
+        let schema = self.schema_of(input);
+        if schema.len() == width {
+            return input;
+        }
+        let kept: Vec<Column> = schema[..width].to_vec();
+        let names: Vec<String> = kept.iter().map(|c| c.name.clone()).collect();
+        self.g.project(input, &names, kept, loc)
+    }
+
+    fn fresh_name(&mut self, prefix: &str) -> String {
+        self.fresh += 1;
+        format!("__{prefix}{}", self.fresh)
+    }
+
+    /// Computes every string predicate in `exprs` into a boolean column appended to
+    /// `input` (one `flow.match` op each), for bodies to read.
+    fn match_atoms(
+        &mut self,
+        mut input: TableValue,
+        df_schema: &DFSchema,
+        exprs: &[&Expr],
+        loc: &SourceLoc,
+    ) -> Result<(TableValue, Vec<Atom>), SqlError> {
+        let mut found: Vec<(Expr, StringAtom)> = Vec::new();
+        for e in exprs {
+            e.apply(|node| {
+                if let Some(atom) = string_atom(node, df_schema) {
+                    if !found.iter().any(|(x, _)| x == node) {
+                        found.push((node.clone(), atom));
+                    }
+                    return Ok(TreeNodeRecursion::Jump);
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+        }
+        let mut atoms = Vec::new();
+        for (expr, (column, kind, patterns, negated)) in found {
+            let i = column_index(df_schema, &column)?;
+            let name = self.schema_of(input)[i].name.clone();
+            let out = self.fresh_name("match");
+            input = self.g.string_match(input, &name, kind, &patterns, &out, loc);
+            atoms.push(Atom {
+                expr,
+                column: self.schema_of(input).len() - 1,
+                negated,
+            });
+        }
+        Ok((input, atoms))
     }
 
     fn filter(&mut self, filter: &Filter) -> Result<TableValue, SqlError> {
-        if filter.predicate.exists(|e| {
-            Ok(matches!(
-                e,
-                Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_)
-            ))
-        })? {
-            return Err(SqlError::unsupported("subqueries"));
+        if filter
+            .predicate
+            .exists(|e| Ok(matches!(e, Expr::Exists(_) | Expr::InSubquery(_))))?
+        {
+            return Err(SqlError::unsupported("EXISTS and IN subqueries that stay correlated"));
         }
         let input = self.plan(&filter.input)?;
-        self.filter_expr(input, filter.input.schema(), &filter.predicate)
+        let mut subqueries = Vec::new();
+        filter.predicate.apply(|e| {
+            if let Expr::ScalarSubquery(sq) = e {
+                subqueries.push(sq.clone());
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        if subqueries.is_empty() {
+            return self.filter_expr(input, filter.input.schema(), &filter.predicate);
+        }
+        // Each (uncorrelated, one-row) scalar subquery becomes a column joined to every
+        // row; the predicate reads that column.
+        let loc = self.loc(expr_position(&filter.predicate));
+        let width = self.schema_of(input).len();
+        let mut current = input;
+        let mut df = filter.input.schema().as_ref().clone();
+        let mut replace: Vec<(Expr, Expr)> = Vec::new();
+        for sq in subqueries {
+            if !sq.outer_ref_columns.is_empty() {
+                return Err(SqlError::unsupported("correlated scalar subqueries"));
+            }
+            if !one_row(&sq.subquery) {
+                return Err(SqlError::unsupported(
+                    "scalar subqueries other than an aggregate without GROUP BY",
+                ));
+            }
+            let value = self.plan(&sq.subquery)?;
+            let sub = self.schema_of(value);
+            let [col] = &sub[..] else {
+                return Err(SqlError::unsupported("scalar subqueries of several columns"));
+            };
+            let name = self.fresh_name("scalar");
+            let renamed = Column::new(&name, col.ty, true);
+            let value = self
+                .g
+                .project(value, std::slice::from_ref(&col.name), vec![renamed.clone()], &loc);
+            let mut out = self.schema_of(current);
+            out.push(renamed);
+            current = self
+                .g
+                .join(current, value, JoinKind::Inner, &[], None, false, out, &loc);
+            let dt = sq.subquery.schema().field(0).data_type().clone();
+            let field = DFSchema::from_unqualified_fields(vec![Field::new(&name, dt, true)].into(), HashMap::new())?;
+            df = df.join(&field)?;
+            replace.push((Expr::ScalarSubquery(sq), Expr::Column(DfColumn::from_name(name))));
+        }
+        let predicate = filter
+            .predicate
+            .clone()
+            .transform(|e| {
+                Ok(match replace.iter().find(|(from, _)| *from == e) {
+                    Some((_, to)) => datafusion::common::tree_node::Transformed::yes(to.clone()),
+                    None => datafusion::common::tree_node::Transformed::no(e),
+                })
+            })?
+            .data;
+        let filtered = self.filter_expr(current, &df, &predicate)?;
+        Ok(self.keep_first(filtered, width, &loc))
     }
 
     /// Output columns computed from `exprs` over `input`: plain column references pass
@@ -219,6 +415,7 @@ impl Translator<'_> {
             }
         };
         let computed: Vec<&Expr> = exprs.iter().filter(|e| passthrough(e).is_none()).collect();
+        let (input, atoms) = self.match_atoms(input, df_schema, &computed, loc)?;
         if computed.is_empty() {
             let picked: Vec<usize> = exprs
                 .iter()
@@ -263,6 +460,7 @@ impl Translator<'_> {
             let body_input = BodyInput {
                 df_schema,
                 columns: &current_columns,
+                atoms: &atoms,
             };
             let group: Vec<&Expr> = members.iter().map(|&k| &exprs[k]).collect();
             let mut w = BodyWriter::new(&mut self.g, "map", &body_input, &group, loc)?;
@@ -461,6 +659,182 @@ impl Translator<'_> {
             });
         }
         Ok(self.g.aggregate(input, &keys, &aggregates, out, &loc))
+    }
+
+    /// Columns holding `exprs` over `input`: a plain column itself (unless it must be
+    /// cast), others appended to `input` by one map.
+    fn key_columns(
+        &mut self,
+        input: &mut TableValue,
+        df_schema: &DFSchema,
+        exprs: &[(Expr, Option<DataType>)],
+        loc: &SourceLoc,
+    ) -> Result<Vec<String>, SqlError> {
+        let columns = self.schema_of(*input);
+        let mut all: Vec<Expr> = df_schema.columns().into_iter().map(Expr::Column).collect();
+        let mut names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        let mut out = Vec::new();
+        for (e, cast_to) in exprs {
+            let e = e.clone().unalias_nested().data;
+            if cast_to.is_none()
+                && let Expr::Column(c) = &e
+            {
+                out.push(columns[column_index(df_schema, c)?].name.clone());
+                continue;
+            }
+            let e = match cast_to {
+                Some(t) => Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), t.clone())),
+                None => e,
+            };
+            let name = self.fresh_name("key");
+            all.push(e);
+            names.push(name.clone());
+            out.push(name);
+        }
+        if all.len() > df_schema.fields().len() {
+            *input = self.compute(*input, df_schema, &all, &names, loc)?;
+        }
+        Ok(out)
+    }
+
+    fn join(&mut self, j: &Join) -> Result<TableValue, SqlError> {
+        if j.null_equality == NullEquality::NullEqualsNull {
+            return Err(SqlError::unsupported("joins where NULL equals NULL"));
+        }
+        let (kind, swap) = match j.join_type {
+            JoinType::Inner => (JoinKind::Inner, false),
+            JoinType::Left => (JoinKind::Left, false),
+            JoinType::Right => (JoinKind::Right, false),
+            JoinType::Full => (JoinKind::Full, false),
+            JoinType::LeftSemi => (JoinKind::Semi, false),
+            JoinType::RightSemi => (JoinKind::Semi, true),
+            JoinType::LeftAnti => (JoinKind::Anti, false),
+            JoinType::RightAnti => (JoinKind::Anti, true),
+            JoinType::LeftMark | JoinType::RightMark => {
+                return Err(SqlError::unsupported("EXISTS or IN subqueries under OR (mark joins)"));
+            }
+        };
+        let loc = self.loc(j.on.iter().find_map(|(l, _)| expr_position(l)));
+        let (lp, rp) = if swap { (&j.right, &j.left) } else { (&j.left, &j.right) };
+        let (ldf, rdf) = (lp.schema().clone(), rp.schema().clone());
+        let mut left = self.plan(lp)?;
+        let mut right = self.plan(rp)?;
+        let (lw, rw) = (self.schema_of(left).len(), self.schema_of(right).len());
+        let (mut lkeys, mut rkeys) = (Vec::new(), Vec::new());
+        for (a, b) in &j.on {
+            let (a, b) = if swap { (b, a) } else { (a, b) };
+            // Both sides' keys must have one type here; where ours differ (an aggregate's
+            // f64 against a decimal column), both are compared as the wider body type.
+            let ta = self.key_type(left, &ldf, a)?;
+            let tb = self.key_type(right, &rdf, b)?;
+            let cast = if ta == tb {
+                None
+            } else if ta.is_numeric() && tb.is_numeric() {
+                Some(
+                    if [ta, tb]
+                        .iter()
+                        .any(|t| matches!(t, ColumnType::Float32 | ColumnType::Float64 | ColumnType::Decimal(..)))
+                    {
+                        DataType::Float64
+                    } else {
+                        DataType::Int64
+                    },
+                )
+            } else {
+                return Err(SqlError::unsupported(format!("joining {ta} keys with {tb} keys")));
+            };
+            lkeys.push((a.clone(), cast.clone()));
+            rkeys.push((b.clone(), cast));
+        }
+        let lnames = self.key_columns(&mut left, &ldf, &lkeys, &loc)?;
+        let rnames = self.key_columns(&mut right, &rdf, &rkeys, &loc)?;
+        let keys: Vec<(String, String)> = lnames.into_iter().zip(rnames).collect();
+        // String predicates of the filter read one column each: computed on its side.
+        let (mut latoms, mut ratoms) = (Vec::new(), Vec::new());
+        if let Some(f) = &j.filter {
+            (left, latoms) = self.match_atoms(left, &ldf, &[f], &loc)?;
+            (right, ratoms) = self.match_atoms(right, &rdf, &[f], &loc)?;
+        }
+        let (lcols, rcols) = (self.schema_of(left), self.schema_of(right));
+        let filter = match &j.filter {
+            None => None,
+            Some(f) => {
+                let joined_df = ldf.join(&rdf)?;
+                let mut joined: Vec<Column> = lcols[..lw].iter().chain(&rcols[..rw]).cloned().collect();
+                let mut atoms = Vec::new();
+                for (a, cols) in latoms
+                    .iter()
+                    .map(|a| (a, &lcols))
+                    .chain(ratoms.iter().map(|a| (a, &rcols)))
+                {
+                    atoms.push(Atom {
+                        column: joined.len(),
+                        ..a.clone()
+                    });
+                    joined.push(cols[a.column].clone());
+                }
+                let body_input = BodyInput {
+                    df_schema: &joined_df,
+                    columns: &joined,
+                    atoms: &atoms,
+                };
+                let pos = expr_position(f);
+                let at = |e: SqlError| e.at(pos.map(|(l, c)| (l as usize, c as usize)));
+                let mut w = BodyWriter::new(&mut self.g, "join_filter", &body_input, &[f], &loc).map_err(at)?;
+                let result = w.predicate(f).map_err(at)?;
+                let args = w.args();
+                Some((w.finish(&[result]), args))
+            }
+        };
+        // Our output: left ++ right (as DataFusion's join schema orders them), NULLs
+        // where DataFusion's schema allows them (the padded side of an outer join).
+        let df_out = column_names(&j.schema);
+        let mut out: Vec<Column> = lcols.to_vec();
+        if kind.outputs_right() {
+            out.extend(rcols.iter().cloned());
+        }
+        let nullable_in_df = |name: &str| {
+            df_out
+                .iter()
+                .position(|n| n == name)
+                .is_some_and(|i| j.schema.field(i).is_nullable())
+        };
+        for c in &mut out {
+            c.nullable |= nullable_in_df(&c.name);
+        }
+        let joined = self.g.join(
+            left,
+            right,
+            kind,
+            &keys,
+            filter.as_ref().map(|(b, a)| (b, a.as_slice())),
+            j.null_aware,
+            out,
+            &loc,
+        );
+        // Drop computed key columns: the result has DataFusion's columns.
+        let wanted: Vec<Column> = {
+            let all = self.schema_of(joined);
+            let mut w: Vec<Column> = all[..lw].to_vec();
+            if kind.outputs_right() {
+                w.extend(all[lcols.len()..lcols.len() + rw].iter().cloned());
+            }
+            w
+        };
+        if wanted.len() == self.schema_of(joined).len() {
+            return Ok(joined);
+        }
+        let names: Vec<String> = wanted.iter().map(|c| c.name.clone()).collect();
+        Ok(self.g.project(joined, &names, wanted, &loc))
+    }
+
+    /// The column type of a join key expression over `input`.
+    fn key_type(&self, input: TableValue, df_schema: &DFSchema, e: &Expr) -> Result<ColumnType, SqlError> {
+        if let Expr::Column(c) = e.clone().unalias_nested().data {
+            return Ok(self.schema_of(input)[column_index(df_schema, &c)?].ty);
+        }
+        let (_, field) = e.to_field(df_schema)?;
+        ColumnType::from_arrow(field.data_type()).map_err(|err| SqlError::unsupported(err.to_string()))
     }
 
     fn sort(&mut self, s: &Sort) -> Result<TableValue, SqlError> {

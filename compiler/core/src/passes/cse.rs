@@ -27,6 +27,7 @@ fn vertex_key(view: &GraphView, index: usize, inputs: &[usize]) -> Option<String
         OpKind::Filter { body, .. } | OpKind::Map { body, .. } | OpKind::Pipeline { body, .. } => {
             Some(std::mem::take(body))
         }
+        OpKind::Join { filter, .. } => filter.take(),
         _ => None,
     };
     let body = body.map(|b| body_key(view, &b)).unwrap_or_default();

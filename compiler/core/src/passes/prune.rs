@@ -72,6 +72,31 @@ impl Pass for PruneColumns {
                     r.extend(calls.filter_map(|k| aggregates[k - keys.len()].input.clone()));
                     r
                 }
+                OpKind::Match { column, .. } => {
+                    let appended = &op.schema.last().expect("a match appends a column").name;
+                    let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
+                    r.push(column.clone());
+                    r
+                }
+                OpKind::Join {
+                    left_keys,
+                    right_keys,
+                    filter_args,
+                    ..
+                } => {
+                    // Each name belongs to one side (the verifier checks they are distinct).
+                    let reads = out.iter().chain(left_keys).chain(right_keys).chain(filter_args);
+                    for name in reads {
+                        if let Some(&side) = op
+                            .inputs
+                            .iter()
+                            .find(|&&k| view.ops[k].schema.iter().any(|c| &c.name == name))
+                        {
+                            needed[side].insert(name.clone());
+                        }
+                    }
+                    continue;
+                }
                 OpKind::Source { .. } => unreachable!("sources have no input"),
             };
             needed[input].extend(reads);
@@ -89,6 +114,22 @@ impl Pass for PruneColumns {
                 OpKind::Sink { .. } => (Schema::new(), None),
                 OpKind::Filter { .. } | OpKind::Sort { .. } | OpKind::Limit { .. } | OpKind::Exchange { .. } => {
                     (schemas[op.inputs[0]].clone(), None)
+                }
+                OpKind::Join { kind, .. } => {
+                    let mut schema = schemas[op.inputs[0]].clone();
+                    if kind.outputs_right() {
+                        schema.extend(schemas[op.inputs[1]].iter().cloned());
+                    }
+                    // Outer joins make the padded side's columns nullable.
+                    for c in &mut schema {
+                        c.nullable |= op.schema.iter().any(|o| o.name == c.name && o.nullable);
+                    }
+                    (schema, None)
+                }
+                OpKind::Match { .. } => {
+                    let mut schema = schemas[op.inputs[0]].clone();
+                    schema.push(op.schema.last().expect("a match appends a column").clone());
+                    (schema, None)
                 }
                 OpKind::Source { columns, .. } => (narrowed, Some(("columns", pick(columns)))),
                 OpKind::Project { columns } => (narrowed, Some(("columns", pick(columns)))),

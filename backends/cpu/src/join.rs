@@ -1,0 +1,372 @@
+//! The hash join: one input (the build side) goes into a hash table on its key columns;
+//! the other (the probe side) streams through it a batch at a time. Keys are compared
+//! as SQL does: a NULL key equals nothing. Single integer keys (and dates) are hashed as
+//! i64; every other key list through Arrow's row format.
+//!
+//! Kinds are read relative to the sides: unmatched probe rows are emitted (NULL-padded)
+//! as each probe batch is joined; unmatched build rows once the probe side is done —
+//! which is why lowering never broadcasts a build side whose unmatched rows are kept.
+
+use crate::{eval, jit::Kernel};
+use arrow::{
+    array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array},
+    compute::{concat_batches, take},
+    datatypes::{DataType, Date32Type, Int8Type, Int16Type, Int32Type, Int64Type, SchemaRef},
+    row::{RowConverter, SortField},
+};
+use skadi_common::JoinKind;
+use std::collections::HashMap;
+use xxhash_rust::xxh3::Xxh3Builder;
+
+const NONE: u32 = u32::MAX;
+
+/// What a join needs besides its inputs.
+pub(crate) struct JoinSpec<'a> {
+    pub kind: JoinKind,
+    /// The input the table is built on: 0 (left) or 1 (right).
+    pub build: usize,
+    /// Key column indices in the left and right inputs.
+    pub keys: [Vec<usize>; 2],
+    /// A condition on the joined row (left ++ right columns): kernel and argument indices.
+    pub filter: Option<(&'a Kernel, Vec<usize>)>,
+    pub null_aware: bool,
+    pub schemas: [SchemaRef; 2],
+    pub out_schema: SchemaRef,
+}
+
+/// Key values of rows, as the hash table sees them.
+enum Keys {
+    /// No keys: every row matches every row.
+    None,
+    Int(Vec<Option<i64>>),
+    Rows(Vec<Option<Box<[u8]>>>),
+}
+
+fn is_int(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Date32 | DataType::Int64
+    )
+}
+
+fn int_keys(column: &ArrayRef) -> Option<Vec<Option<i64>>> {
+    fn collect<T: arrow::datatypes::ArrowPrimitiveType>(c: &ArrayRef) -> Vec<Option<i64>>
+    where
+        T::Native: Into<i64>,
+    {
+        c.as_primitive::<T>().iter().map(|v| v.map(Into::into)).collect()
+    }
+    Some(match column.data_type() {
+        DataType::Int8 => collect::<Int8Type>(column),
+        DataType::Int16 => collect::<Int16Type>(column),
+        DataType::Int32 => collect::<Int32Type>(column),
+        DataType::Date32 => collect::<Date32Type>(column),
+        DataType::Int64 => collect::<Int64Type>(column),
+        _ => return None,
+    })
+}
+
+fn keys_of(batch: &RecordBatch, indices: &[usize], converter: &Option<RowConverter>) -> Result<Keys, String> {
+    match indices {
+        [] => Ok(Keys::None),
+        [i] if converter.is_none() => Ok(Keys::Int(
+            int_keys(batch.column(*i)).expect("integer keys have an integer column"),
+        )),
+        _ => {
+            let columns: Vec<ArrayRef> = indices.iter().map(|&i| batch.column(i).clone()).collect();
+            let converter = converter.as_ref().expect("row keys have a converter");
+            let rows = converter.convert_columns(&columns).map_err(|e| e.to_string())?;
+            let nulls: Vec<Option<arrow::buffer::NullBuffer>> = columns.iter().map(|c| c.logical_nulls()).collect();
+            Ok(Keys::Rows(
+                (0..batch.num_rows())
+                    .map(|r| {
+                        let null = nulls.iter().any(|n| n.as_ref().is_some_and(|n| n.is_null(r)));
+                        (!null).then(|| rows.row(r).as_ref().into())
+                    })
+                    .collect(),
+            ))
+        }
+    }
+}
+
+/// The build side in a chained hash table: `head[key]` is the last row with that key and
+/// `next[row]` the one before it.
+struct Table {
+    batch: RecordBatch,
+    int_heads: HashMap<i64, u32, Xxh3Builder>,
+    row_heads: HashMap<Box<[u8]>, u32, Xxh3Builder>,
+    next: Vec<u32>,
+    /// Whether some build row has a NULL key (NOT IN is then never true).
+    null_key: bool,
+    /// Build rows some probe row matched (for kinds that keep unmatched build rows).
+    matched: Vec<bool>,
+}
+
+impl Table {
+    fn build(batch: RecordBatch, keys: Keys) -> Table {
+        let n = batch.num_rows();
+        let mut t = Table {
+            batch,
+            int_heads: HashMap::with_hasher(Xxh3Builder::new()),
+            row_heads: HashMap::with_hasher(Xxh3Builder::new()),
+            next: vec![NONE; n],
+            null_key: false,
+            matched: Vec::new(),
+        };
+        match keys {
+            Keys::None => {}
+            Keys::Int(keys) => {
+                t.int_heads.reserve(n);
+                for (r, k) in keys.into_iter().enumerate() {
+                    match k {
+                        Some(k) => {
+                            let head = t.int_heads.entry(k).or_insert(NONE);
+                            t.next[r] = *head;
+                            *head = r as u32;
+                        }
+                        None => t.null_key = true,
+                    }
+                }
+            }
+            Keys::Rows(keys) => {
+                for (r, k) in keys.into_iter().enumerate() {
+                    match k {
+                        Some(k) => {
+                            let head = t.row_heads.entry(k).or_insert(NONE);
+                            t.next[r] = *head;
+                            *head = r as u32;
+                        }
+                        None => t.null_key = true,
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    /// Candidate pairs (probe row, build row) of a probe batch with these keys.
+    fn candidates(&self, keys: &Keys, probe_rows: usize) -> (Vec<u32>, Vec<u32>) {
+        let (mut p, mut b) = (Vec::new(), Vec::new());
+        let mut walk = |row: usize, mut at: u32| {
+            while at != NONE {
+                p.push(row as u32);
+                b.push(at);
+                at = self.next[at as usize];
+            }
+        };
+        match keys {
+            Keys::None => {
+                for row in 0..probe_rows {
+                    for at in 0..self.batch.num_rows() as u32 {
+                        p.push(row as u32);
+                        b.push(at);
+                    }
+                }
+            }
+            Keys::Int(keys) => {
+                for (row, k) in keys.iter().enumerate() {
+                    if let Some(&head) = k.as_ref().and_then(|k| self.int_heads.get(k)) {
+                        walk(row, head);
+                    }
+                }
+            }
+            Keys::Rows(keys) => {
+                for (row, k) in keys.iter().enumerate() {
+                    if let Some(&head) = k.as_ref().and_then(|k| self.row_heads.get(k)) {
+                        walk(row, head);
+                    }
+                }
+            }
+        }
+        (p, b)
+    }
+}
+
+/// `batch`'s rows at `indices`; a NULL index gives a NULL row.
+fn take_all(batch: &RecordBatch, indices: &UInt32Array) -> Result<Vec<ArrayRef>, String> {
+    batch
+        .columns()
+        .iter()
+        .map(|c| {
+            if indices.null_count() == indices.len() {
+                Ok(arrow::array::new_null_array(c.data_type(), indices.len()))
+            } else {
+                take(c, indices, None).map_err(|e| e.to_string())
+            }
+        })
+        .collect()
+}
+
+/// The joined rows: probe rows `p` beside build rows `b` (a NULL index pads with NULLs),
+/// columns in left ++ right order.
+fn joined(
+    spec: &JoinSpec,
+    schema: &SchemaRef,
+    probe: &RecordBatch,
+    p: &UInt32Array,
+    build: &RecordBatch,
+    b: &UInt32Array,
+) -> Result<RecordBatch, String> {
+    let probe_cols = take_all(probe, p)?;
+    let build_cols = take_all(build, b)?;
+    let columns = if spec.build == 1 {
+        [probe_cols, build_cols].concat()
+    } else {
+        [build_cols, probe_cols].concat()
+    };
+    crate::batch(schema, columns, p.len())
+}
+
+/// Joins the two input streams; returns the output batches in order.
+pub(crate) fn hash_join(
+    spec: &JoinSpec,
+    mut inputs: [Box<dyn Iterator<Item = Result<RecordBatch, String>> + '_>; 2],
+    mut emit: impl FnMut(RecordBatch) -> Result<(), String>,
+) -> Result<(), String> {
+    let (build, probe) = (spec.build, 1 - spec.build);
+    if matches!(spec.kind, JoinKind::Semi | JoinKind::Anti) && build != 1 {
+        return Err("not supported yet: semi and anti joins built on their left input".into());
+    }
+    // Integer keys of one column hash as i64; everything else through the row format.
+    let converter = match &spec.keys[build][..] {
+        [] => None,
+        [i] if is_int(spec.schemas[build].field(*i).data_type()) => None,
+        keys => Some(
+            RowConverter::new(
+                keys.iter()
+                    .map(|&i| SortField::new(spec.schemas[build].field(i).data_type().clone()))
+                    .collect(),
+            )
+            .map_err(|e| e.to_string())?,
+        ),
+    };
+    let build_batches: Vec<RecordBatch> =
+        std::mem::replace(&mut inputs[build], Box::new(std::iter::empty())).collect::<Result<_, _>>()?;
+    let build_batch = concat_batches(&spec.schemas[build], &build_batches).map_err(|e| e.to_string())?;
+    drop(build_batches);
+    let keys = keys_of(&build_batch, &spec.keys[build], &converter)?;
+    let mut table = Table::build(build_batch, keys);
+    if spec.kind.preserves(build) {
+        table.matched = vec![false; table.batch.num_rows()];
+    }
+    let pair_schema: SchemaRef = {
+        let fields: Vec<_> = spec.schemas[0]
+            .fields()
+            .iter()
+            .chain(spec.schemas[1].fields().iter())
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect();
+        std::sync::Arc::new(arrow::datatypes::Schema::new(fields))
+    };
+    let build_empty = table.batch.num_rows() == 0;
+    let probe_stream = std::mem::replace(&mut inputs[probe], Box::new(std::iter::empty()));
+    for batch in probe_stream {
+        let batch = batch?;
+        let rows = batch.num_rows();
+        let keys = keys_of(&batch, &spec.keys[probe], &converter)?;
+        let (mut p, mut b) = table.candidates(&keys, rows);
+        if let Some((kernel, args)) = &spec.filter
+            && !p.is_empty()
+        {
+            let pairs = joined(
+                spec,
+                &pair_schema,
+                &batch,
+                &UInt32Array::from(p.clone()),
+                &table.batch,
+                &UInt32Array::from(b.clone()),
+            )?;
+            let keep = eval::selection(kernel, &pairs, args)?;
+            let mut k = 0;
+            for i in 0..p.len() {
+                if keep.value(i) {
+                    p[k] = p[i];
+                    b[k] = b[i];
+                    k += 1;
+                }
+            }
+            p.truncate(k);
+            b.truncate(k);
+        }
+        if !table.matched.is_empty() {
+            for &r in &b {
+                table.matched[r as usize] = true;
+            }
+        }
+        match spec.kind {
+            JoinKind::Semi | JoinKind::Anti => {
+                let mut hit = vec![false; rows];
+                for &r in &p {
+                    hit[r as usize] = true;
+                }
+                let want = spec.kind == JoinKind::Semi;
+                let null_keys: Vec<bool> = match &keys {
+                    Keys::Int(k) => k.iter().map(Option::is_none).collect(),
+                    Keys::Rows(k) => k.iter().map(Option::is_none).collect(),
+                    Keys::None => vec![false; rows],
+                };
+                let kept: Vec<u32> = (0..rows as u32)
+                    .filter(|&r| {
+                        let r_ = r as usize;
+                        if spec.null_aware && !build_empty && (table.null_key || null_keys[r_]) {
+                            // x NOT IN (..., NULL) and NULL NOT IN (non-empty) are unknown.
+                            return false;
+                        }
+                        hit[r_] == want
+                    })
+                    .collect();
+                if !kept.is_empty() {
+                    let columns = take_all(&batch, &UInt32Array::from(kept))?;
+                    let n = columns.first().map_or(0, |c| c.len());
+                    emit(crate::batch(&spec.out_schema, columns, n)?)?;
+                }
+            }
+            _ => {
+                let mut p: Vec<Option<u32>> = p.into_iter().map(Some).collect();
+                let mut b: Vec<Option<u32>> = b.into_iter().map(Some).collect();
+                if spec.kind.preserves(probe) {
+                    let mut hit = vec![false; rows];
+                    for r in p.iter().flatten() {
+                        hit[*r as usize] = true;
+                    }
+                    for (r, h) in hit.into_iter().enumerate() {
+                        if !h {
+                            p.push(Some(r as u32));
+                            b.push(None);
+                        }
+                    }
+                }
+                if !p.is_empty() {
+                    let out = joined(
+                        spec,
+                        &spec.out_schema,
+                        &batch,
+                        &UInt32Array::from(p),
+                        &table.batch,
+                        &UInt32Array::from(b),
+                    )?;
+                    emit(out)?;
+                }
+            }
+        }
+    }
+    if spec.kind.preserves(build) {
+        let unmatched: Vec<u32> = (0..table.batch.num_rows() as u32)
+            .filter(|&r| !table.matched[r as usize])
+            .collect();
+        if !unmatched.is_empty() {
+            let probe_nulls = RecordBatch::new_empty(spec.schemas[probe].clone());
+            let n = unmatched.len();
+            let out = joined(
+                spec,
+                &spec.out_schema,
+                &probe_nulls,
+                &UInt32Array::from(vec![None; n]),
+                &table.batch,
+                &UInt32Array::from(unmatched),
+            )?;
+            emit(out)?;
+        }
+    }
+    Ok(())
+}
