@@ -10,6 +10,7 @@ pub mod types;
 
 pub use plan::{
     AggregateCall, AggregateFunction, AggregateMode, Body, Edge, FileSlice, HASH_SCHEME, JoinKind, MatchKind, Operator,
-    PLAN_VERSION, Partitioning, PhysicalPlan, PlanError, ProjectExpr, SortKey, Stage, StageId, Step, Vertex, VertexId,
+    PLAN_VERSION, Partitioning, PhysicalPlan, PlanError, ProjectExpr, STRING_FUNCTIONS, SortKey, Stage, StageId, Step,
+    Vertex, VertexId,
 };
 pub use types::{Column, ColumnType, Schema, TypeError, to_arrow_schema};

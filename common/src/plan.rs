@@ -176,6 +176,13 @@ pub enum Operator {
         match_kind: MatchKind,
         patterns: Vec<String>,
     },
+    /// Appends `function(column, args...)`, a string function (see
+    /// [`STRING_FUNCTIONS`]); NULL where the column is.
+    StringFunction {
+        function: String,
+        column: String,
+        args: Vec<i64>,
+    },
     /// The plan's result: renames the columns to what the user asked for.
     Sink {
         names: Vec<String>,
@@ -229,6 +236,7 @@ impl Operator {
             } => "aggregate",
             Operator::HashJoin { .. } => "hash_join",
             Operator::Match { .. } => "match",
+            Operator::StringFunction { .. } => "string_function",
             Operator::Sort { .. } => "sort",
             Operator::Limit { .. } => "limit",
             Operator::Sink { .. } => "sink",
@@ -286,6 +294,18 @@ impl JoinKind {
         )
     }
 }
+
+/// The functions of [`Operator::StringFunction`] and how many integer arguments each
+/// takes after the string (fewest, most).
+pub const STRING_FUNCTIONS: [(&str, usize, usize); 7] = [
+    ("substr", 1, 2),
+    ("upper", 0, 0),
+    ("lower", 0, 0),
+    ("trim", 0, 0),
+    ("ltrim", 0, 0),
+    ("rtrim", 0, 0),
+    ("length", 0, 0),
+];
 
 /// What a [`Operator::Match`] tests.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]

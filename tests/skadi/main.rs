@@ -4,6 +4,7 @@
 mod common;
 mod csv;
 mod errors;
+mod expressions;
 mod flowgraph;
 mod jit;
 mod optimizer;

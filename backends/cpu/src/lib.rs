@@ -378,6 +378,19 @@ impl CpuPlan {
             Operator::Scan { .. } | Operator::Fused { .. } | Operator::HashJoin { .. } => {
                 unreachable!("handled above")
             }
+            Operator::StringFunction { function, column, args } => {
+                let c = in_schema
+                    .index_of(column)
+                    .map_err(|_| fail(format!("no input column '{column}'")))?;
+                let to = out_schema.field(out_schema.fields().len() - 1).data_type().clone();
+                Box::new(input.map(move |b| {
+                    let b = b?;
+                    let value = strings::apply(function, args, b.column(c), &to).map_err(fail)?;
+                    let mut columns = b.columns().to_vec();
+                    columns.push(value);
+                    batch(&out_schema, columns, b.num_rows()).map_err(fail)
+                }))
+            }
             Operator::Match {
                 column,
                 match_kind,

@@ -87,6 +87,12 @@ pub(crate) fn describe(op: &Operator) -> String {
             match_kind,
             patterns,
         } => format!("match {column} {} {patterns:?}", match_kind.name()),
+        Operator::StringFunction { function, column, args } => {
+            let args: Vec<String> = std::iter::once(column.clone())
+                .chain(args.iter().map(i64::to_string))
+                .collect();
+            format!("string_function {function}({})", args.join(", "))
+        }
         Operator::Sort { keys, .. } => {
             let keys: Vec<String> = keys.iter().map(skadi_flowgraph::format_sort_key).collect();
             format!("sort [{}]", keys.join(", "))

@@ -270,6 +270,16 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                 aggregates,
                 workers,
             ),
+            OpKind::StringFunction { function, column, args } => l.forward(
+                Operator::StringFunction {
+                    function: function.clone(),
+                    column: column.clone(),
+                    args: args.clone(),
+                },
+                op.schema.clone(),
+                input.expect("a string function has an input"),
+                location,
+            ),
             OpKind::Match { column, kind, patterns } => l.forward(
                 Operator::Match {
                     column: column.clone(),
@@ -424,6 +434,8 @@ fn joins_its_input(v: &Vertex, readers: &[usize]) -> bool {
         Operator::Filter { .. }
             | Operator::Project { .. }
             | Operator::Pipeline { .. }
+            | Operator::Match { .. }
+            | Operator::StringFunction { .. }
             | Operator::Limit { .. }
             | Operator::Aggregate {
                 mode: AggregateMode::Partial | AggregateMode::Single,

@@ -360,6 +360,28 @@ impl FlowGraphBuilder {
         self.unary_op("match", input, &attrs, schema, loc)
     }
 
+    /// Appends column `out` = `function(column, args...)` (see `flow.string`).
+    pub fn string_function(
+        &mut self,
+        input: TableValue,
+        function: &str,
+        column: &str,
+        args: &[i64],
+        out: skadi_common::Column,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        let mut schema = self.schemas[input.0].clone();
+        schema.push(out);
+        let args: Vec<String> = args.iter().map(i64::to_string).collect();
+        let attrs = format!(
+            "function = {}, column = {}, args = {}",
+            quote(function),
+            quote(column),
+            string_array(&args)
+        );
+        self.unary_op("string", input, &attrs, schema, loc)
+    }
+
     pub fn sort(&mut self, input: TableValue, keys: &[SortKey], loc: &SourceLoc) -> TableValue {
         let keys: Vec<String> = keys.iter().map(crate::format_sort_key).collect();
         let attrs = format!("keys = {}", string_array(&keys));

@@ -122,6 +122,21 @@ irdl.dialect @flow {
     irdl.results(output: %out)
   }
 
+  // Appends a column (the result's last) computed from string column `column` by a
+  // handcrafted string function: "substr" (args: start, and length, 1-based as SQL),
+  // "upper", "lower", "trim", "ltrim", "rtrim" (spaces), "length" (characters).
+  // NULL where the column is.
+  irdl.operation @string {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %function = irdl.base "#builtin.string"
+    %column = irdl.base "#builtin.string"
+    %args = irdl.base "#builtin.array"
+    irdl.attributes { "function" = %function, "column" = %column, "args" = %args }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
   // Orders rows by `keys`: ["col ASC NULLS LAST", ...].
   irdl.operation @sort {
     %t = irdl.base @flow::@table

@@ -236,16 +236,31 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                     "matches column '{c}' of type {ty}; only strings are matched"
                 )));
             }
-            let expected: Vec<_> = input.iter().map(|c| (c.name.as_str(), c.ty)).collect();
-            let got: Vec<_> = op.schema.iter().map(|c| (c.name.as_str(), c.ty)).collect();
-            if got.len() != expected.len() + 1
-                || got[..expected.len()] != expected[..]
-                || got.last().map(|c| c.1) != Some(ColumnType::Bool)
-            {
-                return Err(fail(
-                    "must return its input's columns and one bool column after them".into(),
-                ));
+            appends(&input, &op.schema, |t| t == ColumnType::Bool, "one bool column").map_err(fail)?;
+        }
+        OpKind::StringFunction {
+            function,
+            column: c,
+            args,
+        } => {
+            let ty = column(c)?;
+            if !ty.is_string() {
+                return Err(fail(format!(
+                    "applies {function} to column '{c}' of type {ty}, not a string"
+                )));
             }
+            let Some(&(_, fewest, most)) = skadi_common::STRING_FUNCTIONS.iter().find(|(f, ..)| f == function) else {
+                return Err(fail(format!("not supported yet: string function '{function}'")));
+            };
+            if args.len() < fewest || args.len() > most {
+                return Err(fail(format!(
+                    "passes {} arguments to {function}, which takes {fewest} to {most}",
+                    args.len()
+                )));
+            }
+            let length = function == "length";
+            let ok = |t: ColumnType| if length { t.is_numeric() } else { t.is_string() };
+            appends(&input, &op.schema, ok, "one column of the function's result").map_err(fail)?;
         }
         OpKind::Exchange { partitioning, keys } => {
             if !["hash", "gather", "broadcast"].contains(&partitioning.as_str()) {
@@ -366,6 +381,17 @@ fn verify_join(
         }
     } else if !filter_args.is_empty() {
         return Err("has filter_args but no filter".into());
+    }
+    Ok(())
+}
+
+/// `output` is `input`'s columns and one more, whose type `ok` accepts.
+fn appends(input: &Schema, output: &Schema, ok: impl Fn(ColumnType) -> bool, what: &str) -> Result<(), String> {
+    let expected: Vec<_> = input.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+    let got: Vec<_> = output.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+    if got.len() != expected.len() + 1 || got[..expected.len()] != expected[..] || !got.last().is_some_and(|c| ok(c.1))
+    {
+        return Err(format!("must return its input's columns and {what} after them"));
     }
     Ok(())
 }

@@ -97,6 +97,12 @@ pub enum OpKind {
         kind: MatchKind,
         patterns: Vec<String>,
     },
+    /// Appends `function(column, args...)`; see `flow.string`.
+    StringFunction {
+        function: String,
+        column: String,
+        args: Vec<i64>,
+    },
     Sort {
         keys: Vec<SortKey>,
     },
@@ -350,6 +356,20 @@ fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result
                 kind: MatchKind::parse(&kind)
                     .ok_or_else(|| bad(name, location, format!("match kind '{kind}' is not eq or like")))?,
                 patterns: strings("patterns")?,
+            }
+        }
+        "flow.string" => {
+            let args = strings("args")?
+                .iter()
+                .map(|a| {
+                    a.parse::<i64>()
+                        .map_err(|_| bad(name, location, format!("argument '{a}' is not an integer")))
+                })
+                .collect::<Result<_, _>>()?;
+            OpKind::StringFunction {
+                function: string("function")?,
+                column: string("column")?,
+                args,
             }
         }
         "flow.sort" => {

@@ -232,16 +232,15 @@ impl<'a> BodyWriter<'a> {
                 let Some(otherwise) = &case.else_expr else {
                     return Err(SqlError::unsupported("CASE without ELSE (a NULL result)"));
                 };
-                let base = match &case.expr {
-                    Some(x) => Some(self.expr(x)?),
-                    None => None,
-                };
                 let mut result = self.expr(otherwise)?;
                 for (when, then) in case.when_then_expr.iter().rev() {
-                    let w = self.expr(when)?;
-                    let cond = match &base {
-                        Some(b) => self.binary(Operator::Eq, b.clone(), w, e)?,
-                        None => w,
+                    let cond = match &case.expr {
+                        Some(base) => self.expr(&Expr::BinaryExpr(BinaryExpr::new(
+                            base.clone(),
+                            Operator::Eq,
+                            Box::new(when.as_ref().clone()),
+                        )))?,
+                        None => self.expr(when)?,
                     };
                     let t = self.expr(then)?;
                     let (t, r) = self.unify(t, result)?;

@@ -66,8 +66,8 @@ struct Translator<'a> {
     fresh: usize,
 }
 
-/// A string predicate on one column: (column, kind, patterns, negated).
-type StringAtom = (DfColumn, MatchKind, Vec<String>, bool);
+/// A string predicate on one string value: (value, kind, patterns, negated).
+type StringAtom = (Expr, MatchKind, Vec<String>, bool);
 
 fn string_literal(e: &Expr) -> Option<String> {
     match e {
@@ -83,17 +83,46 @@ fn is_string_type(dt: &DataType) -> bool {
     matches!(dt, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
 }
 
-/// The string column an expression reads as is (possibly through a cast between string
-/// types).
-fn string_column(e: &Expr, schema: &DFSchema) -> Option<DfColumn> {
+/// `e` as a string function a `flow.string` op computes: the function's name there, its
+/// string argument and its integer arguments.
+fn string_call(e: &Expr) -> Option<(&'static str, &Expr, Vec<i64>)> {
+    let Expr::ScalarFunction(f) = e else { return None };
+    let function = match f.name() {
+        "substr" | "substring" => "substr",
+        "upper" => "upper",
+        "lower" => "lower",
+        "btrim" | "trim" => "trim",
+        "ltrim" => "ltrim",
+        "rtrim" => "rtrim",
+        "character_length" | "char_length" | "length" => "length",
+        _ => return None,
+    };
+    let (subject, rest) = f.args.split_first()?;
+    let args: Option<Vec<i64>> = rest
+        .iter()
+        .map(|a| match a {
+            Expr::Literal(v, _) if !v.is_null() => match v.cast_to(&DataType::Int64).ok()? {
+                ScalarValue::Int64(Some(i)) => Some(i),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let (_, fewest, most) = skadi_common::STRING_FUNCTIONS.iter().find(|(n, ..)| *n == function)?;
+    let args = args?;
+    (args.len() >= *fewest && args.len() <= *most).then_some((function, subject, args))
+}
+
+/// Whether `e` is a string value the frontend can materialize as a column: a string
+/// column (possibly cast between string types) or a string function of one.
+fn is_string_value(e: &Expr, schema: &DFSchema) -> bool {
     match e {
-        Expr::Alias(a) => string_column(&a.expr, schema),
-        Expr::Cast(c) if is_string_type(c.field.data_type()) => string_column(&c.expr, schema),
-        Expr::Column(c) => {
-            let i = schema.index_of_column(c).ok()?;
-            is_string_type(schema.field(i).data_type()).then(|| c.clone())
-        }
-        _ => None,
+        Expr::Alias(a) => is_string_value(&a.expr, schema),
+        Expr::Cast(c) if is_string_type(c.field.data_type()) => is_string_value(&c.expr, schema),
+        Expr::Column(c) => schema
+            .index_of_column(c)
+            .is_ok_and(|i| is_string_type(schema.field(i).data_type())),
+        e => string_call(e).is_some_and(|(f, subject, _)| f != "length" && is_string_value(subject, schema)),
     }
 }
 
@@ -105,16 +134,17 @@ fn string_atom(e: &Expr, schema: &DFSchema) -> Option<StringAtom> {
             op: op @ (DfOperator::Eq | DfOperator::NotEq),
             right,
         }) => {
-            let (c, v) = match (string_column(left, schema), string_literal(right)) {
-                (Some(c), Some(v)) => (c, v),
-                _ => (string_column(right, schema)?, string_literal(left)?),
+            let (c, v) = match string_literal(right) {
+                Some(v) if is_string_value(left, schema) => (left, v),
+                _ if is_string_value(right, schema) => (right, string_literal(left)?),
+                _ => return None,
             };
-            Some((c, MatchKind::Eq, vec![v], *op == DfOperator::NotEq))
+            Some((c.as_ref().clone(), MatchKind::Eq, vec![v], *op == DfOperator::NotEq))
         }
         Expr::InList(InList { expr, list, negated }) => {
-            let c = string_column(expr, schema)?;
             let values: Option<Vec<String>> = list.iter().map(string_literal).collect();
-            Some((c, MatchKind::Eq, values?, *negated))
+            is_string_value(expr, schema).then_some(())?;
+            Some((expr.as_ref().clone(), MatchKind::Eq, values?, *negated))
         }
         Expr::Like(Like {
             negated,
@@ -122,14 +152,34 @@ fn string_atom(e: &Expr, schema: &DFSchema) -> Option<StringAtom> {
             pattern,
             escape_char: None,
             case_insensitive: false,
-        }) => Some((
-            string_column(expr, schema)?,
+        }) if is_string_value(expr, schema) => Some((
+            expr.as_ref().clone(),
             MatchKind::Like,
             vec![string_literal(pattern)?],
             *negated,
         )),
         _ => None,
     }
+}
+
+/// `e` with every `CASE x WHEN v THEN ...` written as `CASE WHEN x = v THEN ...`, so a
+/// string `x` becomes string predicates (atoms) like any other.
+fn searched_case(e: &Expr) -> Expr {
+    e.clone()
+        .transform(|e| {
+            Ok(match e {
+                Expr::Case(mut case) if case.expr.is_some() => {
+                    let base = case.expr.take().expect("checked above");
+                    for (when, _) in &mut case.when_then_expr {
+                        **when = Expr::BinaryExpr(BinaryExpr::new(base.clone(), DfOperator::Eq, when.clone()));
+                    }
+                    datafusion::common::tree_node::Transformed::yes(Expr::Case(case))
+                }
+                e => datafusion::common::tree_node::Transformed::no(e),
+            })
+        })
+        .map(|t| t.data)
+        .unwrap_or_else(|_| e.clone())
 }
 
 /// Whether a plan always yields exactly one row (an aggregate without groups, renamed or
@@ -221,10 +271,16 @@ impl Translator<'_> {
             position: None,
         })?;
         let indices: Vec<usize> = match &scan.projection {
+            // No columns (only rows are counted): read the first, project it away below.
+            Some(p) if p.is_empty() => vec![0],
             Some(p) => p.clone(),
             None => (0..table.schema.fields().len()).collect(),
         };
-        let names = column_names(&scan.projected_schema);
+        let mut names = column_names(&scan.projected_schema);
+        let no_columns = names.is_empty();
+        if no_columns {
+            names.push(format!("{name}.{}", table.schema.field(0).name()));
+        }
         let mut schema = Vec::new();
         let mut file_columns = Vec::new();
         for (i, name) in indices.iter().zip(&names) {
@@ -241,6 +297,9 @@ impl Translator<'_> {
         let mut out = self
             .g
             .source(&table.name, table.format.name(), &files, &file_columns, schema, &loc);
+        if no_columns {
+            out = self.g.project(out, &[], Vec::new(), &loc);
+        }
         if !scan.filters.is_empty() {
             let predicate =
                 datafusion::logical_expr::utils::conjunction(scan.filters.clone()).expect("filters are not empty");
@@ -258,6 +317,7 @@ impl Translator<'_> {
         df_schema: &DFSchema,
         predicate: &Expr,
     ) -> Result<TableValue, SqlError> {
+        let predicate = &searched_case(predicate);
         let pos = expr_position(predicate);
         let at = |e: SqlError| e.at(pos.map(|(l, c)| (l as usize, c as usize)));
         let loc = self.loc(pos);
@@ -302,10 +362,16 @@ impl Translator<'_> {
         exprs: &[&Expr],
         loc: &SourceLoc,
     ) -> Result<(TableValue, Vec<Atom>), SqlError> {
-        let mut found: Vec<(Expr, StringAtom)> = Vec::new();
+        // A predicate, or (None) a numeric string function a body reads as a column.
+        let mut found: Vec<(Expr, Option<StringAtom>)> = Vec::new();
         for e in exprs {
             e.apply(|node| {
-                if let Some(atom) = string_atom(node, df_schema) {
+                let atom = string_atom(node, df_schema);
+                let numeric = || {
+                    string_call(node)
+                        .is_some_and(|(f, subject, _)| f == "length" && is_string_value(subject, df_schema))
+                };
+                if atom.is_some() || numeric() {
                     if !found.iter().any(|(x, _)| x == node) {
                         found.push((node.clone(), atom));
                     }
@@ -315,18 +381,49 @@ impl Translator<'_> {
             })?;
         }
         let mut atoms = Vec::new();
-        for (expr, (column, kind, patterns, negated)) in found {
-            let i = column_index(df_schema, &column)?;
-            let name = self.schema_of(input)[i].name.clone();
-            let out = self.fresh_name("match");
-            input = self.g.string_match(input, &name, kind, &patterns, &out, loc);
-            atoms.push(Atom {
-                expr,
-                column: self.schema_of(input).len() - 1,
-                negated,
-            });
+        for (expr, atom) in found {
+            let (column, negated) = match atom {
+                Some((value, kind, patterns, negated)) => {
+                    let i = self.string_value(&mut input, df_schema, &value, loc)?;
+                    let name = self.schema_of(input)[i].name.clone();
+                    let out = self.fresh_name("match");
+                    input = self.g.string_match(input, &name, kind, &patterns, &out, loc);
+                    (self.schema_of(input).len() - 1, negated)
+                }
+                None => (self.string_value(&mut input, df_schema, &expr, loc)?, false),
+            };
+            atoms.push(Atom { expr, column, negated });
         }
         Ok((input, atoms))
+    }
+
+    /// The position in `input` of a column holding string value `e` (a string column,
+    /// or a string function of one, computed by `flow.string` ops appended to `input`).
+    fn string_value(
+        &mut self,
+        input: &mut TableValue,
+        df_schema: &DFSchema,
+        e: &Expr,
+        loc: &SourceLoc,
+    ) -> Result<usize, SqlError> {
+        match e {
+            Expr::Alias(a) => self.string_value(input, df_schema, &a.expr, loc),
+            Expr::Cast(c) if is_string_type(c.field.data_type()) => self.string_value(input, df_schema, &c.expr, loc),
+            Expr::Column(c) => column_index(df_schema, c),
+            e => {
+                let Some((function, subject, args)) = string_call(e) else {
+                    return Err(SqlError::unsupported(format!("string expression {e}")));
+                };
+                let i = self.string_value(input, df_schema, subject, loc)?;
+                let from = self.schema_of(*input)[i].clone();
+                let (_, field) = e.to_field(df_schema)?;
+                let ty =
+                    ColumnType::from_arrow(field.data_type()).map_err(|err| SqlError::unsupported(err.to_string()))?;
+                let out = Column::new(self.fresh_name("str"), ty, from.nullable);
+                *input = self.g.string_function(*input, function, &from.name, &args, out, loc);
+                Ok(self.schema_of(*input).len() - 1)
+            }
+        }
     }
 
     fn filter(&mut self, filter: &Filter) -> Result<TableValue, SqlError> {
@@ -407,9 +504,26 @@ impl Translator<'_> {
         names: &[String],
         loc: &SourceLoc,
     ) -> Result<TableValue, SqlError> {
+        let exprs: &[Expr] = &exprs.iter().map(searched_case).collect::<Vec<_>>();
+        // String functions are computed first (flow.string) and then pass through.
+        let mut input = input;
+        let mut derived: Vec<(Expr, usize)> = Vec::new();
+        for e in exprs {
+            let e = e.clone().unalias_nested().data;
+            if string_call(&e).is_some_and(|(_, subject, _)| is_string_value(subject, df_schema))
+                && !derived.iter().any(|(x, _)| *x == e)
+            {
+                let i = self.string_value(&mut input, df_schema, &e, loc)?;
+                derived.push((e, i));
+            }
+        }
         let columns = self.schema_of(input);
         let passthrough = |e: &Expr| -> Option<usize> {
-            match e.clone().unalias_nested().data {
+            let e = e.clone().unalias_nested().data;
+            if let Some((_, i)) = derived.iter().find(|(x, _)| *x == e) {
+                return Some(*i);
+            }
+            match e {
                 Expr::Column(c) => column_index(df_schema, &c).ok(),
                 _ => None,
             }
@@ -751,12 +865,13 @@ impl Translator<'_> {
         let keys: Vec<(String, String)> = lnames.into_iter().zip(rnames).collect();
         // String predicates of the filter read one column each: computed on its side.
         let (mut latoms, mut ratoms) = (Vec::new(), Vec::new());
-        if let Some(f) = &j.filter {
+        let filter_expr = j.filter.as_ref().map(searched_case);
+        if let Some(f) = &filter_expr {
             (left, latoms) = self.match_atoms(left, &ldf, &[f], &loc)?;
             (right, ratoms) = self.match_atoms(right, &rdf, &[f], &loc)?;
         }
         let (lcols, rcols) = (self.schema_of(left), self.schema_of(right));
-        let filter = match &j.filter {
+        let filter = match &filter_expr {
             None => None,
             Some(f) => {
                 let joined_df = ldf.join(&rdf)?;
@@ -787,20 +902,15 @@ impl Translator<'_> {
             }
         };
         // Our output: left ++ right (as DataFusion's join schema orders them), NULLs
-        // where DataFusion's schema allows them (the padded side of an outer join).
-        let df_out = column_names(&j.schema);
-        let mut out: Vec<Column> = lcols.to_vec();
-        if kind.outputs_right() {
-            out.extend(rcols.iter().cloned());
-        }
-        let nullable_in_df = |name: &str| {
-            df_out
-                .iter()
-                .position(|n| n == name)
-                .is_some_and(|i| j.schema.field(i).is_nullable())
+        // on the side an outer join pads.
+        let pad = |cols: &[Column], padded: bool| -> Vec<Column> {
+            cols.iter()
+                .map(|c| Column::new(&c.name, c.ty, c.nullable || padded))
+                .collect()
         };
-        for c in &mut out {
-            c.nullable |= nullable_in_df(&c.name);
+        let mut out = pad(&lcols, kind.preserves(1));
+        if kind.outputs_right() {
+            out.extend(pad(&rcols, kind.preserves(0)));
         }
         let joined = self.g.join(
             left,

@@ -72,7 +72,7 @@ impl Pass for PruneColumns {
                     r.extend(calls.filter_map(|k| aggregates[k - keys.len()].input.clone()));
                     r
                 }
-                OpKind::Match { column, .. } => {
+                OpKind::Match { column, .. } | OpKind::StringFunction { column, .. } => {
                     let appended = &op.schema.last().expect("a match appends a column").name;
                     let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
                     r.push(column.clone());
@@ -126,7 +126,7 @@ impl Pass for PruneColumns {
                     }
                     (schema, None)
                 }
-                OpKind::Match { .. } => {
+                OpKind::Match { .. } | OpKind::StringFunction { .. } => {
                     let mut schema = schemas[op.inputs[0]].clone();
                     schema.push(op.schema.last().expect("a match appends a column").clone());
                     (schema, None)
