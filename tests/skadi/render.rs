@@ -23,9 +23,13 @@ fn have(tool: &str) -> bool {
     found
 }
 
-fn q1_plan() -> skadi::PhysicalPlan {
+fn plan_of(q: &str) -> skadi::PhysicalPlan {
     let session = Session::open(tpch()).unwrap().with_workers(2);
-    session.compile(&query("q1"), "q1.sql").unwrap().plan
+    session.compile(&query(q), &format!("{q}.sql")).unwrap().plan
+}
+
+fn q1_plan() -> skadi::PhysicalPlan {
+    plan_of("q1")
 }
 
 #[test]
@@ -46,10 +50,11 @@ fn dot_renders_with_graphviz() {
     if !have("dot") {
         return;
     }
-    let plan = q1_plan();
+    // Q5: six tables, five joins.
+    let plan = plan_of("q5");
     let dot = skadi::to_dot(&plan);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("q1.dot");
+    let path = dir.path().join("q5.dot");
     std::fs::write(&path, &dot).unwrap();
     let out = Command::new("dot")
         .args(["-Tsvg", path.to_str().unwrap()])
@@ -58,12 +63,13 @@ fn dot_renders_with_graphviz() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let svg = String::from_utf8_lossy(&out.stdout);
     assert!(svg.contains("<svg"), "{svg}");
+    assert!(svg.contains("hash_join"), "{svg}");
     for v in &plan.vertices {
         assert!(svg.contains(&format!("#{} ", v.id)), "vertex {} not drawn", v.id);
     }
     assert!(
-        svg.contains("hash(lineitem.l_returnflag"),
-        "the exchange is not labelled"
+        svg.contains("broadcast") && svg.contains("hash(nation.n_name)"),
+        "the exchanges are not labelled"
     );
 }
 
@@ -93,19 +99,20 @@ fn viz_page_draws_every_vertex_in_headless_chromium() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let page = dir.path().join("q1.html");
-    let q1 = format!("{}/queries/tpch/q1.sql", env!("CARGO_MANIFEST_DIR"));
+    // TPC-H Q5: six tables, five joins, broadcast and hash edges.
+    let page = dir.path().join("q5.html");
+    let q5 = format!("{}/queries/tpch/q5.sql", env!("CARGO_MANIFEST_DIR"));
     let c = tpch().to_str().unwrap().to_string();
-    let out = skadi(&["viz", "-c", &c, "-w", "2", &q1, "-o", page.to_str().unwrap()]);
+    let out = skadi(&["viz", "-c", &c, "-w", "2", &q5, "-o", page.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let vertices = q1_plan().vertices.len();
+    let vertices = plan_of("q5").vertices.len();
     // The DOM after the page's script ran: one drawn box per vertex.
     let out = chromium(&["--dump-dom"], &page, &dir.path().join("profile1"));
     let dom = String::from_utf8_lossy(&out.stdout);
     assert_eq!(dom.matches("class=\"vertex\"").count(), vertices, "{dom}");
     assert!(dom.contains("<rect"), "{dom}");
     // And a screenshot of it.
-    let shot = dir.path().join("q1.png");
+    let shot = dir.path().join("q5.png");
     let out = chromium(
         &[&format!("--screenshot={}", shot.display())],
         &page,

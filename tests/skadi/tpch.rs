@@ -75,3 +75,22 @@ fn cli_runs_q6_as_csv() {
         "{value} vs {expected}"
     );
 }
+
+/// All 22 queries on the TPC-H data in `$SKADI_TPCH_DIR` (SF1 by scripts/check-tpch.sh),
+/// with one and four workers. Ignored by default: the data is large.
+#[test]
+#[ignore]
+fn all_queries_on_external_data() {
+    let dir = std::env::var("SKADI_TPCH_DIR").expect("set SKADI_TPCH_DIR to a TPC-H directory");
+    let dir = std::path::Path::new(&dir);
+    for i in 1..=22 {
+        for workers in [1, 4] {
+            let start = std::time::Instant::now();
+            check(dir, &format!("q{i}"), workers);
+            eprintln!(
+                "q{i} --workers {workers}: same answer as DataFusion ({:.2?})",
+                start.elapsed()
+            );
+        }
+    }
+}

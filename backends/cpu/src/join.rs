@@ -39,7 +39,18 @@ enum Keys {
     /// No keys: every row matches every row.
     None,
     Int(Vec<Option<i64>>),
-    Rows(Vec<Option<Box<[u8]>>>),
+    /// Row-format keys, and which rows have a NULL key.
+    Rows(arrow::row::Rows, Vec<bool>),
+}
+
+impl Keys {
+    fn null_key(&self, row: usize) -> bool {
+        match self {
+            Keys::None => false,
+            Keys::Int(k) => k[row].is_none(),
+            Keys::Rows(_, nulls) => nulls[row],
+        }
+    }
 }
 
 fn is_int(dt: &DataType) -> bool {
@@ -77,14 +88,10 @@ fn keys_of(batch: &RecordBatch, indices: &[usize], converter: &Option<RowConvert
             let converter = converter.as_ref().expect("row keys have a converter");
             let rows = converter.convert_columns(&columns).map_err(|e| e.to_string())?;
             let nulls: Vec<Option<arrow::buffer::NullBuffer>> = columns.iter().map(|c| c.logical_nulls()).collect();
-            Ok(Keys::Rows(
-                (0..batch.num_rows())
-                    .map(|r| {
-                        let null = nulls.iter().any(|n| n.as_ref().is_some_and(|n| n.is_null(r)));
-                        (!null).then(|| rows.row(r).as_ref().into())
-                    })
-                    .collect(),
-            ))
+            let null_rows = (0..batch.num_rows())
+                .map(|r| nulls.iter().any(|n| n.as_ref().is_some_and(|n| n.is_null(r))))
+                .collect();
+            Ok(Keys::Rows(rows, null_rows))
         }
     }
 }
@@ -128,16 +135,20 @@ impl Table {
                     }
                 }
             }
-            Keys::Rows(keys) => {
-                for (r, k) in keys.into_iter().enumerate() {
-                    match k {
-                        Some(k) => {
-                            let head = t.row_heads.entry(k).or_insert(NONE);
-                            t.next[r] = *head;
-                            *head = r as u32;
-                        }
-                        None => t.null_key = true,
+            Keys::Rows(rows, nulls) => {
+                t.row_heads.reserve(n);
+                for (r, null) in nulls.into_iter().enumerate() {
+                    if null {
+                        t.null_key = true;
+                        continue;
                     }
+                    let key = rows.row(r);
+                    let head = match t.row_heads.get_mut(key.as_ref()) {
+                        Some(head) => head,
+                        None => t.row_heads.entry(key.as_ref().into()).or_insert(NONE),
+                    };
+                    t.next[r] = *head;
+                    *head = r as u32;
                 }
             }
         }
@@ -170,9 +181,9 @@ impl Table {
                     }
                 }
             }
-            Keys::Rows(keys) => {
-                for (row, k) in keys.iter().enumerate() {
-                    if let Some(&head) = k.as_ref().and_then(|k| self.row_heads.get(k)) {
+            Keys::Rows(rows, nulls) => {
+                for (row, null) in nulls.iter().enumerate() {
+                    if !null && let Some(&head) = self.row_heads.get(rows.row(row).as_ref()) {
                         walk(row, head);
                     }
                 }
@@ -224,9 +235,13 @@ pub(crate) fn hash_join(
     mut emit: impl FnMut(RecordBatch) -> Result<(), String>,
 ) -> Result<(), String> {
     let (build, probe) = (spec.build, 1 - spec.build);
-    if matches!(spec.kind, JoinKind::Semi | JoinKind::Anti) && build != 1 {
-        return Err("not supported yet: semi and anti joins built on their left input".into());
+    let semi_anti = matches!(spec.kind, JoinKind::Semi | JoinKind::Anti);
+    if semi_anti && build == 0 && spec.null_aware {
+        return Err("a null-aware anti join must build on its right input".into());
     }
+    // Build rows whose matches are tracked: an outer join's kept side, or the left rows
+    // of a semi/anti join built on the left (emitted once the probe side is done).
+    let track_build = spec.kind.preserves(build) || (semi_anti && build == 0);
     // Integer keys of one column hash as i64; everything else through the row format.
     let converter = match &spec.keys[build][..] {
         [] => None,
@@ -246,7 +261,7 @@ pub(crate) fn hash_join(
     drop(build_batches);
     let keys = keys_of(&build_batch, &spec.keys[build], &converter)?;
     let mut table = Table::build(build_batch, keys);
-    if spec.kind.preserves(build) {
+    if track_build {
         table.matched = vec![false; table.batch.num_rows()];
     }
     let pair_schema: SchemaRef = {
@@ -294,21 +309,17 @@ pub(crate) fn hash_join(
             }
         }
         match spec.kind {
+            JoinKind::Semi | JoinKind::Anti if build == 0 => {}
             JoinKind::Semi | JoinKind::Anti => {
                 let mut hit = vec![false; rows];
                 for &r in &p {
                     hit[r as usize] = true;
                 }
                 let want = spec.kind == JoinKind::Semi;
-                let null_keys: Vec<bool> = match &keys {
-                    Keys::Int(k) => k.iter().map(Option::is_none).collect(),
-                    Keys::Rows(k) => k.iter().map(Option::is_none).collect(),
-                    Keys::None => vec![false; rows],
-                };
                 let kept: Vec<u32> = (0..rows as u32)
                     .filter(|&r| {
                         let r_ = r as usize;
-                        if spec.null_aware && !build_empty && (table.null_key || null_keys[r_]) {
+                        if spec.null_aware && !build_empty && (table.null_key || keys.null_key(r_)) {
                             // x NOT IN (..., NULL) and NULL NOT IN (non-empty) are unknown.
                             return false;
                         }
@@ -350,7 +361,17 @@ pub(crate) fn hash_join(
             }
         }
     }
-    if spec.kind.preserves(build) {
+    if semi_anti && build == 0 {
+        let want = spec.kind == JoinKind::Semi;
+        let rows: Vec<u32> = (0..table.batch.num_rows() as u32)
+            .filter(|&r| table.matched[r as usize] == want)
+            .collect();
+        if !rows.is_empty() {
+            let n = rows.len();
+            let columns = take_all(&table.batch, &UInt32Array::from(rows))?;
+            emit(crate::batch(&spec.out_schema, columns, n)?)?;
+        }
+    } else if spec.kind.preserves(build) {
         let unmatched: Vec<u32> = (0..table.batch.num_rows() as u32)
             .filter(|&r| !table.matched[r as usize])
             .collect();

@@ -665,8 +665,11 @@ fn join(l: &mut Lowering, mut op_: Operator, op: &FlowOp, sides: [usize; 2], wor
     };
     let kind = *kind;
     let rows = [l.rows[sides[0]], l.rows[sides[1]]];
+    // Semi and anti joins may build on the left (tracking its matched rows) unless NOT
+    // IN semantics need every right key in each shard.
     *build = match kind {
         JoinKind::Inner if rows[0] < rows[1] => 0,
+        JoinKind::Semi | JoinKind::Anti if !*null_aware && rows[0] < rows[1] => 0,
         JoinKind::Right => 0,
         _ => 1,
     };
@@ -675,7 +678,9 @@ fn join(l: &mut Lowering, mut op_: Operator, op: &FlowOp, sides: [usize; 2], wor
     let keys = [left_keys.clone(), right_keys.clone()];
     let no_keys = keys[0].is_empty();
     let must_broadcast = no_keys || *null_aware;
-    let can_broadcast = !kind.preserves(build);
+    // A build side whose rows are emitted after probing must not be copied to every shard.
+    let tracked = kind.preserves(build) || (build == 0 && matches!(kind, JoinKind::Semi | JoinKind::Anti));
+    let can_broadcast = !tracked;
     let p_probe = l.vertices[sides[probe]].parallelism;
     let side_name = |s: usize| if s == 0 { "left" } else { "right" };
     let location = op.location.clone();
