@@ -7,7 +7,7 @@ use skadi::{FlowGraph, Session};
 #[test]
 fn emitted_flowgraph_parses_back_equal() {
     let session = Session::open(tpch()).unwrap();
-    for q in ["q1", "q6"] {
+    for q in ["q1", "q6", "q2", "q13", "q19", "q22"] {
         let graph = session.flowgraph(&query(q), &format!("{q}.sql")).unwrap();
         for printed in [graph.print(), graph.print_with_locations()] {
             let again = FlowGraph::parse(&printed, "emitted").unwrap();
@@ -68,4 +68,27 @@ fn malformed_flowgraph_from_a_real_query_is_rejected() {
     let bad = text.replacen("sum(", "sum(no_such_", 1);
     let err = FlowGraph::parse(&bad, "bad.mlir").unwrap_err().to_string();
     assert!(err.contains("'flow.aggregate' op names column 'no_such_"), "{err}");
+}
+
+#[test]
+fn the_verifier_rejects_malformed_joins() {
+    let module = |join: &str| {
+        format!(
+            r#"module {{
+  %0 = "flow.source"() {{table = "a", format = "parquet", files = ["a"], columns = ["k", "s"]}} : () -> !flow.table<["a.k:i64", "a.s:utf8"]>
+  %1 = "flow.source"() {{table = "b", format = "parquet", files = ["b"], columns = ["k"]}} : () -> !flow.table<["b.k:i32"]>
+  %2 = {join}
+  "flow.sink"(%2) {{names = ["k", "s"]}} : (!flow.table<["a.k:i64", "a.s:utf8"]>) -> ()
+}}"#
+        )
+    };
+    let types = r#""flow.join"(%0, %1) {kind = "semi", left_keys = ["a.k"], right_keys = ["b.k"]} : (!flow.table<["a.k:i64", "a.s:utf8"]>, !flow.table<["b.k:i32"]>) -> !flow.table<["a.k:i64", "a.s:utf8"]>"#;
+    let err = FlowGraph::parse(&module(types), "bad.mlir").unwrap_err().to_string();
+    assert!(err.contains("key types must be equal"), "{err}");
+    let kind = types.replace("\"semi\"", "\"sideways\"");
+    let err = FlowGraph::parse(&module(&kind), "bad.mlir").unwrap_err().to_string();
+    assert!(err.contains("join kind 'sideways'"), "{err}");
+    let key = types.replace("[\"b.k\"]}", "[\"b.nope\"]}");
+    let err = FlowGraph::parse(&module(&key), "bad.mlir").unwrap_err().to_string();
+    assert!(err.contains("right key 'b.nope'"), "{err}");
 }

@@ -7,16 +7,19 @@ use skadi::{PhysicalPlan, Session};
 #[test]
 fn saved_plan_runs_to_the_same_answer() {
     let session = Session::open(tpch()).unwrap().with_workers(3);
-    let sql = query("q1");
-    let plan = session.compile(&sql, "q1.sql").unwrap().plan;
-    let json = plan.to_json();
-    let loaded = PhysicalPlan::from_json(&json, "q1.plan.json").unwrap();
-    assert_eq!(loaded, plan);
-    let ours = Session::without_catalog()
-        .with_workers(3)
-        .run_plan(&loaded, None)
-        .unwrap();
-    assert_same_rows(&ours.batches, &oracle(tpch(), &sql), "q1 from a saved plan");
+    // Q1 (aggregation) and Q21 (inner, semi and anti joins with filters, string matches).
+    for q in ["q1", "q21"] {
+        let sql = query(q);
+        let plan = session.compile(&sql, &format!("{q}.sql")).unwrap().plan;
+        let json = plan.to_json();
+        let loaded = PhysicalPlan::from_json(&json, &format!("{q}.plan.json")).unwrap();
+        assert_eq!(loaded, plan);
+        let ours = Session::without_catalog()
+            .with_workers(3)
+            .run_plan(&loaded, None)
+            .unwrap();
+        assert_same_rows(&ours.batches, &oracle(tpch(), &sql), &format!("{q} from a saved plan"));
+    }
 }
 
 #[test]
