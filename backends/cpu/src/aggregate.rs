@@ -13,9 +13,10 @@ use arrow::{
     record_batch::RecordBatch,
     row::{RowConverter, SortField},
 };
+use hashbrown::HashTable;
 use skadi_common::{AggregateCall, AggregateFunction as F, AggregateMode};
-use std::{collections::HashMap, sync::Arc};
-use xxhash_rust::xxh3::Xxh3Builder;
+use std::sync::Arc;
+use xxhash_rust::xxh3::xxh3_64;
 
 /// Accumulation lane: what a value is summed or compared as.
 #[derive(Clone, Copy, PartialEq)]
@@ -233,8 +234,12 @@ pub(crate) struct HashAggregate {
     inputs: Vec<Option<usize>>,
     accumulators: Vec<Accumulator>,
     converter: Option<RowConverter>,
-    groups: HashMap<Box<[u8]>, usize, Xxh3Builder>,
-    group_keys: Vec<Box<[u8]>>,
+    /// Group ids, found by their key's hash and bytes.
+    groups: HashTable<usize>,
+    /// Every group's key (Arrow row format), one after the other: group g's key ends at
+    /// `key_ends[g]`. One arena instead of an allocation per group.
+    key_bytes: Vec<u8>,
+    key_ends: Vec<usize>,
     out: SchemaRef,
 }
 
@@ -287,13 +292,14 @@ impl HashAggregate {
             inputs,
             accumulators,
             converter,
-            groups: HashMap::with_hasher(Xxh3Builder::new()),
-            group_keys: Vec::new(),
+            groups: HashTable::new(),
+            key_bytes: Vec::new(),
+            key_ends: Vec::new(),
             out,
         };
         if agg.keys.is_empty() {
             // Without GROUP BY there is exactly one group, even over no rows.
-            agg.group_keys.push(Box::new([]));
+            agg.key_ends.push(0);
             agg.accumulators.iter_mut().for_each(|a| a.grow(1));
         }
         Ok(agg)
@@ -306,20 +312,23 @@ impl HashAggregate {
         let columns: Vec<ArrayRef> = self.keys.iter().map(|&i| batch.column(i).clone()).collect();
         let rows = converter.convert_columns(&columns).map_err(|e| e.to_string())?;
         let mut ids = Vec::with_capacity(batch.num_rows());
+        let (groups, key_bytes, key_ends) = (&mut self.groups, &mut self.key_bytes, &mut self.key_ends);
         for row in rows.iter() {
             let bytes = row.as_ref();
-            let id = match self.groups.get(bytes) {
+            let hash = xxh3_64(bytes);
+            let id = match groups.find(hash, |&g| group_key(key_bytes, key_ends, g) == bytes) {
                 Some(&id) => id,
                 None => {
-                    let id = self.group_keys.len();
-                    self.groups.insert(bytes.into(), id);
-                    self.group_keys.push(bytes.into());
+                    let id = key_ends.len();
+                    key_bytes.extend_from_slice(bytes);
+                    key_ends.push(key_bytes.len());
+                    groups.insert_unique(hash, id, |&g| xxh3_64(group_key(key_bytes, key_ends, g)));
                     id
                 }
             };
             ids.push(id);
         }
-        let n = self.group_keys.len();
+        let n = self.key_ends.len();
         self.accumulators.iter_mut().for_each(|a| a.grow(n));
         Ok(ids)
     }
@@ -345,7 +354,9 @@ impl HashAggregate {
             Some(converter) => {
                 let parser = converter.parser();
                 converter
-                    .convert_rows(self.group_keys.iter().map(|k| parser.parse(k)))
+                    .convert_rows(
+                        (0..self.key_ends.len()).map(|g| parser.parse(group_key(&self.key_bytes, &self.key_ends, g))),
+                    )
                     .map_err(|e| e.to_string())?
             }
             None => Vec::new(),
@@ -362,4 +373,10 @@ impl HashAggregate {
         }
         RecordBatch::try_new(self.out.clone(), columns).map_err(|e| e.to_string())
     }
+}
+
+/// Group `g`'s key in the arena.
+fn group_key<'a>(bytes: &'a [u8], ends: &[usize], g: usize) -> &'a [u8] {
+    let start = if g == 0 { 0 } else { ends[g - 1] };
+    &bytes[start..ends[g]]
 }

@@ -14,9 +14,10 @@ use arrow::{
     datatypes::{DataType, Date32Type, Int8Type, Int16Type, Int32Type, Int64Type, SchemaRef},
     row::{RowConverter, SortField},
 };
+use hashbrown::HashTable;
 use skadi_common::JoinKind;
 use std::collections::HashMap;
-use xxhash_rust::xxh3::Xxh3Builder;
+use xxhash_rust::xxh3::{Xxh3Builder, xxh3_64};
 
 const NONE: u32 = u32::MAX;
 
@@ -101,7 +102,10 @@ fn keys_of(batch: &RecordBatch, indices: &[usize], converter: &Option<RowConvert
 struct Table {
     batch: RecordBatch,
     int_heads: HashMap<i64, u32, Xxh3Builder>,
-    row_heads: HashMap<Box<[u8]>, u32, Xxh3Builder>,
+    /// Row-format keys: per distinct key, its latest build row (the chain's head); the
+    /// key's bytes are that row's in `build_rows`, so no key is copied.
+    row_heads: HashTable<u32>,
+    build_rows: Option<arrow::row::Rows>,
     next: Vec<u32>,
     /// Whether some build row has a NULL key (NOT IN is then never true).
     null_key: bool,
@@ -115,7 +119,8 @@ impl Table {
         let mut t = Table {
             batch,
             int_heads: HashMap::with_hasher(Xxh3Builder::new()),
-            row_heads: HashMap::with_hasher(Xxh3Builder::new()),
+            row_heads: HashTable::new(),
+            build_rows: None,
             next: vec![NONE; n],
             null_key: false,
             matched: Vec::new(),
@@ -136,20 +141,27 @@ impl Table {
                 }
             }
             Keys::Rows(rows, nulls) => {
-                t.row_heads.reserve(n);
+                let bytes = |r: u32| rows.row(r as usize);
                 for (r, null) in nulls.into_iter().enumerate() {
                     if null {
                         t.null_key = true;
                         continue;
                     }
-                    let key = rows.row(r);
-                    let head = match t.row_heads.get_mut(key.as_ref()) {
-                        Some(head) => head,
-                        None => t.row_heads.entry(key.as_ref().into()).or_insert(NONE),
-                    };
-                    t.next[r] = *head;
-                    *head = r as u32;
+                    let row = rows.row(r);
+                    let key = row.as_ref();
+                    let hash = xxh3_64(key);
+                    match t.row_heads.find_mut(hash, |&h| bytes(h).as_ref() == key) {
+                        Some(head) => {
+                            t.next[r] = *head;
+                            *head = r as u32;
+                        }
+                        None => {
+                            t.row_heads
+                                .insert_unique(hash, r as u32, |&h| xxh3_64(bytes(h).as_ref()));
+                        }
+                    }
                 }
+                t.build_rows = Some(rows);
             }
         }
         t
@@ -183,7 +195,14 @@ impl Table {
             }
             Keys::Rows(rows, nulls) => {
                 for (row, null) in nulls.iter().enumerate() {
-                    if !null && let Some(&head) = self.row_heads.get(rows.row(row).as_ref()) {
+                    let Some(build_rows) = &self.build_rows else { break };
+                    let key = rows.row(row);
+                    let key = key.as_ref();
+                    if !null
+                        && let Some(&head) = self
+                            .row_heads
+                            .find(xxh3_64(key), |&h| build_rows.row(h as usize).as_ref() == key)
+                    {
                         walk(row, head);
                     }
                 }
