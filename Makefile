@@ -5,7 +5,7 @@ BIN := target/release/skadi
 DEMO_DATA := data/tpch-sf0.1
 WORKERS ?= 2
 
-.PHONY: all setup build demo test fmt clippy clean
+.PHONY: all setup build demo test bench-deps fmt clippy clean
 
 all: build
 
@@ -37,6 +37,10 @@ demo: build
 test: build
 	@scripts/setup.sh --test
 	SKADI_REQUIRE_TOOLS=1 $(CARGO) test --release --workspace
+
+# DuckDB for `skadi bench tpch` (a Python package in .venv; the benchmark runs without it).
+bench-deps:
+	@scripts/setup.sh --bench
 
 fmt:
 	$(CARGO) fmt --all

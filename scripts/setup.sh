@@ -12,6 +12,10 @@ packages=(
 if [ "${1:-}" = "--test" ]; then
   packages+=(graphviz chromium)
 fi
+# --bench: DuckDB (a benchmark peer) as a Python package in the project's .venv.
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-venv)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,3 +36,10 @@ if ! command -v cargo >/dev/null; then
 fi
 
 test -x /usr/lib/llvm-22/bin/llvm-config || { echo "setup: LLVM 22 did not install" >&2; exit 1; }
+
+if [ "${1:-}" = "--bench" ]; then
+  cd "$(dirname "$0")/.."
+  [ -x .venv/bin/python3 ] || python3 -m venv .venv
+  .venv/bin/python3 -c "import duckdb" 2>/dev/null || .venv/bin/pip install --quiet duckdb
+  echo "setup: DuckDB $(.venv/bin/python3 -c 'import duckdb; print(duckdb.__version__)') in .venv"
+fi

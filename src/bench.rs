@@ -43,6 +43,8 @@ pub struct BenchRow {
     pub query: String,
     pub ours: Duration,
     pub peer: Duration,
+    /// A third engine's time, when one ran (DuckDB in `bench tpch`).
+    pub third: Option<Duration>,
 }
 
 impl BenchRow {
@@ -100,6 +102,7 @@ fn compare(
             query: name.to_string(),
             ours,
             peer,
+            third: None,
         };
         on_query(&row);
         rows.push(row);
@@ -153,6 +156,77 @@ pub fn bench_fusion(
     })
 }
 
+/// DuckDB's script (scripts/duckdb_tpch.py), embedded like the queries.
+const DUCKDB_SCRIPT: &str = include_str!("../scripts/duckdb_tpch.py");
+
+/// The Python that has DuckDB: `$SKADI_PYTHON`, else the project's `.venv` (made by `make
+/// bench-deps`) under the current directory. `None` when neither imports `duckdb`.
+pub fn duckdb_python() -> Option<std::path::PathBuf> {
+    let python = std::env::var_os("SKADI_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(".venv/bin/python3").to_path_buf());
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import duckdb"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(python)
+}
+
+/// DuckDB on the same files with the same threads, in its own process: per query the
+/// median of `runs` timed runs after a warm-up (DuckDB's own clock, so process start and
+/// Python are not counted).
+pub fn bench_duckdb(
+    python: &Path,
+    catalog: &Path,
+    queries: &[(&str, &str)],
+    workers: usize,
+    runs: usize,
+) -> Result<Vec<Duration>, Error> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(python)
+        .args(["-c", DUCKDB_SCRIPT])
+        .arg(catalog)
+        .arg(workers.to_string())
+        .arg(runs.to_string())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Other(format!("cannot start {}: {e}", python.display())))?;
+    let input = serde_json::to_string(queries).expect("queries serialize");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .map_err(|e| Error::Other(format!("DuckDB: {e}")))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::Other(format!("DuckDB: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Other(format!(
+            "DuckDB failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let times: Vec<Duration> = text
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .filter_map(|(_, ms)| ms.trim().parse::<f64>().ok())
+        .map(|ms| Duration::from_secs_f64(ms / 1e3))
+        .collect();
+    if times.len() != queries.len() {
+        return Err(Error::Other(format!(
+            "DuckDB reported {} of {} queries:\n{text}",
+            times.len(),
+            queries.len()
+        )));
+    }
+    Ok(times)
+}
+
 /// Compile latency: SQL text to a physical plan, nothing executed — Skadi at `-O2`
 /// (parse, FlowGraph, passes, lowering) beside DataFusion (parse, plan, optimize, physical
 /// plan) in the same process.
@@ -191,6 +265,25 @@ pub fn report(rows: &[BenchRow], labels: &Labels, workers: usize) -> String {
         out.push_str(&format!(
             "geomean ratio {geomean:.2}x  ({} queries, {workers} threads each)\n",
             rows.len()
+        ));
+    }
+    let third: Vec<(&BenchRow, Duration)> = rows.iter().filter_map(|r| r.third.map(|t| (r, t))).collect();
+    if !third.is_empty() {
+        let ratio = |r: &BenchRow, t: Duration| r.ours.as_secs_f64() / t.as_secs_f64();
+        out.push_str(&format!("\n{:<6} {:>16} {:>18} {:>28}\n", "query", format!("{} ms", labels.ours), "duckdb ms", format!("{}/duckdb", labels.ours)));
+        for &(r, t) in &third {
+            out.push_str(&format!(
+                "{:<6} {:>16.2} {:>18.2} {:>27.2}x\n",
+                r.query,
+                r.ours.as_secs_f64() * 1e3,
+                t.as_secs_f64() * 1e3,
+                ratio(r, t)
+            ));
+        }
+        let geomean = (third.iter().map(|&(r, t)| ratio(r, t).ln()).sum::<f64>() / third.len() as f64).exp();
+        out.push_str(&format!(
+            "geomean ratio vs DuckDB {geomean:.2}x  ({} queries, {workers} threads each)\n",
+            third.len()
         ));
     }
     out

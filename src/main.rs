@@ -70,7 +70,8 @@ struct VizArgs {
 
 #[derive(Subcommand)]
 enum Bench {
-    /// TPC-H queries, one by one: median times, ratios and their geometric mean.
+    /// TPC-H queries, one by one: median times, ratios and their geometric mean, against
+    /// DataFusion (same process) and DuckDB (if `make bench-deps` installed it).
     Tpch(BenchArgs),
     /// Skadi fused (-O2) against unfused (-O0), TPC-H query by query, SQL to rows.
     Fusion(BenchArgs),
@@ -458,6 +459,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             write_output(args.output.as_deref(), text.as_bytes())
         }
         Command::Bench(which) => {
+            let with_duckdb = matches!(which, Bench::Tpch(_));
             let (args, labels, bench): (_, _, BenchFn) = match which {
                 Bench::Tpch(a) => (a, &skadi::bench::VS_DATAFUSION, skadi::bench::bench),
                 Bench::Fusion(a) => (a, &skadi::bench::FUSED_VS_UNFUSED, skadi::bench::bench_fusion),
@@ -490,11 +492,23 @@ fn run(cli: Cli) -> Result<(), Error> {
                 selected.len() as u64,
                 "{spinner} benchmarking [{bar:30}] {pos}/{len} {msg}",
             );
-            let rows = bench(&data, &selected, workers, args.runs, &mut |row| {
+            let mut rows = bench(&data, &selected, workers, args.runs, &mut |row| {
                 progress.set_message(format!("{}: {:.2}x", row.query, row.ratio()));
                 progress.inc(1);
             })?;
             progress.finish_and_clear();
+            if with_duckdb {
+                match skadi::bench::duckdb_python() {
+                    Some(python) => {
+                        eprintln!("running the same queries on DuckDB ({})", python.display());
+                        let times = skadi::bench::bench_duckdb(&python, &data, &selected, workers, args.runs)?;
+                        for (row, t) in rows.iter_mut().zip(times) {
+                            row.third = Some(t);
+                        }
+                    }
+                    None => eprintln!("DuckDB is not installed (`make bench-deps`): comparing with DataFusion only"),
+                }
+            }
             write_output(None, skadi::bench::report(&rows, labels, workers).as_bytes())
         }
         Command::Explain(q) => {
