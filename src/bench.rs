@@ -270,7 +270,13 @@ pub fn report(rows: &[BenchRow], labels: &Labels, workers: usize) -> String {
     let third: Vec<(&BenchRow, Duration)> = rows.iter().filter_map(|r| r.third.map(|t| (r, t))).collect();
     if !third.is_empty() {
         let ratio = |r: &BenchRow, t: Duration| r.ours.as_secs_f64() / t.as_secs_f64();
-        out.push_str(&format!("\n{:<6} {:>16} {:>18} {:>28}\n", "query", format!("{} ms", labels.ours), "duckdb ms", format!("{}/duckdb", labels.ours)));
+        out.push_str(&format!(
+            "\n{:<6} {:>16} {:>18} {:>28}\n",
+            "query",
+            format!("{} ms", labels.ours),
+            "duckdb ms",
+            format!("{}/duckdb", labels.ours)
+        ));
         for &(r, t) in &third {
             out.push_str(&format!(
                 "{:<6} {:>16.2} {:>18.2} {:>27.2}x\n",
