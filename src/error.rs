@@ -11,6 +11,12 @@ pub enum Error {
         position: Option<(usize, usize)>,
         error: SqlError,
     },
+    /// A MapReduce job spec that does not compile; `text` is the spec, for pointing.
+    #[error("{error}")]
+    Job {
+        text: String,
+        error: skadi_mapreduce::JobError,
+    },
     #[error(transparent)]
     Catalog(#[from] skadi_catalog::CatalogError),
     #[error("{0}")]

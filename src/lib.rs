@@ -11,6 +11,7 @@
 //! ```
 
 pub mod bench;
+pub mod corpus;
 mod error;
 mod output;
 pub mod peer;
@@ -18,7 +19,7 @@ mod session;
 pub mod tpch;
 
 pub use error::Error;
-pub use output::{OutputFormat, format_batches, format_table};
+pub use output::{OutputFormat, format_batches, format_table, write_result};
 pub use session::{Compiled, QueryResult, Session};
 
 pub use skadi_backend_cpu::CpuBackend;
@@ -29,4 +30,5 @@ pub use skadi_compiler::{
     to_dot, to_html, to_mlir,
 };
 pub use skadi_flowgraph::FlowGraph;
+pub use skadi_mapreduce::{JobError, is_job_spec};
 pub use skadi_runtime::{LocalExecutor, RunOutput};

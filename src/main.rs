@@ -112,6 +112,28 @@ enum Gen {
         #[arg(long, default_value_t = 1)]
         files: usize,
     },
+    /// Text files of made-up words with a skewed frequency (for word count, grep,
+    /// inverted index): part-00000.txt, ...
+    Text(CorpusArgs),
+    /// Web-server access logs in the Common Log Format (for log analytics):
+    /// part-00000.log, ...
+    Logs(CorpusArgs),
+}
+
+#[derive(Args)]
+struct CorpusArgs {
+    /// Directory to write the files into.
+    #[arg(long)]
+    out: PathBuf,
+    /// How many files (each is one shard of a job's input).
+    #[arg(long, default_value_t = 4)]
+    files: usize,
+    /// Lines per file.
+    #[arg(long, default_value_t = 100_000)]
+    lines: usize,
+    /// Seed: the same seed writes the same files.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -215,20 +237,25 @@ fn main() -> ExitCode {
 
 /// Prints an error once, with a caret under the spot when it has a source position.
 fn report(e: &Error) {
-    if let Error::Sql {
-        source_name,
-        text,
-        position: Some((line, col)),
-        error,
-    } = e
-        && let Some(offset) = byte_offset(text, *line, *col)
+    let located = match e {
+        Error::Sql {
+            source_name,
+            text,
+            position: Some((line, col)),
+            error,
+        } => Some((source_name, text, *line, *col, &error.message)),
+        Error::Job { text, error } => Some((&error.source_name, text, error.line, error.column, &error.message)),
+        _ => None,
+    };
+    if let Some((source_name, text, line, col, message)) = located
+        && let Some(offset) = byte_offset(text, line, col)
     {
         let file = SimpleFile::new(source_name.as_str(), text.as_str());
         let end = text[offset..]
             .find(|c: char| c.is_whitespace() || c == ',' || c == ';')
             .map_or(text.len(), |n| offset + n.max(1));
         let diagnostic = Diagnostic::error()
-            .with_message(format!("{source_name}:{line}:{col}: {}", error.message))
+            .with_message(format!("{source_name}:{line}:{col}: {message}"))
             .with_labels(vec![Label::primary((), offset..end)]);
         let choice = if std::io::stderr().is_terminal() {
             ColorChoice::Auto
@@ -258,11 +285,19 @@ fn byte_offset(text: &str, line: usize, col: usize) -> Option<usize> {
     Some(start + within)
 }
 
-/// What the user gave to compile: SQL, or a FlowGraph module.
+/// What the user gave to compile.
 struct Source {
     text: String,
     name: String,
-    is_sql: bool,
+    kind: SourceKind,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SourceKind {
+    Sql,
+    FlowGraph,
+    /// A MapReduce job spec (`.toml`).
+    Job,
 }
 
 fn read_file(path: &Path) -> Result<String, Error> {
@@ -272,25 +307,45 @@ fn read_file(path: &Path) -> Result<String, Error> {
     })
 }
 
+/// Whether a `.toml` file is a MapReduce job spec.
+fn skadi_mapreduce_spec(text: &str) -> bool {
+    skadi::is_job_spec(text)
+}
+
 fn read_source(q: &QueryArgs) -> Result<Source, Error> {
     match (&q.query, &q.sql, &q.flowgraph) {
-        (Some(path), None, None) => Ok(Source {
-            text: read_file(path)?,
-            name: path.display().to_string(),
-            is_sql: true,
-        }),
+        (Some(path), None, None) => {
+            let text = read_file(path)?;
+            let kind = match path.extension().and_then(|e| e.to_str()) {
+                Some("toml") if skadi_mapreduce_spec(&text) => SourceKind::Job,
+                Some("toml") => {
+                    return Err(Error::Other(format!(
+                        "{}: not a job spec (a MapReduce job spec has an [input] table; docs/JOB_SPEC.md)",
+                        path.display()
+                    )));
+                }
+                Some("mlir") => SourceKind::FlowGraph,
+                _ => SourceKind::Sql,
+            };
+            Ok(Source {
+                text,
+                name: path.display().to_string(),
+                kind,
+            })
+        }
         (None, Some(sql), None) => Ok(Source {
             text: sql.clone(),
             name: "<command line>".into(),
-            is_sql: true,
+            kind: SourceKind::Sql,
         }),
         (None, None, Some(path)) => Ok(Source {
             text: read_file(path)?,
             name: path.display().to_string(),
-            is_sql: false,
+            kind: SourceKind::FlowGraph,
         }),
         _ => Err(Error::Other(
-            "give a query: a file (QUERY.sql), -e 'SQL', or --flowgraph FILE.mlir".into(),
+            "give something to compile: a query file (QUERY.sql), a job spec (JOB.toml), -e 'SQL', or --flowgraph FILE.mlir"
+                .into(),
         )),
     }
 }
@@ -308,7 +363,7 @@ fn opt_level(level: u8) -> OptLevel {
 
 /// The session for a source: SQL needs the catalog; a FlowGraph names its files itself.
 fn session(q: &QueryArgs, source: &Source) -> Result<Session, Error> {
-    let s = if source.is_sql {
+    let s = if source.kind == SourceKind::Sql {
         Session::open(&q.catalog)?
     } else {
         Session::without_catalog()
@@ -325,12 +380,13 @@ fn session(q: &QueryArgs, source: &Source) -> Result<Session, Error> {
     })
 }
 
-/// The source as a FlowGraph, optimized as the arguments say.
-fn flowgraph(session: &Session, source: &Source, q: &QueryArgs) -> Result<FlowGraph, Error> {
-    let mut graph = if source.is_sql {
-        session.flowgraph(&source.text, &source.name)?
-    } else {
-        FlowGraph::parse(&source.text, &source.name)?
+/// The source as a FlowGraph, optimized as the arguments say, and (for a job spec) the
+/// file its result goes to.
+fn flowgraph(session: &Session, source: &Source, q: &QueryArgs) -> Result<(FlowGraph, Option<PathBuf>), Error> {
+    let (mut graph, output) = match source.kind {
+        SourceKind::Sql => (session.flowgraph(&source.text, &source.name)?, None),
+        SourceKind::Job => session.job_flowgraph(&source.text, &source.name)?,
+        SourceKind::FlowGraph => (FlowGraph::parse(&source.text, &source.name)?, None),
     };
     let print = q.optimize.print_after_all;
     let runs = session.optimize(&mut graph, |pass, g| {
@@ -341,11 +397,11 @@ fn flowgraph(session: &Session, source: &Source, q: &QueryArgs) -> Result<FlowGr
     if q.optimize.time_passes {
         eprint!("{}", skadi::format_pass_timings(&runs));
     }
-    Ok(graph)
+    Ok((graph, output))
 }
 
 fn plan(session: &Session, source: &Source, q: &QueryArgs) -> Result<PhysicalPlan, Error> {
-    session.lower(&flowgraph(session, source, q)?)
+    session.lower(&flowgraph(session, source, q)?.0)
 }
 
 /// Writes `bytes` to `path` through a temporary file renamed into place, or to stdout.
@@ -406,17 +462,43 @@ fn run(cli: Cli) -> Result<(), Error> {
             );
             Ok(())
         }
+        Command::Gen(Gen::Text(a)) => {
+            let spinner = bar(1, "{spinner} writing text files {msg}");
+            spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+            skadi::corpus::generate_text(&a.out, a.files, a.lines, a.seed)?;
+            spinner.finish_and_clear();
+            eprintln!(
+                "wrote {} text file(s) of {} lines to {}",
+                a.files.max(1),
+                a.lines,
+                a.out.display()
+            );
+            Ok(())
+        }
+        Command::Gen(Gen::Logs(a)) => {
+            let spinner = bar(1, "{spinner} writing access logs {msg}");
+            spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+            skadi::corpus::generate_logs(&a.out, a.files, a.lines, a.seed)?;
+            spinner.finish_and_clear();
+            eprintln!(
+                "wrote {} log file(s) of {} lines to {}",
+                a.files.max(1),
+                a.lines,
+                a.out.display()
+            );
+            Ok(())
+        }
         Command::Run(args) => {
-            let (session, plan) = match &args.plan {
+            let (plan, session, job_output) = match &args.plan {
                 Some(path) => {
                     let plan = PhysicalPlan::from_json(&read_file(path)?, &path.display().to_string())?;
-                    (with_workers(Session::without_catalog(), args.query.workers), plan)
+                    (plan, with_workers(Session::without_catalog(), args.query.workers), None)
                 }
                 None => {
                     let source = read_source(&args.query)?;
                     let session = session(&args.query, &source)?;
-                    let plan = plan(&session, &source, &args.query)?;
-                    (session, plan)
+                    let (graph, job_output) = flowgraph(&session, &source, &args.query)?;
+                    (session.lower(&graph)?, session, job_output)
                 }
             };
             let tasks: usize = plan.stages.iter().map(|s| s.parallelism).sum();
@@ -424,8 +506,18 @@ fn run(cli: Cli) -> Result<(), Error> {
             let tick = |done: usize, _total: usize| progress.set_position(done as u64);
             let result = session.run_plan(&plan, Some(&tick))?;
             progress.finish_and_clear();
-            let bytes = skadi::format_batches(&result.batches, args.format)?;
-            write_output(args.output.as_deref(), &bytes)?;
+            // A job's [output] path is where its rows go unless -o says otherwise.
+            match (&args.output, job_output) {
+                (None, Some(path)) => {
+                    skadi::write_result(&path, &result.batches)?;
+                    let rows: usize = result.batches.iter().map(|b| b.num_rows()).sum();
+                    eprintln!("wrote {rows} row(s) to {}", path.display());
+                }
+                _ => {
+                    let bytes = skadi::format_batches(&result.batches, args.format)?;
+                    write_output(args.output.as_deref(), &bytes)?;
+                }
+            }
             if std::io::stderr().is_terminal() {
                 let rows: usize = result.batches.iter().map(|b| b.num_rows()).sum();
                 eprintln!(
@@ -441,9 +533,9 @@ fn run(cli: Cli) -> Result<(), Error> {
             let source = read_source(&args.query)?;
             let session = session(&args.query, &source)?;
             let text = match args.emit {
-                Emit::Logical if source.is_sql => session.logical_plan(&source.text, &source.name)?,
+                Emit::Logical if source.kind == SourceKind::Sql => session.logical_plan(&source.text, &source.name)?,
                 Emit::Logical => return Err(Error::Other("--emit logical needs SQL input".into())),
-                Emit::Flowgraph => flowgraph(&session, &source, &args.query)?.print_with_locations(),
+                Emit::Flowgraph => flowgraph(&session, &source, &args.query)?.0.print_with_locations(),
                 Emit::Physical => skadi::to_mlir(&plan(&session, &source, &args.query)?)?,
                 Emit::Json => {
                     let mut json = plan(&session, &source, &args.query)?.to_json();

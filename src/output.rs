@@ -11,6 +11,47 @@ pub enum OutputFormat {
     Json,
 }
 
+/// Writes result rows to `path` in the format its extension names (`.csv`, `.json` or
+/// `.jsonl` as JSON lines, `.parquet`), through a temporary file renamed into place so
+/// that a failed write never leaves a complete-looking file.
+pub fn write_result(path: &std::path::Path, batches: &[RecordBatch]) -> Result<(), Error> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let bytes = match ext {
+        "csv" => format_batches(batches, OutputFormat::Csv)?,
+        "json" | "jsonl" => format_batches(batches, OutputFormat::Json)?,
+        "parquet" => {
+            let schema = batches
+                .first()
+                .map(|b| b.schema())
+                .ok_or_else(|| Error::Other("no result to write".into()))?;
+            let mut out = Vec::new();
+            let err = |e: parquet::errors::ParquetError| Error::Other(format!("{}: {e}", path.display()));
+            let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, schema, None).map_err(err)?;
+            for b in batches {
+                w.write(b).map_err(err)?;
+            }
+            w.close().map_err(err)?;
+            out
+        }
+        other => {
+            return Err(Error::Other(format!(
+                "{}: cannot tell the output format from '.{other}' (use .csv, .json, .jsonl or .parquet)",
+                path.display()
+            )));
+        }
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    std::fs::write(&tmp, bytes).map_err(Error::io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(Error::io(path))
+}
+
 pub fn format_table(batches: &[RecordBatch]) -> Result<String, Error> {
     arrow::util::pretty::pretty_format_batches(batches)
         .map(|t| t.to_string())

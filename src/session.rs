@@ -147,6 +147,25 @@ impl Session {
         Ok(FlowGraph::parse(&text, source_name)?)
     }
 
+    /// A MapReduce job spec (docs/JOB_SPEC.md) → verified FlowGraph, and the file its
+    /// `[output] path` names, if any. Input paths resolve against the current directory.
+    pub fn job_flowgraph(&self, spec: &str, source_name: &str) -> Result<(FlowGraph, Option<PathBuf>), Error> {
+        let job = skadi_mapreduce::compile_job(spec, source_name).map_err(|error| Error::Job {
+            text: spec.to_string(),
+            error,
+        })?;
+        Ok((FlowGraph::parse(&job.flowgraph, source_name)?, job.output))
+    }
+
+    /// Compiles and runs a MapReduce job spec; the rows are returned (writing them to
+    /// the spec's output file is the caller's choice: see [`crate::write_result`]).
+    pub fn job(&self, spec: &str, source_name: &str) -> Result<(QueryResult, Option<PathBuf>), Error> {
+        let (mut graph, output) = self.job_flowgraph(spec, source_name)?;
+        self.optimize(&mut graph, |_, _| {})?;
+        let plan = self.lower(&graph)?;
+        Ok((self.run_plan(&plan, None)?, output))
+    }
+
     /// Runs the session's passes over `graph`; `after` sees it after each pass.
     pub fn optimize(&self, graph: &mut FlowGraph, after: impl FnMut(&str, &FlowGraph)) -> Result<Vec<PassRun>, Error> {
         let manager = match &self.passes {

@@ -9,8 +9,8 @@ pub mod plan;
 pub mod types;
 
 pub use plan::{
-    AggregateCall, AggregateFunction, AggregateMode, Body, Edge, FileSlice, HASH_SCHEME, JoinKind, MatchKind, Operator,
-    PLAN_VERSION, Partitioning, PhysicalPlan, PlanError, ProjectExpr, STRING_FUNCTIONS, SortKey, Stage, StageId, Step,
-    Vertex, VertexId,
+    AggregateCall, AggregateFunction, AggregateMode, Body, Edge, FLAT_MAP_FUNCTIONS, FileSlice, HASH_SCHEME, JoinKind,
+    MatchKind, Operator, PLAN_VERSION, Partitioning, PhysicalPlan, PlanError, ProjectExpr, STRING_FUNCTIONS, SortKey,
+    Stage, StageId, Step, TEXT_COLUMNS, Vertex, VertexId,
 };
 pub use types::{Column, ColumnType, Schema, TypeError, to_arrow_schema};

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Bumped whenever the JSON layout changes incompatibly; readers reject other versions.
-pub const PLAN_VERSION: u32 = 3;
+pub const PLAN_VERSION: u32 = 4;
 
 /// The hash scheme of hash-partitioned edges: xxh3-64 over the Arrow row encoding of the
 /// key columns, modulo the consumer's parallelism. Producers on any worker must agree on
@@ -181,7 +181,15 @@ pub enum Operator {
     StringFunction {
         function: String,
         column: String,
-        args: Vec<i64>,
+        args: Vec<String>,
+    },
+    /// One output row per piece of string column `column` (see [`FLAT_MAP_FUNCTIONS`]):
+    /// the input's other columns repeated, then the piece (the last column). Rows whose
+    /// column is NULL or has no pieces produce none.
+    FlatMap {
+        function: String,
+        column: String,
+        pattern: String,
     },
     /// The plan's result: renames the columns to what the user asked for.
     Sink {
@@ -237,6 +245,7 @@ impl Operator {
             Operator::HashJoin { .. } => "hash_join",
             Operator::Match { .. } => "match",
             Operator::StringFunction { .. } => "string_function",
+            Operator::FlatMap { .. } => "flat_map",
             Operator::Sort { .. } => "sort",
             Operator::Limit { .. } => "limit",
             Operator::Sink { .. } => "sink",
@@ -295,9 +304,14 @@ impl JoinKind {
     }
 }
 
-/// The functions of [`Operator::StringFunction`] and how many integer arguments each
-/// takes after the string (fewest, most).
-pub const STRING_FUNCTIONS: [(&str, usize, usize); 7] = [
+/// The functions of [`Operator::StringFunction`] and how many arguments each takes after
+/// the string (fewest, most). Arguments are integers, except `regexp_extract`'s: a
+/// regular expression and the number of the capture group to return (0: the whole match).
+/// `length` and `to_number` (the text as the result column's number type, NULL where it
+/// is not a number) return numbers; the others strings.
+pub const STRING_FUNCTIONS: [(&str, usize, usize); 9] = [
+    ("to_number", 0, 0),
+    ("regexp_extract", 2, 2),
     ("substr", 1, 2),
     ("upper", 0, 0),
     ("lower", 0, 0),
@@ -307,6 +321,20 @@ pub const STRING_FUNCTIONS: [(&str, usize, usize); 7] = [
     ("length", 0, 0),
 ];
 
+/// The columns of a source in format "text", a table of a file's lines: the file's path,
+/// its file name, the line (without its line break; invalid UTF-8 replaced) and the
+/// line's number from 1.
+pub const TEXT_COLUMNS: [(&str, crate::ColumnType); 4] = [
+    ("path", crate::ColumnType::Utf8),
+    ("file", crate::ColumnType::Utf8),
+    ("line", crate::ColumnType::Utf8),
+    ("line_number", crate::ColumnType::Int64),
+];
+
+/// The functions of [`Operator::FlatMap`]: `split` cuts the string at each match of the
+/// pattern (empty pieces are dropped); `tokens` returns each match of the pattern.
+pub const FLAT_MAP_FUNCTIONS: [&str; 2] = ["split", "tokens"];
+
 /// What a [`Operator::Match`] tests.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
@@ -315,6 +343,8 @@ pub enum MatchKind {
     Eq,
     /// SQL `LIKE` one of the patterns (`%` any run, `_` one character).
     Like,
+    /// Contains a match of one of the patterns, regular expressions (Rust `regex` syntax).
+    Regex,
 }
 
 impl MatchKind {
@@ -322,11 +352,14 @@ impl MatchKind {
         match self {
             MatchKind::Eq => "eq",
             MatchKind::Like => "like",
+            MatchKind::Regex => "regex",
         }
     }
 
     pub fn parse(name: &str) -> Option<MatchKind> {
-        [MatchKind::Eq, MatchKind::Like].into_iter().find(|k| k.name() == name)
+        [MatchKind::Eq, MatchKind::Like, MatchKind::Regex]
+            .into_iter()
+            .find(|k| k.name() == name)
     }
 }
 
@@ -368,6 +401,10 @@ pub enum AggregateFunction {
     Min,
     Max,
     Avg,
+    /// The group's values as a string: sorted, joined by ", ".
+    Collect,
+    /// The group's distinct values as a string: sorted, joined by ", ".
+    CollectSet,
 }
 
 impl AggregateFunction {
@@ -386,6 +423,8 @@ impl AggregateFunction {
             AggregateFunction::Min => "min",
             AggregateFunction::Max => "max",
             AggregateFunction::Avg => "avg",
+            AggregateFunction::Collect => "collect",
+            AggregateFunction::CollectSet => "collect_set",
         }
     }
 }
@@ -571,8 +610,15 @@ impl AggregateFunction {
             (AggregateFunction::Sum, Some(T::Float32 | T::Float64 | T::Decimal(..))) => Some(T::Float64),
             (AggregateFunction::Min | AggregateFunction::Max, Some(T::Decimal(..))) => Some(T::Float64),
             (AggregateFunction::Min | AggregateFunction::Max, Some(t)) if t.is_numeric() => Some(t),
+            (AggregateFunction::Collect | AggregateFunction::CollectSet, Some(_)) => Some(T::Utf8),
             _ => None,
         }
+    }
+
+    /// Whether partial states can be combined before the shuffle (a combiner): false for
+    /// the collects, whose state is every value.
+    pub fn combinable(self) -> bool {
+        !matches!(self, AggregateFunction::Collect | AggregateFunction::CollectSet)
     }
 
     /// The types of the partial state columns for an input of type `input`.

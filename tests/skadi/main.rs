@@ -7,6 +7,7 @@ mod errors;
 mod expressions;
 mod flowgraph;
 mod jit;
+mod mapreduce;
 mod optimizer;
 mod passes;
 mod plans;

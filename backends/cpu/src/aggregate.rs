@@ -3,7 +3,7 @@
 //! table; sums and averages accumulate in f64 (floats, decimals) or i64 (integers).
 
 use arrow::{
-    array::{Array, ArrayRef, AsArray, Float64Array, Int64Array},
+    array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, StringArray},
     buffer::NullBuffer,
     compute::cast,
     datatypes::{
@@ -40,6 +40,8 @@ struct Accumulator {
     i: Vec<i64>,
     /// Values seen (rows for count(*)); zero means the result is NULL (or 0 for counts).
     count: Vec<i64>,
+    /// collect and collect_set: every value of each group, as text.
+    values: Vec<Vec<String>>,
 }
 
 impl Accumulator {
@@ -50,13 +52,21 @@ impl Accumulator {
             f: Vec::new(),
             i: Vec::new(),
             count: Vec::new(),
+            values: Vec::new(),
         }
+    }
+
+    fn collects(&self) -> bool {
+        matches!(self.function, F::Collect | F::CollectSet)
     }
 
     fn grow(&mut self, groups: usize) {
         self.f.resize(groups, 0.0);
         self.i.resize(groups, 0);
         self.count.resize(groups, 0);
+        if self.collects() {
+            self.values.resize_with(groups, Vec::new);
+        }
     }
 
     /// Raw input rows. Values are read in place (decimals scaled as bodies scale them:
@@ -69,6 +79,16 @@ impl Accumulator {
             return Ok(());
         };
         let nulls = array.logical_nulls();
+        if self.collects() {
+            let text = cast(array, &DataType::Utf8).map_err(|e| e.to_string())?;
+            for (v, &g) in text.as_string::<i32>().iter().zip(groups) {
+                if let Some(v) = v {
+                    self.values[g].push(v.to_string());
+                    self.count[g] += 1;
+                }
+            }
+            return Ok(());
+        }
         if matches!(self.function, F::Count) {
             for (r, &g) in groups.iter().enumerate() {
                 if nulls.as_ref().is_none_or(|n| n.is_valid(r)) {
@@ -135,7 +155,7 @@ impl Accumulator {
                     }
                 }
             }
-            F::Count | F::CountRows => unreachable!("counts do not read values"),
+            F::Count | F::CountRows | F::Collect | F::CollectSet => unreachable!("counts and collects fold no numbers"),
         }
     }
 
@@ -186,6 +206,17 @@ impl Accumulator {
 
     fn value_array(&self) -> ArrayRef {
         let seen = |g: usize| self.count[g] > 0;
+        if self.collects() {
+            let set = self.function == F::CollectSet;
+            return Arc::new(StringArray::from_iter(self.values.iter().map(|v| {
+                let mut v: Vec<&str> = v.iter().map(String::as_str).collect();
+                v.sort_unstable();
+                if set {
+                    v.dedup();
+                }
+                (!v.is_empty()).then(|| v.join(", "))
+            })));
+        }
         if self.lane == Lane::F64 || self.function == F::Avg {
             let avg = self.function == F::Avg;
             Arc::new(Float64Array::from_iter((0..self.count.len()).map(|g| {

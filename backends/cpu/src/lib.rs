@@ -383,13 +383,25 @@ impl CpuPlan {
                     .index_of(column)
                     .map_err(|_| fail(format!("no input column '{column}'")))?;
                 let to = out_schema.field(out_schema.fields().len() - 1).data_type().clone();
+                let f = strings::StringFunction::new(function, args).map_err(fail)?;
                 Box::new(input.map(move |b| {
                     let b = b?;
-                    let value = strings::apply(function, args, b.column(c), &to).map_err(fail)?;
+                    let value = f.apply(b.column(c), &to).map_err(fail)?;
                     let mut columns = b.columns().to_vec();
                     columns.push(value);
                     batch(&out_schema, columns, b.num_rows()).map_err(fail)
                 }))
+            }
+            Operator::FlatMap {
+                function,
+                column,
+                pattern,
+            } => {
+                let c = in_schema
+                    .index_of(column)
+                    .map_err(|_| fail(format!("no input column '{column}'")))?;
+                let flat_map = strings::FlatMap::new(function, pattern).map_err(fail)?;
+                Box::new(input.map(move |b| flat_map.apply(&b?, c, &out_schema).map_err(fail)))
             }
             Operator::Match {
                 column,

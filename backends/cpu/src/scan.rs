@@ -1,15 +1,21 @@
 //! The scan operator: one shard's file slices, read column-projected, renamed to the
-//! plan's column names and checked against the plan's types.
+//! plan's column names and checked against the plan's types. Parquet and CSV files hold
+//! tables; a text file is a table of its lines ([`skadi_common::TEXT_COLUMNS`]).
 
 use arrow::{
-    array::ArrayRef,
+    array::{ArrayRef, Int64Array, StringArray, StringBuilder},
     compute::cast,
-    datatypes::{Schema, SchemaRef},
-    record_batch::RecordBatch,
+    datatypes::{DataType, Field, Schema, SchemaRef},
+    record_batch::{RecordBatch, RecordBatchOptions},
 };
 use parquet::arrow::{ProjectionMask, arrow_reader::ParquetRecordBatchReaderBuilder};
 use skadi_common::{Column, FileSlice};
-use std::{fs::File, sync::Arc};
+use std::{
+    fs::File,
+    io::{BufRead, BufReader},
+    path::Path,
+    sync::Arc,
+};
 
 pub(crate) const BATCH_ROWS: usize = 8192;
 
@@ -56,6 +62,7 @@ pub(crate) fn scan(
                 let p = path.clone();
                 Box::new(reader.map(move |b| b.map_err(|e| format!("{p}: {e}"))))
             }
+            "text" => Box::new(TextLines::open(&slice.path, columns)?),
             other => return Err(format!("unknown file format '{other}'")),
         };
         let columns = columns.to_vec();
@@ -65,6 +72,104 @@ pub(crate) fn scan(
         ));
     }
     Ok(Box::new(readers.into_iter().flatten()))
+}
+
+/// A text file's lines in batches, with the columns asked for.
+struct TextLines {
+    reader: BufReader<File>,
+    path: String,
+    file: String,
+    columns: Vec<String>,
+    schema: SchemaRef,
+    next_line: i64,
+    done: bool,
+}
+
+impl TextLines {
+    fn open(path: &Path, columns: &[String]) -> Result<TextLines, String> {
+        let shown = path.display().to_string();
+        let mut fields = Vec::new();
+        for c in columns {
+            let ty = match c.as_str() {
+                "line_number" => DataType::Int64,
+                "path" | "file" | "line" => DataType::Utf8,
+                other => {
+                    return Err(format!(
+                        "{shown}: a text file has no column '{other}' (it has path, file, line, line_number)"
+                    ));
+                }
+            };
+            fields.push(Field::new(c, ty, false));
+        }
+        let file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
+        Ok(TextLines {
+            reader: BufReader::with_capacity(1 << 20, file),
+            file: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            path: shown,
+            columns: columns.to_vec(),
+            schema: Arc::new(Schema::new(fields)),
+            next_line: 1,
+            done: false,
+        })
+    }
+
+    fn read_batch(&mut self) -> Result<Option<RecordBatch>, String> {
+        let mut lines = StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 64);
+        let mut buf = Vec::new();
+        let mut n = 0;
+        while n < BATCH_ROWS {
+            buf.clear();
+            let read = self
+                .reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| format!("{}: {e}", self.path))?;
+            if read == 0 {
+                self.done = true;
+                break;
+            }
+            while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                buf.pop();
+            }
+            lines.append_value(String::from_utf8_lossy(&buf));
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        let first = self.next_line;
+        self.next_line += n as i64;
+        let lines: ArrayRef = Arc::new(lines.finish());
+        let arrays: Vec<ArrayRef> = self
+            .columns
+            .iter()
+            .map(|c| -> ArrayRef {
+                match c.as_str() {
+                    "line" => lines.clone(),
+                    "line_number" => Arc::new(Int64Array::from_iter_values(first..first + n as i64)),
+                    "path" => Arc::new(StringArray::from(vec![self.path.as_str(); n])),
+                    _ => Arc::new(StringArray::from(vec![self.file.as_str(); n])),
+                }
+            })
+            .collect();
+        let options = RecordBatchOptions::new().with_row_count(Some(n));
+        RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", self.path))
+    }
+}
+
+impl Iterator for TextLines {
+    type Item = Result<RecordBatch, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        self.read_batch().transpose()
+    }
 }
 
 fn positions(schema: &Schema, columns: &[String], path: &str) -> Result<Vec<usize>, String> {

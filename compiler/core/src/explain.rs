@@ -88,11 +88,14 @@ pub(crate) fn describe(op: &Operator) -> String {
             patterns,
         } => format!("match {column} {} {patterns:?}", match_kind.name()),
         Operator::StringFunction { function, column, args } => {
-            let args: Vec<String> = std::iter::once(column.clone())
-                .chain(args.iter().map(i64::to_string))
-                .collect();
+            let args: Vec<String> = std::iter::once(column.clone()).chain(args.iter().cloned()).collect();
             format!("string_function {function}({})", args.join(", "))
         }
+        Operator::FlatMap {
+            function,
+            column,
+            pattern,
+        } => format!("flat_map {function}({column}, {pattern:?})"),
         Operator::Sort { keys, .. } => {
             let keys: Vec<String> = keys.iter().map(skadi_flowgraph::format_sort_key).collect();
             format!("sort [{}]", keys.join(", "))

@@ -262,13 +262,32 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                 };
                 l.forward(op_, op.schema.clone(), input.expect("pipeline has an input"), location)
             }
-            OpKind::Aggregate { keys, aggregates } => aggregate(
+            OpKind::Aggregate {
+                keys,
+                aggregates,
+                combine,
+            } => aggregate(
                 &mut l,
                 op,
                 input.expect("aggregate has an input"),
                 keys,
                 aggregates,
+                *combine,
                 workers,
+            ),
+            OpKind::FlatMap {
+                function,
+                column,
+                pattern,
+            } => l.forward(
+                Operator::FlatMap {
+                    function: function.clone(),
+                    column: column.clone(),
+                    pattern: pattern.clone(),
+                },
+                op.schema.clone(),
+                input.expect("a flat map has an input"),
+                location,
             ),
             OpKind::StringFunction { function, column, args } => l.forward(
                 Operator::StringFunction {
@@ -436,6 +455,7 @@ fn joins_its_input(v: &Vertex, readers: &[usize]) -> bool {
             | Operator::Pipeline { .. }
             | Operator::Match { .. }
             | Operator::StringFunction { .. }
+            | Operator::FlatMap { .. }
             | Operator::Limit { .. }
             | Operator::Aggregate {
                 mode: AggregateMode::Partial | AggregateMode::Single,
@@ -457,6 +477,7 @@ fn estimate(op: &Operator, parallelism: usize, inputs: &[f64]) -> f64 {
         Operator::Filter { .. } | Operator::Pipeline { keep: Some(_), .. } => input * 0.5,
         Operator::Aggregate { keys, .. } if keys.is_empty() => parallelism as f64,
         Operator::Aggregate { .. } => (input * 0.1).max(1.0),
+        Operator::FlatMap { .. } => input * 10.0,
         Operator::Limit { fetch: Some(f), skip } => input.min((f + skip) as f64),
         Operator::HashJoin {
             join_kind,
@@ -549,6 +570,7 @@ fn aggregate(
     input: usize,
     keys: &[String],
     aggregates: &[skadi_common::AggregateCall],
+    combine: bool,
     workers: usize,
 ) -> usize {
     let location = op.location.clone();
@@ -570,6 +592,39 @@ fn aggregate(
             vec![edge],
             location,
             "one input shard: aggregates in one step".into(),
+        );
+    }
+    let combinable = aggregates.iter().all(|a| a.function.combinable());
+    if !combine || !combinable {
+        // No combiner: raw rows go to the shard that owns their group.
+        let why = if combine {
+            "collect keeps every value, so rows are not combined before the shuffle"
+        } else {
+            "no combiner: raw rows shuffled"
+        };
+        let (partitioning, p, reason) = if keys.is_empty() {
+            (Partitioning::Gather, 1, format!("{why}; no group keys: gathered"))
+        } else {
+            let p = p_in.min(workers);
+            (
+                Partitioning::Hash {
+                    keys: keys.to_vec(),
+                    scheme: HASH_SCHEME.into(),
+                },
+                p,
+                format!("{why}, hash-partitioned on the group keys into {p} shard(s)"),
+            )
+        };
+        return l.add(
+            make(AggregateMode::Single),
+            op.schema.clone(),
+            p,
+            vec![Edge {
+                from: input,
+                partitioning,
+            }],
+            location,
+            reason,
         );
     }
     // Partial states: keys ++ one or two state columns per aggregate.

@@ -284,8 +284,25 @@ impl FlowGraphBuilder {
         schema: Schema,
         loc: &SourceLoc,
     ) -> TableValue {
+        self.aggregate_with(input, keys, aggregates, true, schema, loc)
+    }
+
+    /// An aggregate; `combine: false` keeps lowering from combining rows per shard before
+    /// the shuffle (a MapReduce job without a combiner).
+    pub fn aggregate_with(
+        &mut self,
+        input: TableValue,
+        keys: &[String],
+        aggregates: &[AggregateCall],
+        combine: bool,
+        schema: Schema,
+        loc: &SourceLoc,
+    ) -> TableValue {
         let aggs: Vec<String> = aggregates.iter().map(crate::format_aggregate).collect();
-        let attrs = format!("keys = {}, aggregates = {}", string_array(keys), string_array(&aggs));
+        let mut attrs = format!("keys = {}, aggregates = {}", string_array(keys), string_array(&aggs));
+        if !combine {
+            attrs.push_str(", no_combiner");
+        }
         self.unary_op("aggregate", input, &attrs, schema, loc)
     }
 
@@ -366,20 +383,45 @@ impl FlowGraphBuilder {
         input: TableValue,
         function: &str,
         column: &str,
-        args: &[i64],
+        args: &[String],
         out: skadi_common::Column,
         loc: &SourceLoc,
     ) -> TableValue {
         let mut schema = self.schemas[input.0].clone();
         schema.push(out);
-        let args: Vec<String> = args.iter().map(i64::to_string).collect();
         let attrs = format!(
             "function = {}, column = {}, args = {}",
             quote(function),
             quote(column),
-            string_array(&args)
+            string_array(args)
         );
         self.unary_op("string", input, &attrs, schema, loc)
+    }
+
+    /// One row per piece of string column `column` (see `flow.flat_map`), the piece
+    /// appended as column `out` after the input's other columns.
+    pub fn flat_map(
+        &mut self,
+        input: TableValue,
+        function: &str,
+        column: &str,
+        pattern: &str,
+        out: &str,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        let mut schema: Schema = self.schemas[input.0]
+            .iter()
+            .filter(|c| c.name != column)
+            .cloned()
+            .collect();
+        schema.push(skadi_common::Column::new(out, skadi_common::ColumnType::Utf8, false));
+        let attrs = format!(
+            "function = {}, column = {}, pattern = {}",
+            quote(function),
+            quote(column),
+            quote(pattern)
+        );
+        self.unary_op("flat_map", input, &attrs, schema, loc)
     }
 
     pub fn sort(&mut self, input: TableValue, keys: &[SortKey], loc: &SourceLoc) -> TableValue {

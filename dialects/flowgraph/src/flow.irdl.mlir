@@ -13,7 +13,8 @@ irdl.dialect @flow {
     irdl.parameters(schema: %schema)
   }
 
-  // Reads a table from files (format: "parquet" or "csv"). Result column i is the file
+  // Reads a table from files (format: "parquet", "csv", or "text": a table of lines with
+  // columns path, file, line and line_number). Result column i is the file
   // column named columns[i]. An optional `prune` attribute (set by predicate pushdown)
   // lists bounds every row that matters satisfies, ["l_shipdate < 9131", ...]: readers
   // may skip data whose statistics rule them out.
@@ -79,7 +80,9 @@ irdl.dialect @flow {
     irdl.results(output: %out)
   }
 
-  // Groups by `keys` and computes `aggregates`: ["sum(x)", "count(*)", "avg(y)", ...].
+  // Groups by `keys` and computes `aggregates`: ["sum(x)", "count(*)", "avg(y)",
+  // "collect(z)", ...]. An optional unit attribute `no_combiner` asks lowering not to
+  // combine rows before the shuffle (it never does for collect and collect_set).
   irdl.operation @aggregate {
     %in = irdl.base @flow::@table
     %out = irdl.base @flow::@table
@@ -109,7 +112,8 @@ irdl.dialect @flow {
   }
 
   // Appends a boolean column (the result's last): whether string column `column` equals
-  // (kind "eq") or is LIKE (kind "like") any of `patterns`; NULL where the column is.
+  // (kind "eq"), is LIKE (kind "like") or contains a match of the regular expression
+  // (kind "regex") any of `patterns`; NULL where the column is.
   // Bodies cannot take strings; they read this column instead.
   irdl.operation @match {
     %in = irdl.base @flow::@table
@@ -124,8 +128,10 @@ irdl.dialect @flow {
 
   // Appends a column (the result's last) computed from string column `column` by a
   // handcrafted string function: "substr" (args: start, and length, 1-based as SQL),
-  // "upper", "lower", "trim", "ltrim", "rtrim" (spaces), "length" (characters).
-  // NULL where the column is.
+  // "upper", "lower", "trim", "ltrim", "rtrim" (spaces), "length" (characters),
+  // "regexp_extract" (args: a regular expression and a capture group number; NULL where it
+  // does not match), "to_number" (the text as the result's number type; NULL where it is
+  // not a number). NULL where the column is.
   irdl.operation @string {
     %in = irdl.base @flow::@table
     %out = irdl.base @flow::@table
@@ -133,6 +139,20 @@ irdl.dialect @flow {
     %column = irdl.base "#builtin.string"
     %args = irdl.base "#builtin.array"
     irdl.attributes { "function" = %function, "column" = %column, "args" = %args }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
+  // One row per piece of string column `column`: function "split" cuts it at each match
+  // of the regular expression `pattern` (empty pieces dropped), "tokens" takes each match.
+  // The result is the input's other columns, repeated, then the piece (its last column).
+  irdl.operation @flat_map {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %function = irdl.base "#builtin.string"
+    %column = irdl.base "#builtin.string"
+    %pattern = irdl.base "#builtin.string"
+    irdl.attributes { "function" = %function, "column" = %column, "pattern" = %pattern }
     irdl.operands(input: %in)
     irdl.results(output: %out)
   }

@@ -154,6 +154,8 @@ pub fn parse_aggregate(text: &str) -> Option<AggregateCall> {
         ("min", _) => AggregateFunction::Min,
         ("max", _) => AggregateFunction::Max,
         ("avg", _) => AggregateFunction::Avg,
+        ("collect", _) => AggregateFunction::Collect,
+        ("collect_set", _) => AggregateFunction::CollectSet,
         _ => return None,
     };
     if arg.is_empty() {

@@ -3,7 +3,7 @@
 //! schema it produces; filters return `i1`; a graph ends in exactly one sink.
 
 use crate::{FlowGraphError, GraphView, MapExpr, OpKind, view::FlowOp};
-use skadi_common::{AggregateFunction, ColumnType, JoinKind, Schema};
+use skadi_common::{AggregateFunction, ColumnType, JoinKind, MatchKind, Schema};
 
 pub(crate) fn verify(view: &GraphView) -> Result<(), FlowGraphError> {
     let sinks = view
@@ -120,9 +120,18 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                     op.schema.len()
                 )));
             }
-            if format != "parquet" && format != "csv" {
+            if !["parquet", "csv", "text"].contains(&format.as_str()) {
                 return Err(fail(format!(
-                    "reads format '{format}'; known formats are parquet and csv"
+                    "reads format '{format}'; known formats are parquet, csv and text"
+                )));
+            }
+            if format == "text"
+                && let Some(c) = columns
+                    .iter()
+                    .find(|c| !skadi_common::TEXT_COLUMNS.iter().any(|(n, _)| n == c))
+            {
+                return Err(fail(format!(
+                    "reads column '{c}' of text files, which have path, file, line and line_number"
                 )));
             }
             if files.is_empty() {
@@ -185,7 +194,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 )));
             }
         }
-        OpKind::Aggregate { keys, aggregates } => {
+        OpKind::Aggregate { keys, aggregates, .. } => {
             for k in keys {
                 column(k)?;
             }
@@ -229,7 +238,16 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             *null_aware,
         )
         .map_err(fail)?,
-        OpKind::Match { column: c, .. } => {
+        OpKind::Match {
+            column: c,
+            kind,
+            patterns,
+        } => {
+            if *kind == MatchKind::Regex {
+                for p in patterns {
+                    check_regex(p).map_err(fail)?;
+                }
+            }
             let ty = column(c)?;
             if !ty.is_string() {
                 return Err(fail(format!(
@@ -258,9 +276,37 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                     args.len()
                 )));
             }
-            let length = function == "length";
-            let ok = |t: ColumnType| if length { t.is_numeric() } else { t.is_string() };
+            if function == "regexp_extract" {
+                let groups = check_regex(&args[0]).map_err(fail)?;
+                if !args[1].parse::<usize>().is_ok_and(|g| g <= groups) {
+                    return Err(fail(format!(
+                        "extracts group '{}' of a regular expression with {groups} group(s)",
+                        args[1]
+                    )));
+                }
+            } else if let Some(a) = args.iter().find(|a| a.parse::<i64>().is_err()) {
+                return Err(fail(format!("passes '{a}' to {function}, which takes integers")));
+            }
+            let numeric = matches!(function.as_str(), "length" | "to_number");
+            let ok = |t: ColumnType| if numeric { t.is_numeric() } else { t.is_string() };
             appends(&input, &op.schema, ok, "one column of the function's result").map_err(fail)?;
+        }
+        OpKind::FlatMap {
+            function,
+            column: c,
+            pattern,
+        } => {
+            if !skadi_common::FLAT_MAP_FUNCTIONS.contains(&function.as_str()) {
+                return Err(fail(format!("not supported yet: flat_map function '{function}'")));
+            }
+            check_regex(pattern).map_err(fail)?;
+            let ty = column(c)?;
+            if !ty.is_string() {
+                return Err(fail(format!("splits column '{c}' of type {ty}, not a string")));
+            }
+            let rest: Schema = input.iter().filter(|x| x.name != *c).cloned().collect();
+            appends(&rest, &op.schema, ColumnType::is_string, "one string column")
+                .map_err(|m| fail(m.replace("its input's columns", &format!("its input's columns but '{c}'"))))?;
         }
         OpKind::Exchange { partitioning, keys } => {
             if !["hash", "gather", "broadcast"].contains(&partitioning.as_str()) {
@@ -386,6 +432,13 @@ fn verify_join(
 }
 
 /// `output` is `input`'s columns and one more, whose type `ok` accepts.
+/// Checks a regular expression; returns how many capture groups it has.
+fn check_regex(pattern: &str) -> Result<usize, String> {
+    regex::Regex::new(pattern)
+        .map(|r| r.captures_len() - 1)
+        .map_err(|e| format!("bad regular expression '{pattern}': {e}"))
+}
+
 fn appends(input: &Schema, output: &Schema, ok: impl Fn(ColumnType) -> bool, what: &str) -> Result<(), String> {
     let expected: Vec<_> = input.iter().map(|c| (c.name.as_str(), c.ty)).collect();
     let got: Vec<_> = output.iter().map(|c| (c.name.as_str(), c.ty)).collect();

@@ -80,6 +80,8 @@ pub enum OpKind {
     Aggregate {
         keys: Vec<String>,
         aggregates: Vec<AggregateCall>,
+        /// Whether lowering may combine rows per shard before the shuffle.
+        combine: bool,
     },
     /// See `flow.join` in the dialect definition; inputs are (left, right).
     Join {
@@ -101,7 +103,13 @@ pub enum OpKind {
     StringFunction {
         function: String,
         column: String,
-        args: Vec<i64>,
+        args: Vec<String>,
+    },
+    /// One row per piece of `column`; see `flow.flat_map`.
+    FlatMap {
+        function: String,
+        column: String,
+        pattern: String,
     },
     Sort {
         keys: Vec<SortKey>,
@@ -318,6 +326,7 @@ fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result
             OpKind::Aggregate {
                 keys: strings("keys")?,
                 aggregates,
+                combine: !op.has_attribute("no_combiner"),
             }
         }
         "flow.join" => {
@@ -354,24 +363,20 @@ fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result
             OpKind::Match {
                 column: string("column")?,
                 kind: MatchKind::parse(&kind)
-                    .ok_or_else(|| bad(name, location, format!("match kind '{kind}' is not eq or like")))?,
+                    .ok_or_else(|| bad(name, location, format!("match kind '{kind}' is not eq, like or regex")))?,
                 patterns: strings("patterns")?,
             }
         }
-        "flow.string" => {
-            let args = strings("args")?
-                .iter()
-                .map(|a| {
-                    a.parse::<i64>()
-                        .map_err(|_| bad(name, location, format!("argument '{a}' is not an integer")))
-                })
-                .collect::<Result<_, _>>()?;
-            OpKind::StringFunction {
-                function: string("function")?,
-                column: string("column")?,
-                args,
-            }
-        }
+        "flow.string" => OpKind::StringFunction {
+            function: string("function")?,
+            column: string("column")?,
+            args: strings("args")?,
+        },
+        "flow.flat_map" => OpKind::FlatMap {
+            function: string("function")?,
+            column: string("column")?,
+            pattern: string("pattern")?,
+        },
         "flow.sort" => {
             let keys = strings("keys")?
                 .iter()

@@ -38,6 +38,17 @@ impl From<DataFusionError> for SqlError {
             };
         }
         let mut message = e.strip_backtrace();
+        // DataFusion's optimizer checks regex literals: say so plainly.
+        if message.contains("Invalid regex") {
+            let detail = message.lines().last().unwrap_or_default().trim();
+            return SqlError {
+                message: format!(
+                    "bad regular expression: {}",
+                    detail.strip_prefix("error: ").unwrap_or(detail)
+                ),
+                position: None,
+            };
+        }
         for prefix in [
             "SQL error: ",
             "Error during planning: ",

@@ -8,6 +8,7 @@
 mod body;
 mod error;
 mod session;
+pub mod step;
 mod translate;
 
 pub use error::SqlError;

@@ -22,7 +22,11 @@ pub fn planning_session(catalog: &Catalog) -> Result<SessionContext, SqlError> {
 
 /// Parses, binds and logically optimizes one SQL query.
 pub fn sql_to_logical_plan(sql: &str, catalog: &Catalog) -> Result<LogicalPlan, SqlError> {
-    let ctx = planning_session(catalog)?;
+    plan_in(&planning_session(catalog)?, sql)
+}
+
+/// Parses, binds and logically optimizes one SQL query in `ctx`.
+pub(crate) fn plan_in(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, SqlError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| SqlError {

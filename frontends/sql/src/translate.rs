@@ -30,18 +30,62 @@ pub(crate) fn translate(
     source_name: &str,
     catalog: &Catalog,
 ) -> Result<String, SqlError> {
+    let mut g = FlowGraphBuilder::new();
     let mut t = Translator {
-        g: FlowGraphBuilder::new(),
+        g: &mut g,
         catalog,
         source_name,
         statement: statement_start(sql),
         fresh: 0,
+        bound: None,
+        lines: Vec::new(),
     };
     let out = t.plan(plan)?;
     let names: Vec<String> = plan.schema().fields().iter().map(|f| f.name().clone()).collect();
     let loc = t.loc(None);
     t.g.sink(out, &names, &loc);
-    Ok(t.g.finish())
+    Ok(g.finish())
+}
+
+/// Translates `plan`, a query over the one table [`crate::step::INPUT`], into ops
+/// appended to `g` that read `input` for that table. `lines[i]` is where line `i + 1`
+/// of the query's text starts in `source_name` (line, column), so locations and errors
+/// point into the file the query came from. The result's columns carry the plan's
+/// unqualified names.
+pub(crate) fn translate_step(
+    plan: &LogicalPlan,
+    g: &mut FlowGraphBuilder,
+    input: TableValue,
+    source_name: &str,
+    lines: Vec<(u32, u32)>,
+) -> Result<TableValue, SqlError> {
+    let catalog = Catalog::default();
+    let statement = lines.first().copied().unwrap_or((1, 1));
+    let mut t = Translator {
+        g,
+        catalog: &catalog,
+        source_name,
+        statement,
+        fresh: 0,
+        bound: Some(input),
+        lines: Vec::new(),
+    };
+    t.lines = lines;
+    let out = t.plan(plan)?;
+    let loc = t.loc(None);
+    let schema = plan.schema();
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let current = t.schema_of(out);
+    if current.iter().zip(&names).all(|(c, n)| c.name == *n) {
+        return Ok(out);
+    }
+    let columns: Vec<String> = current.iter().map(|c| c.name.clone()).collect();
+    let renamed = current
+        .iter()
+        .zip(&names)
+        .map(|(c, n)| Column::new(n, c.ty, c.nullable))
+        .collect();
+    Ok(t.g.project(out, &columns, renamed, &loc))
 }
 
 /// Line and column of the first non-blank character: where the statement starts.
@@ -58,12 +102,16 @@ fn statement_start(sql: &str) -> (u32, u32) {
 }
 
 struct Translator<'a> {
-    g: FlowGraphBuilder,
+    g: &'a mut FlowGraphBuilder,
     catalog: &'a Catalog,
     source_name: &'a str,
     statement: (u32, u32),
     /// Counter for names the translation makes up (`__match3`, `__key4`).
     fresh: usize,
+    /// For a step ([`translate_step`]): the table value every scan reads.
+    bound: Option<TableValue>,
+    /// For a step: where each line of the query text starts in the source file.
+    lines: Vec<(u32, u32)>,
 }
 
 /// A string predicate on one string value: (value, kind, patterns, negated).
@@ -86,6 +134,17 @@ fn is_string_type(dt: &DataType) -> bool {
 /// `e` as a string function a `flow.string` op computes: the function's name there, its
 /// string argument and its integer arguments.
 fn string_call(e: &Expr) -> Option<(&'static str, &Expr, Vec<i64>)> {
+    // A string cast to a number: computed by `to_number` (NULL where it is not one).
+    let numeric = |dt: &DataType| dt.is_numeric();
+    match e {
+        Expr::Cast(c) if numeric(c.field.data_type()) && !matches!(c.expr.as_ref(), Expr::Literal(..)) => {
+            return Some(("to_number", c.expr.as_ref(), Vec::new()));
+        }
+        Expr::TryCast(c) if numeric(c.field.data_type()) && !matches!(c.expr.as_ref(), Expr::Literal(..)) => {
+            return Some(("to_number", c.expr.as_ref(), Vec::new()));
+        }
+        _ => {}
+    }
     let Expr::ScalarFunction(f) = e else { return None };
     let function = match f.name() {
         "substr" | "substring" => "substr",
@@ -113,6 +172,11 @@ fn string_call(e: &Expr) -> Option<(&'static str, &Expr, Vec<i64>)> {
     (args.len() >= *fewest && args.len() <= *most).then_some((function, subject, args))
 }
 
+/// Whether a `flow.string` function returns a number (which bodies then read).
+fn numeric_result(function: &str) -> bool {
+    matches!(function, "length" | "to_number")
+}
+
 /// Whether `e` is a string value the frontend can materialize as a column: a string
 /// column (possibly cast between string types) or a string function of one.
 fn is_string_value(e: &Expr, schema: &DFSchema) -> bool {
@@ -122,7 +186,7 @@ fn is_string_value(e: &Expr, schema: &DFSchema) -> bool {
         Expr::Column(c) => schema
             .index_of_column(c)
             .is_ok_and(|i| is_string_type(schema.field(i).data_type())),
-        e => string_call(e).is_some_and(|(f, subject, _)| f != "length" && is_string_value(subject, schema)),
+        e => string_call(e).is_some_and(|(f, subject, _)| !numeric_result(f) && is_string_value(subject, schema)),
     }
 }
 
@@ -141,6 +205,27 @@ fn string_atom(e: &Expr, schema: &DFSchema) -> Option<StringAtom> {
             };
             Some((c.as_ref().clone(), MatchKind::Eq, vec![v], *op == DfOperator::NotEq))
         }
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op:
+                op @ (DfOperator::RegexMatch
+                | DfOperator::RegexNotMatch
+                | DfOperator::RegexIMatch
+                | DfOperator::RegexNotIMatch),
+            right,
+        }) if is_string_value(left, schema) => {
+            let pattern = string_literal(right)?;
+            let insensitive = matches!(op, DfOperator::RegexIMatch | DfOperator::RegexNotIMatch);
+            let negated = matches!(op, DfOperator::RegexNotMatch | DfOperator::RegexNotIMatch);
+            let pattern = if insensitive { format!("(?i){pattern}") } else { pattern };
+            Some((left.as_ref().clone(), MatchKind::Regex, vec![pattern], negated))
+        }
+        Expr::ScalarFunction(f) if f.name() == "regexp_like" => match f.args.as_slice() {
+            [subject, pattern] if is_string_value(subject, schema) => {
+                Some((subject.clone(), MatchKind::Regex, vec![string_literal(pattern)?], false))
+            }
+            _ => None,
+        },
         Expr::InList(InList { expr, list, negated }) => {
             let values: Option<Vec<String>> = list.iter().map(string_literal).collect();
             is_string_value(expr, schema).then_some(())?;
@@ -198,6 +283,15 @@ fn column_names(schema: &DFSchema) -> Vec<String> {
     schema.columns().iter().map(|c| c.flat_name()).collect()
 }
 
+/// Maps (line, column) in a step's query text to the source file, by where each of
+/// the text's lines starts there.
+pub(crate) fn map_position(lines: &[(u32, u32)], (line, column): (u32, u32)) -> (u32, u32) {
+    match lines.get((line as usize).wrapping_sub(1)) {
+        Some(&(l, c)) => (l, c + column.saturating_sub(1)),
+        None => lines.first().copied().unwrap_or((line, column)),
+    }
+}
+
 /// The position of the first column an expression names, for locations.
 fn expr_position(e: &Expr) -> Option<(u32, u32)> {
     e.column_refs()
@@ -209,7 +303,11 @@ fn expr_position(e: &Expr) -> Option<(u32, u32)> {
 
 impl Translator<'_> {
     fn loc(&self, at: Option<(u32, u32)>) -> SourceLoc {
-        let (line, column) = at.unwrap_or(self.statement);
+        let (line, column) = match at {
+            Some(p) if !self.lines.is_empty() => map_position(&self.lines, p),
+            Some(p) => p,
+            None => self.statement,
+        };
         SourceLoc {
             file: self.source_name.to_string(),
             line,
@@ -265,6 +363,9 @@ impl Translator<'_> {
     }
 
     fn scan(&mut self, scan: &TableScan) -> Result<TableValue, SqlError> {
+        if let Some(bound) = self.bound {
+            return self.bound_scan(bound, scan);
+        }
         let name = scan.table_name.table();
         let table = self.catalog.table(name).ok_or_else(|| SqlError {
             message: format!("table '{name}' not found"),
@@ -311,6 +412,33 @@ impl Translator<'_> {
         Ok(out)
     }
 
+    /// A step's scan: the bound table's columns the scan projects, under its names.
+    fn bound_scan(&mut self, bound: TableValue, scan: &TableScan) -> Result<TableValue, SqlError> {
+        let have = self.schema_of(bound);
+        let indices: Vec<usize> = match &scan.projection {
+            Some(p) => p.clone(),
+            None => (0..have.len()).collect(),
+        };
+        let names = column_names(&scan.projected_schema);
+        let loc = self.loc(None);
+        let columns: Vec<String> = indices.iter().map(|&i| have[i].name.clone()).collect();
+        let out = indices
+            .iter()
+            .zip(&names)
+            .map(|(&i, n)| Column::new(n, have[i].ty, have[i].nullable))
+            .collect();
+        let mut out = self.g.project(bound, &columns, out, &loc);
+        if !scan.filters.is_empty() {
+            let predicate =
+                datafusion::logical_expr::utils::conjunction(scan.filters.clone()).expect("filters are not empty");
+            out = self.filter_expr(out, &scan.projected_schema, &predicate)?;
+        }
+        if let Some(fetch) = scan.fetch {
+            out = self.g.limit(out, 0, Some(fetch), &loc);
+        }
+        Ok(out)
+    }
+
     fn filter_expr(
         &mut self,
         input: TableValue,
@@ -329,7 +457,7 @@ impl Translator<'_> {
             columns: &columns,
             atoms: &atoms,
         };
-        let mut w = BodyWriter::new(&mut self.g, "filter", &body_input, &[predicate], &loc).map_err(at)?;
+        let mut w = BodyWriter::new(self.g, "filter", &body_input, &[predicate], &loc).map_err(at)?;
         let result = w.predicate(predicate).map_err(at)?;
         let args = w.args();
         let body = w.finish(&[result]);
@@ -369,7 +497,7 @@ impl Translator<'_> {
                 let atom = string_atom(node, df_schema);
                 let numeric = || {
                     string_call(node)
-                        .is_some_and(|(f, subject, _)| f == "length" && is_string_value(subject, df_schema))
+                        .is_some_and(|(f, subject, _)| numeric_result(f) && is_string_value(subject, df_schema))
                 };
                 if atom.is_some() || numeric() {
                     if !found.iter().any(|(x, _)| x == node) {
@@ -384,6 +512,17 @@ impl Translator<'_> {
         for (expr, atom) in found {
             let (column, negated) = match atom {
                 Some((value, kind, patterns, negated)) => {
+                    if kind == MatchKind::Regex {
+                        for p in &patterns {
+                            regex::Regex::new(p).map_err(|e| SqlError {
+                                message: format!(
+                                    "bad regular expression '{p}': {}",
+                                    e.to_string().lines().last().unwrap_or_default().trim()
+                                ),
+                                position: expr_position(&expr).map(|(l, c)| (l as usize, c as usize)),
+                            })?;
+                        }
+                    }
                     let i = self.string_value(&mut input, df_schema, &value, loc)?;
                     let name = self.schema_of(input)[i].name.clone();
                     let out = self.fresh_name("match");
@@ -420,6 +559,7 @@ impl Translator<'_> {
                 let ty =
                     ColumnType::from_arrow(field.data_type()).map_err(|err| SqlError::unsupported(err.to_string()))?;
                 let out = Column::new(self.fresh_name("str"), ty, from.nullable);
+                let args: Vec<String> = args.iter().map(i64::to_string).collect();
                 *input = self.g.string_function(*input, function, &from.name, &args, out, loc);
                 Ok(self.schema_of(*input).len() - 1)
             }
@@ -577,7 +717,7 @@ impl Translator<'_> {
                 atoms: &atoms,
             };
             let group: Vec<&Expr> = members.iter().map(|&k| &exprs[k]).collect();
-            let mut w = BodyWriter::new(&mut self.g, "map", &body_input, &group, loc)?;
+            let mut w = BodyWriter::new(self.g, "map", &body_input, &group, loc)?;
             let (mut out_exprs, mut out): (Vec<String>, Vec<Column>) = if single {
                 (Vec::new(), Vec::new())
             } else {
@@ -895,7 +1035,7 @@ impl Translator<'_> {
                 };
                 let pos = expr_position(f);
                 let at = |e: SqlError| e.at(pos.map(|(l, c)| (l as usize, c as usize)));
-                let mut w = BodyWriter::new(&mut self.g, "join_filter", &body_input, &[f], &loc).map_err(at)?;
+                let mut w = BodyWriter::new(self.g, "join_filter", &body_input, &[f], &loc).map_err(at)?;
                 let result = w.predicate(f).map_err(at)?;
                 let args = w.args();
                 Some((w.finish(&[result]), args))

@@ -66,7 +66,7 @@ impl Pass for PruneColumns {
                     }
                     r
                 }
-                OpKind::Aggregate { keys, aggregates } => {
+                OpKind::Aggregate { keys, aggregates, .. } => {
                     let calls = kept(&op.schema, &out).into_iter().filter(|&k| k >= keys.len());
                     let mut r = keys.clone();
                     r.extend(calls.filter_map(|k| aggregates[k - keys.len()].input.clone()));
@@ -74,6 +74,12 @@ impl Pass for PruneColumns {
                 }
                 OpKind::Match { column, .. } | OpKind::StringFunction { column, .. } => {
                     let appended = &op.schema.last().expect("a match appends a column").name;
+                    let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
+                    r.push(column.clone());
+                    r
+                }
+                OpKind::FlatMap { column, .. } => {
+                    let appended = &op.schema.last().expect("a flat map appends a column").name;
                     let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
                     r.push(column.clone());
                     r
@@ -131,13 +137,22 @@ impl Pass for PruneColumns {
                     schema.push(op.schema.last().expect("a match appends a column").clone());
                     (schema, None)
                 }
+                OpKind::FlatMap { column, .. } => {
+                    let mut schema: Schema = schemas[op.inputs[0]]
+                        .iter()
+                        .filter(|c| c.name != *column)
+                        .cloned()
+                        .collect();
+                    schema.push(op.schema.last().expect("a flat map appends a column").clone());
+                    (schema, None)
+                }
                 OpKind::Source { columns, .. } => (narrowed, Some(("columns", pick(columns)))),
                 OpKind::Project { columns } => (narrowed, Some(("columns", pick(columns)))),
                 OpKind::Map { exprs, .. } | OpKind::Pipeline { exprs, .. } => {
                     let exprs: Vec<String> = exprs.iter().map(|e| e.to_string()).collect();
                     (narrowed, Some(("exprs", pick(&exprs))))
                 }
-                OpKind::Aggregate { keys, aggregates } => {
+                OpKind::Aggregate { keys, aggregates, .. } => {
                     let keep: Vec<usize> = (0..keys.len())
                         .chain(keep.iter().copied().filter(|&k| k >= keys.len()))
                         .collect();

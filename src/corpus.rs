@@ -1,0 +1,175 @@
+//! `skadi gen text` and `skadi gen logs`: deterministic corpora for MapReduce jobs.
+//! Text is lines of words drawn from a made-up vocabulary with a skewed (Zipf-like)
+//! frequency, capitalized and punctuated; logs are web-server access logs in the Common
+//! Log Format. Each file is written under a temporary name and renamed when complete.
+
+use crate::Error;
+use std::{fmt::Write as _, fs, path::Path};
+
+/// A small, fast, deterministic generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..n.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+const SYLLABLES: [&str; 24] = [
+    "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "den", "mar", "sil", "tor", "bra", "qu", "ex", "ion", "ar", "el",
+    "om", "un", "is", "ha", "pe", "zy",
+];
+
+/// Words in the vocabulary; word 0 is the most frequent.
+pub const VOCABULARY: usize = 5000;
+
+fn word(i: usize) -> String {
+    // Distinct for every i: the syllables spell i in base 24, at least two of them.
+    let mut n = i;
+    let mut w = String::new();
+    loop {
+        w.push_str(SYLLABLES[n % SYLLABLES.len()]);
+        n /= SYLLABLES.len();
+        if n == 0 && w.len() >= 4 {
+            break;
+        }
+    }
+    if i % 97 == 13 {
+        w.push_str("'s");
+    }
+    w
+}
+
+/// Writes `files` text files of `lines` lines each into `out`.
+pub fn generate_text(out: &Path, files: usize, lines: usize, seed: u64) -> Result<(), Error> {
+    let vocabulary: Vec<String> = (0..VOCABULARY).map(word).collect();
+    generate(out, files, "txt", |file, text| {
+        let mut rng = Rng(seed ^ (file as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+        for _ in 0..lines {
+            let words = 3 + rng.below(14);
+            for k in 0..words {
+                // u^3 skews toward the front of the vocabulary (frequent words).
+                let u = rng.unit();
+                let w = &vocabulary[((u * u * u) * VOCABULARY as f64) as usize];
+                if k > 0 {
+                    text.push(' ');
+                }
+                if k == 0 || rng.below(20) == 0 {
+                    let mut c = w.chars();
+                    let first = c.next().expect("words are not empty");
+                    text.extend(first.to_uppercase());
+                    text.push_str(c.as_str());
+                } else {
+                    text.push_str(w);
+                }
+                match rng.below(16) {
+                    0 => text.push(','),
+                    1 if k + 1 < words => text.push_str(" -"),
+                    _ => {}
+                }
+            }
+            text.push(if rng.below(5) == 0 { '?' } else { '.' });
+            text.push('\n');
+        }
+    })
+}
+
+const PATHS: [&str; 12] = [
+    "/",
+    "/index.html",
+    "/about",
+    "/products",
+    "/products/42",
+    "/products/7",
+    "/cart",
+    "/checkout",
+    "/api/v1/items",
+    "/api/v1/login",
+    "/static/app.js",
+    "/static/style.css",
+];
+const METHODS: [&str; 4] = ["GET", "GET", "POST", "PUT"];
+/// Status codes and their weights.
+const STATUSES: [(u16, usize); 8] = [
+    (200, 70),
+    (304, 8),
+    (301, 4),
+    (404, 9),
+    (403, 2),
+    (500, 4),
+    (502, 1),
+    (503, 2),
+];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Writes `files` access logs of `lines` requests each into `out`: Common Log Format,
+/// `host - user [time] "METHOD path HTTP/1.1" status bytes` (bytes `-` when none).
+pub fn generate_logs(out: &Path, files: usize, lines: usize, seed: u64) -> Result<(), Error> {
+    let total: usize = STATUSES.iter().map(|(_, w)| w).sum();
+    generate(out, files, "log", |file, text| {
+        let mut rng = Rng(seed ^ (file as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let day = 1 + file % 28;
+        for i in 0..lines {
+            let host = format!("10.{}.{}.{}", rng.below(4), rng.below(256), 1 + rng.below(254));
+            let user = if rng.below(10) == 0 { "alice" } else { "-" };
+            let seconds = i * 86_400 / lines.max(1);
+            let mut pick = rng.below(total);
+            let status = STATUSES
+                .iter()
+                .find(|(_, w)| {
+                    if pick < *w {
+                        true
+                    } else {
+                        pick -= w;
+                        false
+                    }
+                })
+                .map_or(200, |(s, _)| *s);
+            let bytes = if status == 304 {
+                "-".to_string()
+            } else {
+                (200 + rng.below(50_000)).to_string()
+            };
+            writeln!(
+                text,
+                "{host} - {user} [{day:02}/{}/2026:{:02}:{:02}:{:02} +0000] \"{} {} HTTP/1.1\" {status} {bytes}",
+                MONTHS[file % 12],
+                seconds / 3600,
+                seconds / 60 % 60,
+                seconds % 60,
+                METHODS[rng.below(METHODS.len())],
+                PATHS[rng.below(PATHS.len())],
+            )
+            .expect("writing to a String");
+        }
+    })
+}
+
+fn generate(out: &Path, files: usize, ext: &str, mut fill: impl FnMut(usize, &mut String)) -> Result<(), Error> {
+    fs::create_dir_all(out).map_err(Error::io(out))?;
+    for file in 0..files.max(1) {
+        let mut text = String::new();
+        fill(file, &mut text);
+        let path = out.join(format!("part-{file:05}.{ext}"));
+        let tmp = out.join(format!(".part-{file:05}.{ext}.partial"));
+        fs::write(&tmp, text).map_err(Error::io(&tmp))?;
+        fs::rename(&tmp, &path).map_err(Error::io(&path))?;
+    }
+    Ok(())
+}
