@@ -77,6 +77,28 @@ enum Bench {
     Fusion(BenchArgs),
     /// Compile latency: SQL text to physical plan (nothing runs), Skadi beside DataFusion.
     Compile(BenchArgs),
+    /// Word count on text files: Skadi's job (tokens/s per core) against a plain
+    /// single-threaded Rust HashMap loop over the same files.
+    Wordcount(WordCountArgs),
+}
+
+#[derive(Args)]
+struct WordCountArgs {
+    /// Directory of text files [default: data/text-bench, generated first if missing].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Files to generate when --data is missing.
+    #[arg(long, default_value_t = 8)]
+    files: usize,
+    /// Lines per generated file.
+    #[arg(long, default_value_t = 250_000)]
+    lines: usize,
+    /// Timed runs per engine, after one warm-up run.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Skadi's workers [default: CPUs].
+    #[arg(long, short = 'w')]
+    workers: Option<usize>,
 }
 
 #[derive(Args)]
@@ -550,12 +572,31 @@ fn run(cli: Cli) -> Result<(), Error> {
             };
             write_output(args.output.as_deref(), text.as_bytes())
         }
+        Command::Bench(Bench::Wordcount(a)) => {
+            let data = a.data.unwrap_or_else(|| PathBuf::from("data/text-bench"));
+            if !data.exists() {
+                eprintln!(
+                    "generating {} text file(s) of {} lines into {}",
+                    a.files,
+                    a.lines,
+                    data.display()
+                );
+                skadi::corpus::generate_text(&data, a.files, a.lines, 42)?;
+            }
+            let workers = a.workers.unwrap_or_else(|| Session::without_catalog().workers());
+            let spinner = bar(1, "{spinner} word count: skadi and the baseline {msg}");
+            spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+            let result = skadi::bench::bench_wordcount(&data, workers, a.runs)?;
+            spinner.finish_and_clear();
+            write_output(None, result.report().as_bytes())
+        }
         Command::Bench(which) => {
             let with_duckdb = matches!(which, Bench::Tpch(_));
             let (args, labels, bench): (_, _, BenchFn) = match which {
                 Bench::Tpch(a) => (a, &skadi::bench::VS_DATAFUSION, skadi::bench::bench),
                 Bench::Fusion(a) => (a, &skadi::bench::FUSED_VS_UNFUSED, skadi::bench::bench_fusion),
                 Bench::Compile(a) => (a, &skadi::bench::COMPILE_VS_DATAFUSION, skadi::bench::bench_compile),
+                Bench::Wordcount(_) => unreachable!("handled above"),
             };
             let scale = args.scale;
             let data = args

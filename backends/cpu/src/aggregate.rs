@@ -271,6 +271,10 @@ pub(crate) struct HashAggregate {
     /// `key_ends[g]`. One arena instead of an allocation per group.
     key_bytes: Vec<u8>,
     key_ends: Vec<usize>,
+    /// One Utf8 key: groups are found by the string's own bytes (no row encoding), the
+    /// NULL key's group kept outside the table.
+    utf8_key: bool,
+    null_group: Option<usize>,
     out: SchemaRef,
 }
 
@@ -308,7 +312,8 @@ impl HashAggregate {
             inputs.push(col);
             accumulators.push(Accumulator::new(call.function, lane));
         }
-        let converter = if key_idx.is_empty() {
+        let utf8_key = matches!(key_idx.as_slice(), [k] if input.field(*k).data_type() == &DataType::Utf8);
+        let converter = if key_idx.is_empty() || utf8_key {
             None
         } else {
             let fields = key_idx
@@ -326,6 +331,8 @@ impl HashAggregate {
             groups: HashTable::new(),
             key_bytes: Vec::new(),
             key_ends: Vec::new(),
+            utf8_key,
+            null_group: None,
             out,
         };
         if agg.keys.is_empty() {
@@ -336,7 +343,48 @@ impl HashAggregate {
         Ok(agg)
     }
 
+    /// Group ids of a single Utf8 key column, looked up by the strings' bytes.
+    fn utf8_group_ids(&mut self, keys: &ArrayRef) -> Vec<usize> {
+        let keys = keys.as_string::<i32>();
+        let mut ids = Vec::with_capacity(keys.len());
+        let (groups, key_bytes, key_ends) = (&mut self.groups, &mut self.key_bytes, &mut self.key_ends);
+        for r in 0..keys.len() {
+            if keys.is_null(r) {
+                let id = *self.null_group.get_or_insert_with(|| {
+                    key_ends.push(key_bytes.len());
+                    key_ends.len() - 1
+                });
+                ids.push(id);
+                continue;
+            }
+            let bytes = keys.value(r).as_bytes();
+            let hash = xxh3_64(bytes);
+            let null_group = self.null_group;
+            let id = match groups.find(hash, |&g| group_key(key_bytes, key_ends, g) == bytes) {
+                Some(&id) => id,
+                None => {
+                    let id = key_ends.len();
+                    key_bytes.extend_from_slice(bytes);
+                    key_ends.push(key_bytes.len());
+                    groups.insert_unique(hash, id, |&g| {
+                        debug_assert!(Some(g) != null_group, "the NULL group is never in the table");
+                        xxh3_64(group_key(key_bytes, key_ends, g))
+                    });
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        ids
+    }
+
     fn group_ids(&mut self, batch: &RecordBatch) -> Result<Vec<usize>, String> {
+        if self.utf8_key {
+            let ids = self.utf8_group_ids(batch.column(self.keys[0]));
+            let n = self.key_ends.len();
+            self.accumulators.iter_mut().for_each(|a| a.grow(n));
+            return Ok(ids);
+        }
         let Some(converter) = &self.converter else {
             return Ok(vec![0; batch.num_rows()]);
         };
@@ -389,6 +437,17 @@ impl HashAggregate {
                         (0..self.key_ends.len()).map(|g| parser.parse(group_key(&self.key_bytes, &self.key_ends, g))),
                     )
                     .map_err(|e| e.to_string())?
+            }
+            None if self.utf8_key => {
+                let keys: StringArray = (0..self.key_ends.len())
+                    .map(|g| {
+                        (Some(g) != self.null_group).then(|| {
+                            std::str::from_utf8(group_key(&self.key_bytes, &self.key_ends, g))
+                                .expect("keys are bytes of Utf8 strings")
+                        })
+                    })
+                    .collect();
+                vec![Arc::new(keys) as ArrayRef]
             }
             None => Vec::new(),
         };

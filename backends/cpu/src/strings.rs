@@ -150,20 +150,37 @@ impl StringFunction {
                     .collect::<StringArray>(),
             ),
             f => {
-                let f = |s: &str| -> String {
+                // Values are appended without an allocation each where possible.
+                let mut out = StringBuilder::with_capacity(text.len(), text.value_data().len());
+                let mut buf = String::new();
+                for s in text.iter() {
+                    let Some(s) = s else {
+                        out.append_null();
+                        continue;
+                    };
                     match f {
-                        StringFunction::Substr(start, length) => substr(s, *start, *length),
-                        StringFunction::Upper => s.to_uppercase(),
-                        StringFunction::Lower => s.to_lowercase(),
-                        StringFunction::Trim => s.trim_matches(' ').to_string(),
-                        StringFunction::LTrim => s.trim_start_matches(' ').to_string(),
-                        StringFunction::RTrim => s.trim_end_matches(' ').to_string(),
+                        StringFunction::Upper | StringFunction::Lower if s.is_ascii() => {
+                            buf.clear();
+                            buf.push_str(s);
+                            if matches!(f, StringFunction::Upper) {
+                                buf.make_ascii_uppercase();
+                            } else {
+                                buf.make_ascii_lowercase();
+                            }
+                            out.append_value(&buf);
+                        }
+                        StringFunction::Upper => out.append_value(s.to_uppercase()),
+                        StringFunction::Lower => out.append_value(s.to_lowercase()),
+                        StringFunction::Substr(start, length) => out.append_value(substr(s, *start, *length)),
+                        StringFunction::Trim => out.append_value(s.trim_matches(' ')),
+                        StringFunction::LTrim => out.append_value(s.trim_start_matches(' ')),
+                        StringFunction::RTrim => out.append_value(s.trim_end_matches(' ')),
                         StringFunction::Length | StringFunction::ToNumber | StringFunction::RegexpExtract(..) => {
                             unreachable!("handled above")
                         }
                     }
-                };
-                std::sync::Arc::new(text.iter().map(|s| s.map(f)).collect::<StringArray>())
+                }
+                std::sync::Arc::new(out.finish())
             }
         };
         cast(&out, to).map_err(|e| e.to_string())
