@@ -173,3 +173,84 @@ fn generate(out: &Path, files: usize, ext: &str, mut fill: impl FnMut(usize, &mu
     }
     Ok(())
 }
+
+/// The coefficients `skadi gen ml` draws its regression labels from: intercept 1.5, then
+/// 2, −3, 4, −5, ... (feature j gets ±(j + 2)).
+pub fn true_coefficients(features: usize) -> Vec<f64> {
+    std::iter::once(1.5)
+        .chain((0..features).map(|j| if j % 2 == 0 { (j + 2) as f64 } else { -((j + 2) as f64) }))
+        .collect()
+}
+
+/// Coordinate `j` of blob `c`'s center in `skadi gen ml`'s `blobs` table.
+pub fn blob_center(c: usize, j: usize) -> f64 {
+    let angle = c as f64 * 2.399_963 + j as f64 * 1.3; // golden angle: well-spread centers
+    8.0 * angle.cos() + 2.0 * c as f64
+}
+
+/// A standard normal draw (Box–Muller).
+fn gaussian(rng: &mut Rng) -> f64 {
+    let u = rng.unit().max(f64::MIN_POSITIVE);
+    let v = rng.unit();
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+/// Writes three tables for the ML examples into `out` as Parquet, `rows` rows each over
+/// features `x1..x{features}`:
+/// - `linear`: x uniform in [−1, 1), `y` = [`true_coefficients`] · (1, x) + N(0, 0.1²);
+/// - `logistic`: the same x, `label` = 1 where that linear function is > 0 (separable);
+/// - `blobs`: `clusters` Gaussian blobs (σ = 1) around [`blob_center`]s, with the true
+///   `cluster`.
+pub fn generate_ml(out: &Path, rows: usize, features: usize, clusters: usize, seed: u64) -> Result<(), Error> {
+    use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch};
+    use std::sync::Arc;
+    fs::create_dir_all(out).map_err(Error::io(out))?;
+    let features = features.max(1);
+    let w = true_coefficients(features);
+    let mut rng = Rng(seed ^ 0x005E_ED0F_1A7A);
+    let mut x: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); features];
+    let (mut y, mut label) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    for _ in 0..rows {
+        let mut z = w[0];
+        for (j, col) in x.iter_mut().enumerate() {
+            let v = rng.unit() * 2.0 - 1.0;
+            col.push(v);
+            z += w[j + 1] * v;
+        }
+        y.push(z + 0.1 * gaussian(&mut rng));
+        label.push(i64::from(z > 0.0));
+    }
+    let names: Vec<String> = (1..=features).map(|j| format!("x{j}")).collect();
+    let table = |extra: Vec<(&str, ArrayRef)>, columns: &[Vec<f64>]| -> Result<RecordBatch, Error> {
+        let mut all: Vec<(String, ArrayRef)> = names
+            .iter()
+            .zip(columns)
+            .map(|(n, c)| (n.clone(), Arc::new(Float64Array::from(c.clone())) as ArrayRef))
+            .collect();
+        all.extend(extra.into_iter().map(|(n, a)| (n.to_string(), a)));
+        RecordBatch::try_from_iter(all).map_err(|e| Error::Other(e.to_string()))
+    };
+    crate::write_result(
+        &out.join("linear.parquet"),
+        &[table(vec![("y", Arc::new(Float64Array::from(y)))], &x)?],
+    )?;
+    crate::write_result(
+        &out.join("logistic.parquet"),
+        &[table(vec![("label", Arc::new(Int64Array::from(label)))], &x)?],
+    )?;
+    let clusters = clusters.max(1);
+    let mut blobs: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); features];
+    let mut truth = Vec::with_capacity(rows);
+    for _ in 0..rows {
+        let c = rng.below(clusters);
+        for (j, col) in blobs.iter_mut().enumerate() {
+            col.push(blob_center(c, j) + gaussian(&mut rng));
+        }
+        truth.push(c as i64);
+    }
+    crate::write_result(
+        &out.join("blobs.parquet"),
+        &[table(vec![("cluster", Arc::new(Int64Array::from(truth)))], &blobs)?],
+    )?;
+    Ok(())
+}

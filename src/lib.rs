@@ -19,7 +19,7 @@ mod session;
 pub mod tpch;
 
 pub use error::Error;
-pub use output::{OutputFormat, format_batches, format_table, write_result};
+pub use output::{OutputFormat, format_batches, format_table, model_json, write_pipeline_result, write_result};
 pub use session::{Compiled, QueryResult, Session};
 
 pub use skadi_backend_cpu::CpuBackend;
@@ -31,4 +31,5 @@ pub use skadi_compiler::{
 };
 pub use skadi_flowgraph::FlowGraph;
 pub use skadi_mapreduce::{JobError, is_job_spec};
+pub use skadi_pipeline::{ModelInfo, Pipeline, is_pipeline_spec};
 pub use skadi_runtime::{LocalExecutor, RunOutput};

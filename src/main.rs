@@ -140,6 +140,29 @@ enum Gen {
     /// Web-server access logs in the Common Log Format (for log analytics):
     /// part-00000.log, ...
     Logs(CorpusArgs),
+    /// Tables for the ML examples, as Parquet: `linear` (x1.., y from known coefficients
+    /// plus noise), `logistic` (x1.., a separable 0/1 label) and `blobs` (x1.. around
+    /// k centers, with the true cluster).
+    Ml(MlArgs),
+}
+
+#[derive(Args)]
+struct MlArgs {
+    /// Directory to write the tables into (a catalog).
+    #[arg(long)]
+    out: PathBuf,
+    /// Rows per table.
+    #[arg(long, default_value_t = 100_000)]
+    rows: usize,
+    /// Feature columns x1..xN.
+    #[arg(long, default_value_t = 3)]
+    features: usize,
+    /// Blobs in the `blobs` table.
+    #[arg(long, default_value_t = 3)]
+    clusters: usize,
+    /// Seed: the same seed writes the same tables.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
 }
 
 #[derive(Args)]
@@ -318,8 +341,17 @@ struct Source {
 enum SourceKind {
     Sql,
     FlowGraph,
-    /// A MapReduce job spec (`.toml`).
+    /// A MapReduce job spec (`.toml` with an `[input]` table).
     Job,
+    /// A pipeline spec (`.toml` with `[[step]]` tables).
+    Pipeline,
+}
+
+/// Where a spec's result goes: its output file, and the model its last step trains.
+#[derive(Default)]
+struct SpecOutput {
+    path: Option<PathBuf>,
+    model: Option<skadi::ModelInfo>,
 }
 
 fn read_file(path: &Path) -> Result<String, Error> {
@@ -329,20 +361,16 @@ fn read_file(path: &Path) -> Result<String, Error> {
     })
 }
 
-/// Whether a `.toml` file is a MapReduce job spec.
-fn skadi_mapreduce_spec(text: &str) -> bool {
-    skadi::is_job_spec(text)
-}
-
 fn read_source(q: &QueryArgs) -> Result<Source, Error> {
     match (&q.query, &q.sql, &q.flowgraph) {
         (Some(path), None, None) => {
             let text = read_file(path)?;
             let kind = match path.extension().and_then(|e| e.to_str()) {
-                Some("toml") if skadi_mapreduce_spec(&text) => SourceKind::Job,
+                Some("toml") if skadi::is_pipeline_spec(&text) => SourceKind::Pipeline,
+                Some("toml") if skadi::is_job_spec(&text) => SourceKind::Job,
                 Some("toml") => {
                     return Err(Error::Other(format!(
-                        "{}: not a job spec (a MapReduce job spec has an [input] table; docs/JOB_SPEC.md)",
+                        "{}: neither a job spec (a MapReduce job has an [input] table; docs/JOB_SPEC.md) nor a pipeline (a pipeline has [[step]] tables; docs/PIPELINE_SPEC.md)",
                         path.display()
                     )));
                 }
@@ -366,7 +394,7 @@ fn read_source(q: &QueryArgs) -> Result<Source, Error> {
             kind: SourceKind::FlowGraph,
         }),
         _ => Err(Error::Other(
-            "give something to compile: a query file (QUERY.sql), a job spec (JOB.toml), -e 'SQL', or --flowgraph FILE.mlir"
+            "give something to compile: a query file (QUERY.sql), a job or pipeline spec (SPEC.toml), -e 'SQL', or --flowgraph FILE.mlir"
                 .into(),
         )),
     }
@@ -402,13 +430,26 @@ fn session(q: &QueryArgs, source: &Source) -> Result<Session, Error> {
     })
 }
 
-/// The source as a FlowGraph, optimized as the arguments say, and (for a job spec) the
-/// file its result goes to.
-fn flowgraph(session: &Session, source: &Source, q: &QueryArgs) -> Result<(FlowGraph, Option<PathBuf>), Error> {
+/// The source as a FlowGraph, optimized as the arguments say, and (for a spec) where its
+/// result goes.
+fn flowgraph(session: &Session, source: &Source, q: &QueryArgs) -> Result<(FlowGraph, SpecOutput), Error> {
     let (mut graph, output) = match source.kind {
-        SourceKind::Sql => (session.flowgraph(&source.text, &source.name)?, None),
-        SourceKind::Job => session.job_flowgraph(&source.text, &source.name)?,
-        SourceKind::FlowGraph => (FlowGraph::parse(&source.text, &source.name)?, None),
+        SourceKind::Sql => (session.flowgraph(&source.text, &source.name)?, SpecOutput::default()),
+        SourceKind::Job => {
+            let (graph, path) = session.job_flowgraph(&source.text, &source.name)?;
+            (graph, SpecOutput { path, model: None })
+        }
+        SourceKind::Pipeline => {
+            let (graph, p) = session.pipeline_flowgraph(&source.text, &source.name)?;
+            (
+                graph,
+                SpecOutput {
+                    path: p.output,
+                    model: p.model,
+                },
+            )
+        }
+        SourceKind::FlowGraph => (FlowGraph::parse(&source.text, &source.name)?, SpecOutput::default()),
     };
     let print = q.optimize.print_after_all;
     let runs = session.optimize(&mut graph, |pass, g| {
@@ -497,6 +538,24 @@ fn run(cli: Cli) -> Result<(), Error> {
             );
             Ok(())
         }
+        Command::Gen(Gen::Ml(a)) => {
+            let spinner = bar(1, "{spinner} writing ML tables {msg}");
+            spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+            skadi::corpus::generate_ml(&a.out, a.rows, a.features, a.clusters, a.seed)?;
+            spinner.finish_and_clear();
+            let w: Vec<String> = skadi::corpus::true_coefficients(a.features)
+                .iter()
+                .map(|v| v.to_string())
+                .collect();
+            eprintln!(
+                "wrote linear, logistic and blobs ({} rows each) to {}; y = [{}] · (1, x1..x{})",
+                a.rows,
+                a.out.display(),
+                w.join(", "),
+                a.features
+            );
+            Ok(())
+        }
         Command::Gen(Gen::Logs(a)) => {
             let spinner = bar(1, "{spinner} writing access logs {msg}");
             spinner.enable_steady_tick(std::time::Duration::from_millis(100));
@@ -514,7 +573,11 @@ fn run(cli: Cli) -> Result<(), Error> {
             let (plan, session, job_output) = match &args.plan {
                 Some(path) => {
                     let plan = PhysicalPlan::from_json(&read_file(path)?, &path.display().to_string())?;
-                    (plan, with_workers(Session::without_catalog(), args.query.workers), None)
+                    (
+                        plan,
+                        with_workers(Session::without_catalog(), args.query.workers),
+                        SpecOutput::default(),
+                    )
                 }
                 None => {
                     let source = read_source(&args.query)?;
@@ -528,12 +591,20 @@ fn run(cli: Cli) -> Result<(), Error> {
             let tick = |done: usize, _total: usize| progress.set_position(done as u64);
             let result = session.run_plan(&plan, Some(&tick))?;
             progress.finish_and_clear();
-            // A job's [output] path is where its rows go unless -o says otherwise.
-            match (&args.output, job_output) {
+            // A spec's output path is where its rows (or model) go unless -o says otherwise.
+            match (&args.output, &job_output.path) {
                 (None, Some(path)) => {
-                    skadi::write_result(&path, &result.batches)?;
-                    let rows: usize = result.batches.iter().map(|b| b.num_rows()).sum();
-                    eprintln!("wrote {rows} row(s) to {}", path.display());
+                    skadi::write_pipeline_result(path, job_output.model.as_ref(), &result.batches)?;
+                    match &job_output.model {
+                        Some(m) if path.extension().is_some_and(|e| e == "json") => {
+                            eprint!("{}", skadi::model_json(m, &result.batches)?);
+                            eprintln!("wrote model '{}' to {}", m.name, path.display());
+                        }
+                        _ => {
+                            let rows: usize = result.batches.iter().map(|b| b.num_rows()).sum();
+                            eprintln!("wrote {rows} row(s) to {}", path.display());
+                        }
+                    }
                 }
                 _ => {
                     let bytes = skadi::format_batches(&result.batches, args.format)?;

@@ -10,6 +10,7 @@ use skadi_compiler::{
     passes::{OptLevel, PassManager, PassRun},
 };
 use skadi_flowgraph::FlowGraph;
+use skadi_pipeline::Pipeline;
 use skadi_runtime::{Backend, LocalExecutor, Progress};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -160,10 +161,32 @@ impl Session {
     /// Compiles and runs a MapReduce job spec; the rows are returned (writing them to
     /// the spec's output file is the caller's choice: see [`crate::write_result`]).
     pub fn job(&self, spec: &str, source_name: &str) -> Result<(QueryResult, Option<PathBuf>), Error> {
-        let (mut graph, output) = self.job_flowgraph(spec, source_name)?;
+        let (graph, output) = self.job_flowgraph(spec, source_name)?;
+        Ok((self.optimize_and_run(graph)?, output))
+    }
+
+    /// A pipeline spec (docs/PIPELINE_SPEC.md) → one verified FlowGraph, and what its
+    /// last step produces (an output file, a model). Paths resolve against the current
+    /// directory.
+    pub fn pipeline_flowgraph(&self, spec: &str, source_name: &str) -> Result<(FlowGraph, Pipeline), Error> {
+        let pipeline = skadi_pipeline::compile_pipeline(spec, source_name).map_err(|error| Error::Job {
+            text: spec.to_string(),
+            error,
+        })?;
+        Ok((FlowGraph::parse(&pipeline.flowgraph, source_name)?, pipeline))
+    }
+
+    /// Compiles and runs a pipeline spec; returns the last step's rows (for a train step,
+    /// the model's row: see [`crate::model_json`]).
+    pub fn pipeline(&self, spec: &str, source_name: &str) -> Result<(QueryResult, Pipeline), Error> {
+        let (graph, pipeline) = self.pipeline_flowgraph(spec, source_name)?;
+        Ok((self.optimize_and_run(graph)?, pipeline))
+    }
+
+    fn optimize_and_run(&self, mut graph: FlowGraph) -> Result<QueryResult, Error> {
         self.optimize(&mut graph, |_, _| {})?;
         let plan = self.lower(&graph)?;
-        Ok((self.run_plan(&plan, None)?, output))
+        self.run_plan(&plan, None)
     }
 
     /// Runs the session's passes over `graph`; `after` sees it after each pass.

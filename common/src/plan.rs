@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Bumped whenever the JSON layout changes incompatibly; readers reject other versions.
-pub const PLAN_VERSION: u32 = 4;
+pub const PLAN_VERSION: u32 = 5;
 
 /// The hash scheme of hash-partitioned edges: xxh3-64 over the Arrow row encoding of the
 /// key columns, modulo the consumer's parallelism. Producers on any worker must agree on
@@ -191,6 +191,18 @@ pub enum Operator {
         column: String,
         pattern: String,
     },
+    /// Trains a model (see [`crate::ml`]) on all its input's rows: each pass calls
+    /// `body(args..., state...)` on every row whose `strict` args are all non-NULL and
+    /// sums its results; [`crate::ml::Training::update`] turns the sums into the next
+    /// state. Each pass is split over `threads` threads. The output is one row: the state,
+    /// then [`crate::ml::METRIC_COLUMNS`].
+    Iterate {
+        training: crate::ml::Training,
+        body: String,
+        args: Vec<String>,
+        strict: Vec<usize>,
+        threads: usize,
+    },
     /// The plan's result: renames the columns to what the user asked for.
     Sink {
         names: Vec<String>,
@@ -216,7 +228,9 @@ impl Operator {
     /// The body the operator calls, if any.
     pub fn body(&self) -> Option<&str> {
         match self {
-            Operator::Filter { body, .. } | Operator::Pipeline { body, .. } => Some(body),
+            Operator::Filter { body, .. } | Operator::Pipeline { body, .. } | Operator::Iterate { body, .. } => {
+                Some(body)
+            }
             Operator::HashJoin { filter, .. } => filter.as_deref(),
             Operator::Project { body, .. } => body.as_deref(),
             _ => None,
@@ -248,6 +262,7 @@ impl Operator {
             Operator::FlatMap { .. } => "flat_map",
             Operator::Sort { .. } => "sort",
             Operator::Limit { .. } => "limit",
+            Operator::Iterate { .. } => "iterate",
             Operator::Sink { .. } => "sink",
         }
     }

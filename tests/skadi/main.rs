@@ -8,6 +8,7 @@ mod expressions;
 mod flowgraph;
 mod jit;
 mod mapreduce;
+mod ml;
 mod optimizer;
 mod passes;
 mod plans;

@@ -16,14 +16,14 @@ use arrow::{
 use std::sync::Arc;
 
 /// A column buffer for a kernel: the pointer, and whatever keeps it alive.
-enum Buffer {
+pub(crate) enum Buffer {
     InPlace(ArrayRef),
     F64(Vec<f64>),
     Bytes(Vec<u8>),
 }
 
 impl Buffer {
-    fn ptr(&mut self) -> *mut u8 {
+    pub(crate) fn ptr(&mut self) -> *mut u8 {
         match self {
             Buffer::InPlace(a) => match a.data_type() {
                 DataType::Int8 => a.as_primitive::<Int8Type>().values().as_ptr() as *mut u8,
@@ -60,7 +60,7 @@ pub(crate) fn decimal_to_f64(array: &ArrayRef) -> Vec<f64> {
 
 /// The buffer a kernel reads for `array`, whose body parameter has MLIR type `scalar`;
 /// `in_place_decimal` when the kernel converts the decimal itself.
-fn argument(array: &ArrayRef, scalar: &str, in_place_decimal: bool) -> Result<Buffer, String> {
+pub(crate) fn argument(array: &ArrayRef, scalar: &str, in_place_decimal: bool) -> Result<Buffer, String> {
     match (array.data_type(), scalar) {
         (DataType::Decimal128(..), "f64") if in_place_decimal => Ok(Buffer::InPlace(array.clone())),
         (DataType::Int8, "i8")

@@ -14,6 +14,7 @@ mod kernel;
 mod order;
 mod scan;
 mod strings;
+mod train;
 
 pub use jit::LOWERING_PIPELINE;
 
@@ -72,7 +73,23 @@ fn kernel_spec(body: &str, args: &[String], input: &Schema, guard: Option<usize>
         body: body.to_string(),
         forms,
         guard,
+        reduce: None,
     }
+}
+
+/// The kernel `op` calls on batches of schema `input`, if it calls one.
+fn op_kernel(op: &Operator, input: &Schema) -> Option<KernelSpec> {
+    let body = op.body()?;
+    Some(match op {
+        // A training step sums over rows the operator has converted to the body's types.
+        Operator::Iterate { args, .. } => KernelSpec {
+            body: body.to_string(),
+            forms: vec![None; args.len()],
+            guard: None,
+            reduce: Some(args.len()),
+        },
+        _ => kernel_spec(body, body_args(op), input, guard(op)),
+    })
 }
 
 /// The kept-rows result a pipeline's kernel branches on.
@@ -108,12 +125,10 @@ fn plan_kernels(plan: &PhysicalPlan) -> Vec<KernelSpec> {
             op => vec![(op, v.schema.as_slice())],
         };
         for (op, schema) in steps {
-            let args = body_args(op);
-            if let Some(body) = op.body() {
-                let spec = kernel_spec(body, args, &input, guard(op));
-                if !specs.contains(&spec) {
-                    specs.push(spec);
-                }
+            if let Some(spec) = op_kernel(op, &input)
+                && !specs.contains(&spec)
+            {
+                specs.push(spec);
             }
             input = to_arrow_schema(schema);
         }
@@ -176,10 +191,9 @@ type Stream<'a> = Box<dyn Iterator<Item = Result<RecordBatch, RuntimeError>> + '
 
 impl CpuPlan {
     fn kernel(&self, op: &Operator, input: &Schema) -> Result<&Kernel, String> {
-        let Some(body) = op.body() else {
+        let Some(spec) = op_kernel(op, input) else {
             return Err(format!("{} calls no body", op.name()));
         };
-        let spec = kernel_spec(body, body_args(op), input, guard(op));
         self.compiled
             .as_ref()
             .and_then(|c| c.kernels.get(&spec))
@@ -501,6 +515,21 @@ impl CpuPlan {
                     agg.push(&b?).map_err(fail)?;
                 }
                 Box::new(std::iter::once(agg.finish().map_err(fail)))
+            }
+            Operator::Iterate {
+                training,
+                args,
+                strict,
+                threads,
+                ..
+            } => {
+                let kernel = self.kernel(op, &in_schema).map_err(fail)?;
+                let args = column_indices(&in_schema, args).map_err(fail)?;
+                let batches: Vec<RecordBatch> = input.collect::<Result<_, _>>()?;
+                self.count_call();
+                let row =
+                    train::train(kernel, training, &batches, &args, strict, *threads, &out_schema).map_err(fail)?;
+                Box::new(std::iter::once(Ok(row)))
             }
             Operator::Sort { keys, fetch } => {
                 let batches: Vec<RecordBatch> = input.collect::<Result<_, _>>()?;

@@ -106,6 +106,19 @@ pub(crate) fn describe(op: &Operator) -> String {
                 fetch.map_or("all".into(), |f| f.to_string())
             )
         }
+        Operator::Iterate {
+            training,
+            body,
+            args,
+            threads,
+            ..
+        } => format!(
+            "iterate {} {} @{body}({}) max_iterations={} threads={threads}",
+            training.model.name(),
+            training.method.name(),
+            args.join(", "),
+            training.max_iterations
+        ),
         Operator::Sink { names } => format!("sink [{}]", names.join(", ")),
     }
 }

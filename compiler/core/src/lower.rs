@@ -275,6 +275,32 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                 *combine,
                 workers,
             ),
+            OpKind::Iterate {
+                training,
+                body,
+                args,
+                strict,
+            } => {
+                use_body(body);
+                let strict = strict.iter().filter_map(|s| args.iter().position(|a| a == s)).collect();
+                let op_ = Operator::Iterate {
+                    training: training.clone(),
+                    body: body.clone(),
+                    args: args.clone(),
+                    strict,
+                    threads: workers,
+                };
+                let why = format!(
+                    "training makes passes over all rows, so it runs as one shard; each pass is split over {workers} thread(s)"
+                );
+                l.single(
+                    op_,
+                    op.schema.clone(),
+                    input.expect("iterate has an input"),
+                    location,
+                    &why,
+                )
+            }
             OpKind::FlatMap {
                 function,
                 column,
@@ -457,6 +483,7 @@ fn joins_its_input(v: &Vertex, readers: &[usize]) -> bool {
             | Operator::StringFunction { .. }
             | Operator::FlatMap { .. }
             | Operator::Limit { .. }
+            | Operator::Iterate { .. }
             | Operator::Aggregate {
                 mode: AggregateMode::Partial | AggregateMode::Single,
                 ..
@@ -478,6 +505,7 @@ fn estimate(op: &Operator, parallelism: usize, inputs: &[f64]) -> f64 {
         Operator::Aggregate { keys, .. } if keys.is_empty() => parallelism as f64,
         Operator::Aggregate { .. } => (input * 0.1).max(1.0),
         Operator::FlatMap { .. } => input * 10.0,
+        Operator::Iterate { .. } => 1.0,
         Operator::Limit { fetch: Some(f), skip } => input.min((f + skip) as f64),
         Operator::HashJoin {
             join_kind,

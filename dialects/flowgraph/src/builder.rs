@@ -2,7 +2,10 @@
 //! Frontends describe vertices and bodies here; they never write MLIR by hand.
 
 use crate::syntax::{quote, string_array, table_type};
-use skadi_common::{AggregateCall, JoinKind, MatchKind, Schema, SortKey};
+use skadi_common::{
+    AggregateCall, Column, ColumnType, JoinKind, MatchKind, Schema, SortKey,
+    ml::{METRIC_COLUMNS, Training},
+};
 use std::fmt::{self, Write};
 
 /// Where in the user's source something came from; printed as an MLIR `loc(...)`.
@@ -422,6 +425,44 @@ impl FlowGraphBuilder {
             quote(pattern)
         );
         self.unary_op("flat_map", input, &attrs, schema, loc)
+    }
+
+    /// Trains a model (see `flow.iterate`) with step `body` over `args` (the features, then
+    /// the label); rows with a NULL in any of them are skipped. The result is one row:
+    /// the state columns `state_names`, then `{prefix}iterations`, `{prefix}loss` and
+    /// `{prefix}rows`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn iterate(
+        &mut self,
+        input: TableValue,
+        training: &Training,
+        body: &BodyFunc,
+        args: &[String],
+        state_names: &[String],
+        prefix: &str,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        self.add_body(body);
+        let init: Vec<String> = training.init.iter().map(|v| format!("{v:?}")).collect();
+        let attrs = format!(
+            "model = {}, method = {}, body = @{}, args = {}, strict = {}, options = {}, init = {}",
+            quote(training.model.name()),
+            quote(training.method.name()),
+            body.name,
+            string_array(args),
+            string_array(args),
+            string_array(&training.options()),
+            string_array(&init)
+        );
+        let mut schema: Schema = state_names
+            .iter()
+            .map(|n| Column::new(n, ColumnType::Float64, false))
+            .collect();
+        let metrics = [ColumnType::Int64, ColumnType::Float64, ColumnType::Int64];
+        for (name, ty) in METRIC_COLUMNS.iter().zip(metrics) {
+            schema.push(Column::new(format!("{prefix}{name}"), ty, false));
+        }
+        self.unary_op("iterate", input, &attrs, schema, loc)
     }
 
     pub fn sort(&mut self, input: TableValue, keys: &[SortKey], loc: &SourceLoc) -> TableValue {

@@ -157,6 +157,28 @@ irdl.dialect @flow {
     irdl.results(output: %out)
   }
 
+  // Trains a model on all rows of its input (skadi_common::ml): `model` is
+  // "linear_regression", "logistic_regression" or "kmeans", `method` how it is fitted,
+  // `options` its hyperparameters (["learning_rate=0.1", "max_iterations=100", ...]) and
+  // `init` the starting state ([] for the default). Each pass calls `body(args...,
+  // state...)` on every row whose `strict` columns are all non-NULL and sums the body's
+  // f64 results (result 0 is the row's weight); the model's update rule turns the sums
+  // into the next state. The result is one row: the state, then iterations, loss, rows.
+  irdl.operation @iterate {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %model = irdl.base "#builtin.string"
+    %method = irdl.base "#builtin.string"
+    %body = irdl.base "#builtin.symbol_ref"
+    %args = irdl.base "#builtin.array"
+    %strict = irdl.base "#builtin.array"
+    %options = irdl.base "#builtin.array"
+    %init = irdl.base "#builtin.array"
+    irdl.attributes { "model" = %model, "method" = %method, "body" = %body, "args" = %args, "strict" = %strict, "options" = %options, "init" = %init }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
   // Orders rows by `keys`: ["col ASC NULLS LAST", ...].
   irdl.operation @sort {
     %t = irdl.base @flow::@table

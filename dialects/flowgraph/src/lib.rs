@@ -14,6 +14,7 @@ mod builder;
 mod context;
 mod error;
 mod graph;
+pub mod models;
 mod rewrite;
 mod syntax;
 mod verify;

@@ -318,6 +318,57 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 column(k)?;
             }
         }
+        OpKind::Iterate {
+            training,
+            body,
+            args,
+            strict,
+        } => {
+            let b = view
+                .bodies
+                .get(body)
+                .ok_or_else(|| fail(format!("names body @{body}, which the module does not define")))?;
+            let state = training.state_len();
+            if b.params.len() != args.len() + state {
+                return Err(fail(format!(
+                    "body @{body} takes {} parameters; a {} step over {} columns takes them and {state} state values",
+                    b.params.len(),
+                    training.model.name(),
+                    args.len()
+                )));
+            }
+            for (arg, param) in args.iter().zip(&b.params) {
+                let ty = column(arg)?;
+                if ty.body_scalar() != Some(param.as_str()) {
+                    return Err(fail(format!(
+                        "passes column '{arg}' ({ty}) to body @{body} parameter of type {param}"
+                    )));
+                }
+            }
+            if let Some(p) = b.params[args.len()..].iter().find(|p| *p != "f64") {
+                return Err(fail(format!(
+                    "body @{body} takes a state value of type {p}; state is f64"
+                )));
+            }
+            if b.results.len() != training.sums() || b.results.iter().any(|r| r != "f64") {
+                return Err(fail(format!(
+                    "body @{body} must return {} f64 sums for this model, not ({})",
+                    training.sums(),
+                    b.results.join(", ")
+                )));
+            }
+            if let Some(s) = strict.iter().find(|s| !args.contains(s)) {
+                return Err(fail(format!("lists '{s}' as strict, which is not one of its args")));
+            }
+            let metrics = [ColumnType::Int64, ColumnType::Float64, ColumnType::Int64];
+            let types: Vec<ColumnType> = op.schema.iter().map(|c| c.ty).collect();
+            let expected: Vec<ColumnType> = std::iter::repeat_n(ColumnType::Float64, state).chain(metrics).collect();
+            if types != expected {
+                return Err(fail(format!(
+                    "result must be {state} f64 state columns then iterations (i64), loss (f64), rows (i64)"
+                )));
+            }
+        }
         OpKind::Limit { .. } => {}
         OpKind::Sink { names } => {
             if names.len() != input.len() {

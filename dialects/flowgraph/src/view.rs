@@ -14,7 +14,7 @@ use melior::ir::{
     operation::{OperationLike, OperationRef, OperationResult},
     r#type::FunctionType,
 };
-use skadi_common::{AggregateCall, JoinKind, MatchKind, Schema, SortKey};
+use skadi_common::{AggregateCall, JoinKind, MatchKind, Schema, SortKey, ml::Training};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +110,14 @@ pub enum OpKind {
         function: String,
         column: String,
         pattern: String,
+    },
+    /// Trains a model; see `flow.iterate`.
+    Iterate {
+        training: Training,
+        body: String,
+        args: Vec<String>,
+        /// The args whose NULL excludes a row.
+        strict: Vec<String>,
     },
     Sort {
         keys: Vec<SortKey>,
@@ -377,6 +385,23 @@ fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result
             column: string("column")?,
             pattern: string("pattern")?,
         },
+        "flow.iterate" => {
+            let args = strings("args")?;
+            let training = Training::from_attributes(
+                &string("model")?,
+                &string("method")?,
+                args.len(),
+                &strings("options")?,
+                &strings("init")?,
+            )
+            .map_err(|e| bad(name, location, e))?;
+            OpKind::Iterate {
+                training,
+                body: symbol("body")?,
+                args,
+                strict: strings("strict")?,
+            }
+        }
         "flow.sort" => {
             let keys = strings("keys")?
                 .iter()

@@ -130,11 +130,12 @@ pub fn compile_job(text: &str, source_name: &str) -> Result<Job, JobError> {
     })
 }
 
-/// Byte offsets → line and column.
+/// Byte offsets of a spec file → line and column, for errors and locations. Other
+/// TOML-based frontends (pipelines) use it too.
 #[derive(Clone, Copy)]
-struct Positions<'a> {
-    text: &'a str,
-    source_name: &'a str,
+pub struct Positions<'a> {
+    pub text: &'a str,
+    pub source_name: &'a str,
 }
 
 impl Positions<'_> {
@@ -145,7 +146,7 @@ impl Positions<'_> {
         (line, before[start..].chars().count() + 1)
     }
 
-    fn error(&self, span: Option<Range<usize>>, message: impl Into<String>) -> JobError {
+    pub fn error(&self, span: Option<Range<usize>>, message: impl Into<String>) -> JobError {
         let (line, column) = self.line_col(span.map_or(0, |s| s.start));
         JobError {
             source_name: self.source_name.to_string(),
@@ -155,7 +156,7 @@ impl Positions<'_> {
         }
     }
 
-    fn loc(&self, span: Range<usize>) -> SourceLoc {
+    pub fn loc(&self, span: Range<usize>) -> SourceLoc {
         let (line, column) = self.line_col(span.start);
         SourceLoc {
             file: self.source_name.to_string(),
@@ -166,7 +167,7 @@ impl Positions<'_> {
 
     /// Where the characters of a TOML string value start (past its opening quotes and,
     /// for multi-line strings, a line break right after them).
-    fn snippet<'s>(&self, value: &'s Spanned<String>) -> Snippet<'s> {
+    pub fn snippet<'s>(&self, value: &'s Spanned<String>) -> Snippet<'s> {
         let raw = &self.text[value.span()];
         let mut start = value.span().start;
         if raw.starts_with("\"\"\"") || raw.starts_with("'''") {

@@ -120,6 +120,11 @@ impl<'a> BodyWriter<'a> {
         })
     }
 
+    /// The body being written, for ops this writer has no expression for.
+    pub fn builder(&mut self) -> &mut BodyBuilder {
+        &mut self.builder
+    }
+
     pub fn finish(self, results: &[Scalar]) -> BodyFunc {
         self.builder.finish(results)
     }

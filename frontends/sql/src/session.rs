@@ -2,8 +2,10 @@
 
 use crate::SqlError;
 use datafusion::{
+    arrow::datatypes::DataType,
     datasource::empty::EmptyTable,
     logical_expr::LogicalPlan,
+    logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility},
     prelude::{SessionConfig, SessionContext},
 };
 use skadi_catalog::Catalog;
@@ -14,10 +16,45 @@ pub fn planning_session(catalog: &Catalog) -> Result<SessionContext, SqlError> {
     let mut config = SessionConfig::new().with_target_partitions(1);
     config.options_mut().sql_parser.collect_spans = true;
     let ctx = SessionContext::new_with_config(config);
+    ctx.register_udf(ScalarUDF::new_from_impl(Predict::default()));
     for table in catalog.tables() {
         ctx.register_table(table.name.as_str(), Arc::new(EmptyTable::new(table.schema.clone())))?;
     }
     Ok(ctx)
+}
+
+/// `predict('model', x1, x2, ...)`: scores a row with a model a pipeline trained. Only
+/// its name and type matter to DataFusion; Skadi's translation computes it.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Predict {
+    signature: Signature,
+}
+
+impl Default for Predict {
+    fn default() -> Self {
+        // Volatile, so the planner never tries to fold it.
+        Predict {
+            signature: Signature::variadic_any(Volatility::Volatile),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Predict {
+    fn name(&self) -> &str {
+        "predict"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> datafusion::common::Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> datafusion::common::Result<ColumnarValue> {
+        datafusion::common::plan_err!("predict() is computed by Skadi's plans, not by DataFusion")
+    }
 }
 
 /// Parses, binds and logically optimizes one SQL query.

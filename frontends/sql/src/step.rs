@@ -24,6 +24,35 @@ pub struct Snippet<'a> {
     pub column: u32,
 }
 
+/// A trained model a step's SQL can score rows with: `predict('name', x1, x2, ...)`.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub kind: skadi_common::ml::ModelKind,
+    /// The feature names, in the order `predict` takes them.
+    pub features: Vec<String>,
+    /// The model's one-row table (its state first, then its metrics).
+    pub table: TableValue,
+    /// How many leading columns of `table` are the state.
+    pub state: usize,
+}
+
+/// A whole query whose tables are the catalog's files or, for the names in `tables`,
+/// values already in the graph (earlier steps of a pipeline); `predict` can use `models`.
+/// The result's columns carry the query's output names.
+pub fn query(
+    g: &mut FlowGraphBuilder,
+    sql: Snippet<'_>,
+    catalog: &Catalog,
+    tables: &[(String, TableValue)],
+    models: &[Model],
+    source_name: &str,
+) -> Result<TableValue, SqlError> {
+    let mut q = Query::new(sql);
+    q.snippet(sql);
+    q.run_in(g, catalog, tables.to_vec(), models, source_name)
+}
+
 /// Keeps the rows of `input` where `predicate` is true.
 pub fn filter(
     g: &mut FlowGraphBuilder,
@@ -116,6 +145,23 @@ impl Query {
     }
 
     fn run(self, g: &mut FlowGraphBuilder, input: TableValue, source_name: &str) -> Result<TableValue, SqlError> {
+        self.run_in(
+            g,
+            &Catalog::default(),
+            vec![(INPUT.to_string(), input)],
+            &[],
+            source_name,
+        )
+    }
+
+    fn run_in(
+        self,
+        g: &mut FlowGraphBuilder,
+        catalog: &Catalog,
+        tables: Vec<(String, TableValue)>,
+        models: &[Model],
+        source_name: &str,
+    ) -> Result<TableValue, SqlError> {
         let lines = self.lines.clone();
         let located = |mut e: SqlError| {
             e.position = e.position.map(|(l, c)| {
@@ -124,11 +170,13 @@ impl Query {
             });
             e
         };
-        let schema = skadi_common::types::to_arrow_schema(g.schema(input));
-        let ctx = planning_session(&Catalog::default()).map_err(located)?;
-        ctx.register_table(INPUT, Arc::new(EmptyTable::new(Arc::new(schema))))
-            .map_err(|e| located(e.into()))?;
+        let ctx = planning_session(catalog).map_err(located)?;
+        for (name, value) in &tables {
+            let schema = skadi_common::types::to_arrow_schema(g.schema(*value));
+            ctx.register_table(name.as_str(), Arc::new(EmptyTable::new(Arc::new(schema))))
+                .map_err(|e| located(e.into()))?;
+        }
         let plan = plan_in(&ctx, &self.text).map_err(located)?;
-        translate_step(&plan, g, input, source_name, self.lines.clone()).map_err(located)
+        translate_step(&plan, g, catalog, tables, models, source_name, self.lines.clone()).map_err(located)
     }
 }

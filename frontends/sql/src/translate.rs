@@ -37,7 +37,8 @@ pub(crate) fn translate(
         source_name,
         statement: statement_start(sql),
         fresh: 0,
-        bound: None,
+        bound: Vec::new(),
+        models: &[],
         lines: Vec::new(),
     };
     let out = t.plan(plan)?;
@@ -47,27 +48,30 @@ pub(crate) fn translate(
     Ok(g.finish())
 }
 
-/// Translates `plan`, a query over the one table [`crate::step::INPUT`], into ops
-/// appended to `g` that read `input` for that table. `lines[i]` is where line `i + 1`
-/// of the query's text starts in `source_name` (line, column), so locations and errors
-/// point into the file the query came from. The result's columns carry the plan's
-/// unqualified names.
+/// Translates `plan` into ops appended to `g`: a scan of a table named in `bound` reads
+/// that table value, any other scan the catalog's files; `predict(...)` calls score with
+/// `models`. `lines[i]` is where line `i + 1` of the query's text starts in
+/// `source_name` (line, column), so locations and errors point into the file the query
+/// came from. The result's columns carry the plan's unqualified names.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn translate_step(
     plan: &LogicalPlan,
     g: &mut FlowGraphBuilder,
-    input: TableValue,
+    catalog: &Catalog,
+    bound: Vec<(String, TableValue)>,
+    models: &[crate::step::Model],
     source_name: &str,
     lines: Vec<(u32, u32)>,
 ) -> Result<TableValue, SqlError> {
-    let catalog = Catalog::default();
     let statement = lines.first().copied().unwrap_or((1, 1));
     let mut t = Translator {
         g,
-        catalog: &catalog,
+        catalog,
         source_name,
         statement,
         fresh: 0,
-        bound: Some(input),
+        bound,
+        models,
         lines: Vec::new(),
     };
     t.lines = lines;
@@ -108,8 +112,10 @@ struct Translator<'a> {
     statement: (u32, u32),
     /// Counter for names the translation makes up (`__match3`, `__key4`).
     fresh: usize,
-    /// For a step ([`translate_step`]): the table value every scan reads.
-    bound: Option<TableValue>,
+    /// For a step ([`translate_step`]): tables that are values already in the graph.
+    bound: Vec<(String, TableValue)>,
+    /// Trained models `predict(...)` may name.
+    models: &'a [crate::step::Model],
     /// For a step: where each line of the query text starts in the source file.
     lines: Vec<(u32, u32)>,
 }
@@ -363,10 +369,10 @@ impl Translator<'_> {
     }
 
     fn scan(&mut self, scan: &TableScan) -> Result<TableValue, SqlError> {
-        if let Some(bound) = self.bound {
+        let name = scan.table_name.table();
+        if let Some(&(_, bound)) = self.bound.iter().find(|(n, _)| n == name) {
             return self.bound_scan(bound, scan);
         }
-        let name = scan.table_name.table();
         let table = self.catalog.table(name).ok_or_else(|| SqlError {
             message: format!("table '{name}' not found"),
             position: None,
@@ -509,6 +515,7 @@ impl Translator<'_> {
             })?;
         }
         let mut atoms = Vec::new();
+        self.predictions(&mut input, df_schema, exprs, &mut atoms, loc)?;
         for (expr, atom) in found {
             let (column, negated) = match atom {
                 Some((value, kind, patterns, negated)) => {
@@ -534,6 +541,118 @@ impl Translator<'_> {
             atoms.push(Atom { expr, column, negated });
         }
         Ok((input, atoms))
+    }
+
+    /// Computes every `predict('model', x...)` in `exprs` into an f64 column appended to
+    /// `input`: the model's one-row table is joined to every row (once per model), then a
+    /// map scores the row with the model's prediction body. Each becomes an atom bodies
+    /// read.
+    fn predictions(
+        &mut self,
+        input: &mut TableValue,
+        df_schema: &DFSchema,
+        exprs: &[&Expr],
+        atoms: &mut Vec<Atom>,
+        loc: &SourceLoc,
+    ) -> Result<(), SqlError> {
+        let mut calls: Vec<Expr> = Vec::new();
+        for e in exprs {
+            e.apply(|node| {
+                if matches!(node, Expr::ScalarFunction(f) if f.name() == "predict") && !calls.contains(node) {
+                    calls.push(node.clone());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+        }
+        // Model name -> position of its first state column in `input`.
+        let mut joined: Vec<(String, usize)> = Vec::new();
+        for call in calls {
+            let Expr::ScalarFunction(f) = &call else {
+                unreachable!("collected above")
+            };
+            let at = |message: String| SqlError {
+                message,
+                position: expr_position(&call).map(|(l, c)| (l as usize, c as usize)),
+            };
+            let Some(name) = f.args.first().and_then(string_literal) else {
+                return Err(at(
+                    "predict() takes a model's name (a string literal), then its features".into(),
+                ));
+            };
+            let Some(model) = self.models.iter().find(|m| m.name == name) else {
+                let known: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
+                return Err(at(format!(
+                    "no model '{name}' to predict with (trained by an earlier step: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            };
+            let features = &f.args[1..];
+            if features.len() != model.features.len() {
+                return Err(at(format!(
+                    "model '{name}' takes {} features ({}), not {}",
+                    model.features.len(),
+                    model.features.join(", "),
+                    features.len()
+                )));
+            }
+            let start = match joined.iter().find(|(n, _)| *n == name) {
+                Some(&(_, start)) => start,
+                None => {
+                    let start = self.schema_of(*input).len();
+                    let mut out = self.schema_of(*input);
+                    out.extend(self.schema_of(model.table));
+                    *input = self
+                        .g
+                        .join(*input, model.table, JoinKind::Inner, &[], None, false, out, loc);
+                    joined.push((name.clone(), start));
+                    start
+                }
+            };
+            let columns = self.schema_of(*input);
+            let mut body_atoms = atoms.clone();
+            let state: Vec<Expr> = (0..model.state)
+                .map(|i| Expr::Column(DfColumn::from_name(format!("__model {name} {i}"))))
+                .collect();
+            for (i, e) in state.iter().enumerate() {
+                body_atoms.push(Atom {
+                    expr: e.clone(),
+                    column: start + i,
+                    negated: false,
+                });
+            }
+            let body_input = BodyInput {
+                df_schema,
+                columns: &columns,
+                atoms: &body_atoms,
+            };
+            let reads: Vec<&Expr> = features.iter().chain(&state).collect();
+            let mut w = BodyWriter::new(self.g, "predict", &body_input, &reads, loc)?;
+            let xs = features
+                .iter()
+                .map(|e| w.expr(e))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.at(expr_position(&call).map(|(l, c)| (l as usize, c as usize))))?;
+            let ws = state.iter().map(|e| w.expr(e)).collect::<Result<Vec<_>, _>>()?;
+            let score = skadi_flowgraph::models::predict(w.builder(), model.kind, &xs, &ws);
+            let nullable = w.any_nullable();
+            let args = w.args();
+            let body = w.finish(&[score]);
+            let mut exprs: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+            exprs.push("$0".into());
+            let mut out = columns.clone();
+            out.push(Column::new(self.fresh_name("predict"), ColumnType::Float64, nullable));
+            *input = self.g.map(*input, &body, &args, &exprs, out, loc);
+            atoms.push(Atom {
+                expr: call.clone(),
+                column: columns.len(),
+                negated: false,
+            });
+        }
+        Ok(())
     }
 
     /// The position in `input` of a column holding string value `e` (a string column,

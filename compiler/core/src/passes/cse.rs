@@ -24,9 +24,10 @@ fn vertex_key(view: &GraphView, index: usize, inputs: &[usize]) -> Option<String
     let mut kind = op.kind.clone();
     let body = match &mut kind {
         OpKind::Sink { .. } => return None,
-        OpKind::Filter { body, .. } | OpKind::Map { body, .. } | OpKind::Pipeline { body, .. } => {
-            Some(std::mem::take(body))
-        }
+        OpKind::Filter { body, .. }
+        | OpKind::Map { body, .. }
+        | OpKind::Pipeline { body, .. }
+        | OpKind::Iterate { body, .. } => Some(std::mem::take(body)),
         OpKind::Join { filter, .. } => filter.take(),
         _ => None,
     };

@@ -9,9 +9,14 @@
 //! per result, which of its arguments make it NULL (`strict`). The conjunction of filters
 //! is NULL-strict in the union of their arguments, which is what dropping a row whose
 //! predicate is NULL needs.
+//!
+//! Across the border into training: a row-wise vertex read only by a `flow.iterate`
+//! (whatever frontend wrote either) joins the iterate's step body, so a SQL projection
+//! feeding a gradient or assignment step is computed inside it, and a filter zeroes the
+//! sums of the rows it drops.
 
 use super::{Pass, canonicalize::BODY_PIPELINE};
-use skadi_common::Column;
+use skadi_common::{Column, ml::ModelKind};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, MapExpr, NewOp, OpKind, index_lists, quote, string_array};
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -54,6 +59,28 @@ fn find_chain(view: &GraphView) -> Option<Vec<usize>> {
         }
     }
     None
+}
+
+/// A row-wise vertex read only by a `flow.iterate`: (the vertex, the iterate). Fusing
+/// it makes the training step compute its features itself, once per row per pass,
+/// instead of reading a materialized table.
+fn find_training_input(view: &GraphView) -> Option<(usize, usize)> {
+    let mut readers = vec![0usize; view.ops.len()];
+    for op in &view.ops {
+        for &j in &op.inputs {
+            readers[j] += 1;
+        }
+    }
+    view.ops.iter().enumerate().find_map(|(i, op)| match &op.kind {
+        // k-means without given centroids starts from its input's first rows, which must
+        // then exist as a table.
+        OpKind::Iterate { training, .. } if training.model == ModelKind::Kmeans && training.init.is_empty() => None,
+        OpKind::Iterate { .. } => {
+            let input = op.inputs[0];
+            (row_wise(&view.ops[input].kind) && readers[input] == 1).then_some((input, i))
+        }
+        _ => None,
+    })
 }
 
 /// A column while composing: an input column passed through, an argument of the fused
@@ -177,8 +204,9 @@ impl Composer<'_> {
     }
 }
 
-/// Fuses `chain` in place.
-fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize]) -> Result<(), FlowGraphError> {
+/// Fuses `chain` in place, into one `flow.pipeline`, or with `into` (a `flow.iterate`
+/// reading the chain's end) into that iterate's step body.
+fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<usize>) -> Result<(), FlowGraphError> {
     let first = &view.ops[chain[0]];
     let input = first.inputs[0];
     let in_schema = &view.ops[input].schema;
@@ -251,6 +279,9 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize]) -> Result<(), 
             _ => unreachable!("chains hold row-wise vertices only"),
         }
     }
+    if let Some(consumer) = into {
+        return fuse_into_step(graph, view, c, &env, keep, input, consumer);
+    }
     // Output columns: input columns pass through by their input name; the rest are results.
     let last = &view.ops[*chain.last().expect("not empty")];
     let mut results: Vec<Value> = Vec::new();
@@ -284,8 +315,35 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize]) -> Result<(), 
         return Ok(());
     }
     let strict: Vec<Vec<usize>> = results.iter().map(|v| c.deps(v).into_iter().collect()).collect();
+    let name = add_composed(graph, view, &c, &results, first.location.as_deref())?;
+    let arg_names: Vec<String> = c.args.iter().map(|(n, _)| n.clone()).collect();
+    let new = NewOp {
+        name: "flow.pipeline".into(),
+        inputs: vec![input],
+        attributes: vec![
+            ("body".into(), format!("@{name}")),
+            ("args".into(), string_array(&arg_names)),
+            ("exprs".into(), string_array(&exprs)),
+            ("keep".into(), format!("{} : i64", keep_index.map_or(-1, |k| k as i64))),
+            ("strict".into(), index_lists(&strict)),
+        ],
+        schema: Some(last.schema.clone()),
+    };
+    graph.replace(&new, end, end)?;
+    graph.erase_dead()?;
+    Ok(())
+}
+
+/// Adds the function `c` composed, returning `results`; returns its name.
+fn add_composed(
+    graph: &mut FlowGraph,
+    view: &GraphView,
+    c: &Composer,
+    results: &[Value],
+    location: Option<&str>,
+) -> Result<String, FlowGraphError> {
     let name = graph.fresh_symbol("fused");
-    let at = mlir_location(first.location.as_deref());
+    let at = mlir_location(location);
     let params: Vec<String> = c
         .args
         .iter()
@@ -314,20 +372,94 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize]) -> Result<(), 
         types.join(", ")
     );
     graph.add_function(&text, &name)?;
-    let arg_names: Vec<String> = c.args.iter().map(|(n, _)| n.clone()).collect();
+    Ok(name)
+}
+
+/// Ends a fusion into training step `consumer`: the composed body computes the step's
+/// columns from the chain's input, calls the step with them and the state (the composed
+/// body's last parameters), and zeroes every sum of a row the chain would have dropped.
+/// A row is skipped where an argument that a step column or the predicate is strict in
+/// is NULL, as it would have been skipped (or dropped) before.
+fn fuse_into_step(
+    graph: &mut FlowGraph,
+    view: &GraphView,
+    mut c: Composer,
+    env: &[(String, Value)],
+    keep: Option<Value>,
+    input: usize,
+    consumer: usize,
+) -> Result<(), FlowGraphError> {
+    let op = &view.ops[consumer];
+    let OpKind::Iterate {
+        training,
+        body,
+        args,
+        strict,
+    } = &op.kind
+    else {
+        unreachable!("fusion into a step is asked for iterate ops only")
+    };
+    let at = mlir_location(op.location.as_deref());
+    let lookup = |name: &str| -> Value {
+        env.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .expect("the verifier checked every column a vertex names")
+    };
+    let mut values: Vec<Value> = args.iter().map(|a| c.operand(lookup(a))).collect();
+    let mut skipped_on: BTreeSet<usize> = BTreeSet::new();
+    for (a, v) in args.iter().zip(&values) {
+        if strict.contains(a) {
+            skipped_on.extend(c.deps(v));
+        }
+    }
+    if let Some(k) = &keep {
+        skipped_on.extend(c.deps(k));
+    }
+    let columns = c.args.len();
+    for s in 0..training.state_len() {
+        values.push(Value::Arg(c.arg(&format!("__state{s}"), "f64")));
+    }
+    let mut sums = c.call(body, &values, Some(&vec![Vec::new(); training.sums()]), &at);
+    if let Some(k) = &keep {
+        let zero = format!("%c{}", c.next);
+        c.next += 1;
+        let _ = writeln!(c.lines, "    {zero} = arith.constant 0.0 : f64 {at}");
+        for s in &mut sums {
+            let name = format!("%c{}", c.next);
+            c.next += 1;
+            let _ = writeln!(
+                c.lines,
+                "    {name} = arith.select {}, {}, {zero} : f64 {at}",
+                c.ssa(k),
+                c.ssa(s)
+            );
+            *s = Value::Ssa {
+                name,
+                ty: "f64".into(),
+                deps: BTreeSet::new(),
+            };
+        }
+    }
+    let name = add_composed(graph, view, &c, &sums, op.location.as_deref())?;
+    let arg_names: Vec<String> = c.args[..columns].iter().map(|(n, _)| n.clone()).collect();
+    let strict_names: Vec<String> = skipped_on.iter().map(|&i| c.args[i].0.clone()).collect();
+    let init: Vec<String> = training.init.iter().map(|v| format!("{v:?}")).collect();
     let new = NewOp {
-        name: "flow.pipeline".into(),
+        name: "flow.iterate".into(),
         inputs: vec![input],
         attributes: vec![
+            ("model".into(), quote(training.model.name())),
+            ("method".into(), quote(training.method.name())),
             ("body".into(), format!("@{name}")),
             ("args".into(), string_array(&arg_names)),
-            ("exprs".into(), string_array(&exprs)),
-            ("keep".into(), format!("{} : i64", keep_index.map_or(-1, |k| k as i64))),
-            ("strict".into(), index_lists(&strict)),
+            ("strict".into(), string_array(&strict_names)),
+            ("options".into(), string_array(&training.options())),
+            ("init".into(), string_array(&init)),
         ],
-        schema: Some(last.schema.clone()),
+        schema: Some(op.schema.clone()),
     };
-    graph.replace(&new, end, end)?;
+    graph.replace(&new, consumer, consumer)?;
     graph.erase_dead()?;
     Ok(())
 }
@@ -360,7 +492,12 @@ impl Pass for Fuse {
         let mut changed = false;
         while let Some(chain) = find_chain(&graph.view()?) {
             let view = graph.view()?;
-            fuse(graph, &view, &chain)?;
+            fuse(graph, &view, &chain, None)?;
+            changed = true;
+        }
+        while let Some((producer, step)) = find_training_input(&graph.view()?) {
+            let view = graph.view()?;
+            fuse(graph, &view, &[producer], Some(step))?;
             changed = true;
         }
         if changed {

@@ -84,6 +84,7 @@ impl Pass for PruneColumns {
                     r.push(column.clone());
                     r
                 }
+                OpKind::Iterate { args, .. } => args.clone(),
                 OpKind::Join {
                     left_keys,
                     right_keys,
@@ -118,6 +119,8 @@ impl Pass for PruneColumns {
             };
             let (schema, attribute) = match &op.kind {
                 OpKind::Sink { .. } => (Schema::new(), None),
+                // A model's row is fixed by its kind: every column stays.
+                OpKind::Iterate { .. } => (op.schema.clone(), None),
                 OpKind::Filter { .. } | OpKind::Sort { .. } | OpKind::Limit { .. } | OpKind::Exchange { .. } => {
                     (schemas[op.inputs[0]].clone(), None)
                 }
