@@ -6,9 +6,17 @@
 #![allow(clippy::needless_range_loop)] // the references index rows and columns as the math does
 
 use crate::common::{stderr, tpch};
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type};
 use std::path::Path;
+
+/// A numeric column as f64s.
+fn f64s(column: &ArrayRef) -> Float64Array {
+    arrow::compute::cast(column, &DataType::Float64)
+        .unwrap()
+        .as_primitive::<Float64Type>()
+        .clone()
+}
 
 /// Columns of a Parquet file as f64 vectors.
 fn read_columns(path: &Path, names: &[&str]) -> Vec<Vec<f64>> {
@@ -21,8 +29,7 @@ fn read_columns(path: &Path, names: &[&str]) -> Vec<Vec<f64>> {
     for b in reader {
         let b = b.unwrap();
         for (o, n) in out.iter_mut().zip(names) {
-            let c = arrow::compute::cast(b.column_by_name(n).unwrap(), &DataType::Float64).unwrap();
-            o.extend(c.as_primitive::<Float64Type>().values().iter());
+            o.extend(f64s(b.column_by_name(n).unwrap()).values().iter());
         }
     }
     out
@@ -30,8 +37,7 @@ fn read_columns(path: &Path, names: &[&str]) -> Vec<Vec<f64>> {
 
 fn value(batches: &[RecordBatch], name: &str) -> f64 {
     let b = &batches[0];
-    let c = arrow::compute::cast(b.column_by_name(name).unwrap(), &DataType::Float64).unwrap();
-    c.as_primitive::<Float64Type>().value(0)
+    f64s(b.column_by_name(name).unwrap()).value(0)
 }
 
 /// Least squares of y on (1, x) by Householder QR: the reference for the normal equations.
@@ -262,12 +268,7 @@ fn pipeline_trains_and_scores_lineitem_in_one_graph() {
     .collect();
     let mut rows = 0;
     for b in &scored.batches {
-        let col = |n: &str| {
-            arrow::compute::cast(b.column_by_name(n).unwrap(), &DataType::Float64)
-                .unwrap()
-                .as_primitive::<Float64Type>()
-                .clone()
-        };
+        let col = |n: &str| f64s(b.column_by_name(n).unwrap());
         let (price, predicted) = (col("l_extendedprice"), col("predicted"));
         assert_eq!(predicted.null_count(), 0);
         rows += b.num_rows();
@@ -286,14 +287,7 @@ fn pipeline_trains_and_scores_lineitem_in_one_graph() {
     );
     let mut expected = Vec::new();
     for b in &oracle {
-        let c: Vec<_> = (0..3)
-            .map(|j| {
-                arrow::compute::cast(b.column(j), &DataType::Float64)
-                    .unwrap()
-                    .as_primitive::<Float64Type>()
-                    .clone()
-            })
-            .collect();
+        let c: Vec<_> = (0..3).map(|j| f64s(b.column(j))).collect();
         for i in 0..b.num_rows() {
             expected.push(w[0] + w[1] * c[0].value(i) + w[2] * c[1].value(i) + w[3] * c[2].value(i));
         }
@@ -301,13 +295,7 @@ fn pipeline_trains_and_scores_lineitem_in_one_graph() {
     let got: Vec<f64> = scored
         .batches
         .iter()
-        .flat_map(|b| {
-            arrow::compute::cast(b.column_by_name("predicted").unwrap(), &DataType::Float64)
-                .unwrap()
-                .as_primitive::<Float64Type>()
-                .values()
-                .to_vec()
-        })
+        .flat_map(|b| f64s(b.column_by_name("predicted").unwrap()).values().to_vec())
         .collect();
     assert_eq!(got.len(), expected.len());
     for (g, e) in got.iter().zip(&expected) {
@@ -324,6 +312,84 @@ fn pipeline_trains_and_scores_lineitem_in_one_graph() {
     let iterate = plan.lines().find(|l| l.contains("iterate linear_regression")).unwrap();
     assert!(
         iterate.contains("@fused_") && iterate.contains("lineitem.l_discount") && iterate.contains("lineitem.l_tax"),
+        "{plan}"
+    );
+}
+
+/// SQL features → linear regression → SQL scoring → a MapReduce report, one graph: the
+/// report equals DataFusion's over the same rows with the trained coefficients written into
+/// its SQL, and explain shows the scoring SQL fused with the report's map steps.
+#[test]
+fn pipeline_with_mapreduce_report_matches_datafusion() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pipelines/price-report.toml");
+    let spec = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("data/tpch-sf0.1", &tpch().display().to_string())
+        .replace("output = \"out/price-report.csv\"", "");
+    let session = skadi::Session::without_catalog().with_workers(2);
+    let (report, _) = session
+        .pipeline(&spec, "price-report.toml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cut = spec.find("[[step]]\nname = \"scored\"").unwrap();
+    let (model, _) = session.pipeline(&spec[..cut], "price-report.toml").unwrap();
+    let w: Vec<String> = ["intercept", "quantity", "discount_pct", "tax_pct"]
+        .iter()
+        .map(|n| format!("CAST({:?} AS DOUBLE)", value(&model.batches, &format!("price.{n}"))))
+        .collect();
+    let predicted = format!(
+        "{} + {} * l_quantity + {} * (l_discount * 100) + {} * (l_tax * 100)",
+        w[0], w[1], w[2], w[3]
+    );
+    let oracle = crate::common::oracle(
+        tpch(),
+        &format!(
+            "SELECT lower(l_shipmode) AS mode, count(*), avg(abs(l_extendedprice - p)), \
+             max(abs(l_extendedprice - p)), sum(CASE WHEN p > l_extendedprice THEN 1 ELSE 0 END) \
+             FROM (SELECT l_shipmode, CAST(l_extendedprice AS DOUBLE) AS l_extendedprice, {predicted} AS p \
+                   FROM lineitem WHERE l_shipdate >= DATE '1997-01-01') \
+             GROUP BY lower(l_shipmode) ORDER BY mode"
+        ),
+    );
+    let rows = |batches: &[RecordBatch]| -> Vec<(String, Vec<f64>)> {
+        batches
+            .iter()
+            .flat_map(|b| {
+                let mode = arrow::compute::cast(b.column(0), &DataType::Utf8).unwrap();
+                let values: Vec<Float64Array> = (1..5).map(|j| f64s(b.column(j))).collect();
+                (0..b.num_rows())
+                    .map(|i| {
+                        let m = mode.as_string::<i32>().value(i).to_string();
+                        (m, values.iter().map(|v| v.value(i)).collect())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let (got, expected) = (rows(&report.batches), rows(&oracle));
+    assert_eq!(got.len(), 7, "{got:?}");
+    assert_eq!(got.len(), expected.len());
+    for ((gm, g), (em, e)) in got.iter().zip(&expected) {
+        assert_eq!(gm, em);
+        for (a, b) in g.iter().zip(e) {
+            assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{gm}: {g:?} vs {e:?}");
+        }
+    }
+
+    // One graph: the features' SQL inside training, the scoring SQL inside the report's map.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("price-report.toml");
+    std::fs::write(&file, &spec).unwrap();
+    let o = crate::common::skadi(&["explain", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plan = String::from_utf8_lossy(&o.stdout);
+    let iterate = plan.lines().find(|l| l.contains("iterate linear_regression")).unwrap();
+    assert!(
+        iterate.contains("@fused_") && iterate.contains("lineitem.l_shipdate"),
+        "{plan}"
+    );
+    let report = plan.lines().find(|l| l.contains("string_function lower")).unwrap();
+    assert!(
+        report.contains("@fused_") && report.contains("price.intercept") && report.contains("partial_aggregate"),
         "{plan}"
     );
 }
@@ -412,6 +478,21 @@ fn bad_pipeline_specs_name_file_line_and_column() {
             "[[step]]\nname = \"a\"\nsqll = \"SELECT 1\"\n",
             "5:1",
             "unknown field `sqll`",
+        ),
+        (
+            "[[step]]\nname = \"a\"\nsql = \"SELECT l_tax FROM lineitem\"\nlabel = \"l_tax\"\n",
+            "6:9",
+            "`label` does not apply to a sql step",
+        ),
+        (
+            "[[step]]\nname = \"a\"\nsql = \"SELECT l_tax FROM lineitem\"\n[[step]]\nname = \"r\"\n[step.reduce]\nkey = [\"l_taxx\"]\nvalues = { n = \"count(*)\" }\n",
+            "9:8",
+            "no column 'l_taxx'",
+        ),
+        (
+            "[[step]]\nname = \"a\"\nsql = \"SELECT 1 AS x\"\ntrain = \"kmeans\"\n",
+            "3:1",
+            "a step is one of",
         ),
     ];
     for (spec, at, message) in cases {

@@ -72,13 +72,16 @@ pub(crate) fn train(
     let bases: Vec<usize> = buffers.iter_mut().map(|b| b.ptr() as usize).collect();
     let sizes: Vec<usize> = params[..args.len()].iter().map(|p| element_size(p)).collect();
 
-    // k-means starts from the first rows unless told otherwise.
-    let first: Vec<Vec<f64>> = {
-        let take = if training.init.is_empty() {
-            training.clusters.min(rows)
-        } else {
-            0
-        };
+    // k-means starts from the first rows unless told otherwise (and is then never fused,
+    // so its first arguments are the features; a fused body's may be of any type).
+    let take = if training.init.is_empty() {
+        training.clusters.min(rows)
+    } else {
+        0
+    };
+    let first: Vec<Vec<f64>> = if take == 0 {
+        Vec::new()
+    } else {
         let features: Vec<ArrayRef> = columns[..training.features]
             .iter()
             .map(|c| cast(&c.slice(0, take), &DataType::Float64))

@@ -10,13 +10,14 @@
 //!
 //! Errors name the spec file, line and column.
 
-mod spec;
+pub mod spec;
 
 use regex::Regex;
 use skadi_common::{AggregateCall, AggregateFunction, Column, ColumnType, MatchKind, SortKey, TEXT_COLUMNS};
 use skadi_flowgraph::{FlowGraphBuilder, SourceLoc, TableValue};
 use skadi_sql::step::{self, Snippet};
-use spec::{JobSpec, MapStep};
+use spec::JobSpec;
+pub use spec::{MapStep, Reduce};
 use std::{
     ops::Range,
     path::{Path, PathBuf},
@@ -57,75 +58,41 @@ pub const DEFAULT_TOKENS: &str = r"[\p{L}\p{N}']+";
 pub fn compile_job(text: &str, source_name: &str) -> Result<Job, JobError> {
     let at = Positions { text, source_name };
     let spec: JobSpec = toml::from_str(text).map_err(|e| at.error(e.span(), e.message().trim().to_string()))?;
+    let mut g = FlowGraphBuilder::new();
     let mut c = Compiler {
         at,
-        g: FlowGraphBuilder::new(),
+        g: &mut g,
         fresh: 0,
     };
-    let mut current = c.input(&spec)?;
-    for s in &spec.map {
-        current = c.map_step(current, s)?;
-    }
-    if let Some(r) = &spec.reduce {
-        current = c.reduce(current, r)?;
-    }
+    let input = c.input(&spec)?;
+    let output_spec = spec.output.as_ref().map(Spanned::get_ref);
+    let steps = Steps {
+        map: &spec.map,
+        reduce: spec.reduce.as_ref(),
+        order: output_spec.and_then(|o| o.order.as_ref()),
+        limit: output_spec.and_then(|o| o.limit.as_ref()),
+    };
+    let current = c.steps(input, &steps)?;
     let mut output = None;
-    if let Some(o) = &spec.output {
-        let loc = c.at.loc(o.span());
-        if let Some(order) = &o.get_ref().order {
-            let mut keys = Vec::new();
-            for k in order.get_ref() {
-                let mut words = k.get_ref().split_whitespace();
-                let name = words.next().unwrap_or_default();
-                let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
-                    None | Some("asc") => false,
-                    Some("desc") => true,
-                    Some(other) => {
-                        return Err(c
-                            .at
-                            .error(Some(k.span()), format!("sort direction '{other}' is not asc or desc")));
-                    }
-                };
-                if words.next().is_some() {
-                    return Err(c.at.error(
-                        Some(k.span()),
-                        "a sort key is \"column\", \"column asc\" or \"column desc\"",
-                    ));
-                }
-                c.column(current, name, k.span())?;
-                keys.push(SortKey {
-                    column: name.to_string(),
-                    descending,
-                    nulls_first: descending,
-                });
-            }
-            current = c.g.sort(current, &keys, &loc);
+    if let Some(path) = output_spec.and_then(|o| o.path.as_ref()) {
+        let p = PathBuf::from(path.get_ref());
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        if !["csv", "json", "jsonl", "parquet"].contains(&ext) {
+            return Err(c.at.error(
+                Some(path.span()),
+                format!(
+                    "output file '{}' must end in .csv, .json, .jsonl or .parquet",
+                    path.get_ref()
+                ),
+            ));
         }
-        if let Some(limit) = &o.get_ref().limit {
-            let n = usize::try_from(*limit.get_ref())
-                .map_err(|_| c.at.error(Some(limit.span()), "limit must be 0 or more"))?;
-            current = c.g.limit(current, 0, Some(n), &loc);
-        }
-        if let Some(path) = &o.get_ref().path {
-            let p = PathBuf::from(path.get_ref());
-            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or_default();
-            if !["csv", "json", "jsonl", "parquet"].contains(&ext) {
-                return Err(c.at.error(
-                    Some(path.span()),
-                    format!(
-                        "output file '{}' must end in .csv, .json, .jsonl or .parquet",
-                        path.get_ref()
-                    ),
-                ));
-            }
-            output = Some(p);
-        }
+        output = Some(p);
     }
     let names: Vec<String> = c.g.schema(current).iter().map(|col| col.name.clone()).collect();
     let loc = c.at.loc(0..0);
     c.g.sink(current, &names, &loc);
     Ok(Job {
-        flowgraph: c.g.finish(),
+        flowgraph: g.finish(),
         output,
     })
 }
@@ -189,9 +156,30 @@ impl Positions<'_> {
     }
 }
 
-struct Compiler<'a> {
+/// The map steps, reduce and order/limit of a job: what runs after its input, whoever
+/// made that input (a job's files, or an earlier step of a pipeline).
+pub struct Steps<'s> {
+    pub map: &'s [Spanned<MapStep>],
+    pub reduce: Option<&'s Spanned<Reduce>>,
+    /// Sort keys: "column", "column asc", "column desc".
+    pub order: Option<&'s Spanned<Vec<Spanned<String>>>>,
+    pub limit: Option<&'s Spanned<i64>>,
+}
+
+/// Adds `steps` over `input` to `g`: how a pipeline's MapReduce step compiles, on the
+/// same ops and checks as a job.
+pub fn compile_steps(
+    g: &mut FlowGraphBuilder,
+    at: Positions<'_>,
+    input: TableValue,
+    steps: &Steps<'_>,
+) -> Result<TableValue, JobError> {
+    Compiler { at, g, fresh: 0 }.steps(input, steps)
+}
+
+struct Compiler<'a, 'g> {
     at: Positions<'a>,
-    g: FlowGraphBuilder,
+    g: &'g mut FlowGraphBuilder,
     fresh: usize,
 }
 
@@ -209,7 +197,53 @@ const STEP_KINDS: [&str; 10] = [
     "select",
 ];
 
-impl Compiler<'_> {
+impl Compiler<'_, '_> {
+    fn steps(&mut self, input: TableValue, steps: &Steps<'_>) -> Result<TableValue, JobError> {
+        let mut current = input;
+        for s in steps.map {
+            current = self.map_step(current, s)?;
+        }
+        if let Some(r) = steps.reduce {
+            current = self.reduce(current, r)?;
+        }
+        if let Some(order) = steps.order {
+            let loc = self.at.loc(order.span());
+            let mut keys = Vec::new();
+            for k in order.get_ref() {
+                let mut words = k.get_ref().split_whitespace();
+                let name = words.next().unwrap_or_default();
+                let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
+                    None | Some("asc") => false,
+                    Some("desc") => true,
+                    Some(other) => {
+                        return Err(self
+                            .at
+                            .error(Some(k.span()), format!("sort direction '{other}' is not asc or desc")));
+                    }
+                };
+                if words.next().is_some() {
+                    return Err(self.at.error(
+                        Some(k.span()),
+                        "a sort key is \"column\", \"column asc\" or \"column desc\"",
+                    ));
+                }
+                self.column(current, name, k.span())?;
+                keys.push(SortKey {
+                    column: name.to_string(),
+                    descending,
+                    nulls_first: descending,
+                });
+            }
+            current = self.g.sort(current, &keys, &loc);
+        }
+        if let Some(limit) = steps.limit {
+            let n = usize::try_from(*limit.get_ref())
+                .map_err(|_| self.at.error(Some(limit.span()), "limit must be 0 or more"))?;
+            current = self.g.limit(current, 0, Some(n), &self.at.loc(limit.span()));
+        }
+        Ok(current)
+    }
+
     fn fresh(&mut self, prefix: &str) -> String {
         self.fresh += 1;
         format!("__{prefix}{}", self.fresh)
@@ -447,10 +481,9 @@ impl Compiler<'_> {
                 self.check_new(input, out.get_ref(), "", Some(out), span)?;
                 let col = Column::new(out.get_ref(), ColumnType::Utf8, true);
                 let args = [regex.get_ref().clone(), group.to_string()];
-                let _ = from;
                 Ok(self
                     .g
-                    .string_function(input, "regexp_extract", column.get_ref(), &args, col, &loc))
+                    .string_function(input, "regexp_extract", &from.name, &args, col, &loc))
             }
             "grep" => {
                 let column = s.grep.as_ref().expect("the kind is given");
@@ -484,7 +517,7 @@ impl Compiler<'_> {
             "filter" => {
                 let predicate = s.filter.as_ref().expect("the kind is given");
                 let snippet = self.at.snippet(predicate);
-                step::filter(&mut self.g, input, snippet, self.at.source_name).map_err(|e| self.sql_error(e, snippet))
+                step::filter(self.g, input, snippet, self.at.source_name).map_err(|e| self.sql_error(e, snippet))
             }
             "compute" => {
                 let columns = s.compute.as_ref().expect("the kind is given");
@@ -497,7 +530,7 @@ impl Compiler<'_> {
                     .map(|(name, e)| (name.clone(), self.at.snippet(e)))
                     .collect();
                 let first = items[0].1;
-                step::compute(&mut self.g, input, &items, self.at.source_name).map_err(|e| self.sql_error(e, first))
+                step::compute(self.g, input, &items, self.at.source_name).map_err(|e| self.sql_error(e, first))
             }
             _ => {
                 let columns = s.select.as_ref().expect("the kind is given");

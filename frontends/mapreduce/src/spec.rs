@@ -42,7 +42,7 @@ pub(crate) struct Input {
 /// One map step: exactly one of the step kinds, with its options.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct MapStep {
+pub struct MapStep {
     /// Cut a string column at each match of `pattern` (default: runs of whitespace).
     #[serde(default)]
     pub split: Option<Spanned<String>>,
@@ -87,7 +87,7 @@ pub(crate) struct MapStep {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Reduce {
+pub struct Reduce {
     /// The columns rows are grouped (and shuffled) by.
     pub key: Spanned<Vec<Spanned<String>>>,
     /// Combine rows on each shard before the shuffle (default true; collects never do).

@@ -4,6 +4,9 @@
 //! results of earlier steps:
 //! - `sql`: a query (the SQL frontend's step API, so steps are ordinary FlowGraph ops and
 //!   bodies); it may score rows with `predict('model', x...)`;
+//! - MapReduce (`[[step.map]]`, `[step.reduce]`, `order`, `limit`): a job's map steps,
+//!   reduce and ordering over an earlier step's rows (the MapReduce frontend's
+//!   `compile_steps`, so a report is the same ops as a job);
 //! - `train`: a model (linear or logistic regression, k-means) fitted on an earlier
 //!   step's rows: a `flow.iterate` whose step body (gradient, normal-equation sums,
 //!   assignment) is an ordinary body, so the optimizer can fuse the SQL that feeds it.
@@ -14,9 +17,12 @@ use serde::Deserialize;
 use skadi_catalog::Catalog;
 use skadi_common::ml::{Method, ModelKind, Training};
 use skadi_flowgraph::{FlowGraphBuilder, TableValue, models};
-use skadi_mapreduce::{JobError, Positions};
+use skadi_mapreduce::{JobError, MapStep, Positions, Reduce, Steps};
 use skadi_sql::step::{self, Model};
-use std::path::{Path, PathBuf};
+use std::{
+    ops::Range,
+    path::{Path, PathBuf},
+};
 use toml::Spanned;
 
 /// A pipeline spec that cannot be compiled: file, line, column and message.
@@ -76,9 +82,96 @@ struct Step {
     /// k-means: the starting centroids (default: the first `clusters` rows).
     #[serde(default)]
     centroids: Option<Spanned<Vec<Vec<f64>>>>,
+    /// MapReduce: map steps (`[[step.map]]`), as in a job spec (docs/JOB_SPEC.md).
+    #[serde(default)]
+    map: Vec<Spanned<MapStep>>,
+    /// MapReduce: the reduce (`[step.reduce]`): key and values.
+    #[serde(default)]
+    reduce: Option<Spanned<Reduce>>,
+    /// MapReduce: sort keys ("column", "column desc").
+    #[serde(default)]
+    order: Option<Spanned<Vec<Spanned<String>>>>,
+    /// MapReduce: keep this many rows.
+    #[serde(default)]
+    limit: Option<Spanned<i64>>,
     /// Where the step's result is written (the last step only).
     #[serde(default)]
     output: Option<Spanned<String>>,
+}
+
+/// What a step does: the field that names its kind.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sql,
+    Train,
+    MapReduce,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Sql => "sql",
+            Kind::Train => "train",
+            Kind::MapReduce => "MapReduce",
+        }
+    }
+}
+
+impl Step {
+    /// The step's kind, or an error when it has none or several.
+    fn kind(&self, at: Positions<'_>, span: Range<usize>) -> Result<Kind, PipelineError> {
+        let mapreduce = !self.map.is_empty() || self.reduce.is_some() || self.order.is_some() || self.limit.is_some();
+        let kinds: Vec<Kind> = [
+            (self.sql.is_some(), Kind::Sql),
+            (self.train.is_some(), Kind::Train),
+            (mapreduce, Kind::MapReduce),
+        ]
+        .into_iter()
+        .filter_map(|(given, k)| given.then_some(k))
+        .collect();
+        let kind = match kinds.as_slice() {
+            [one] => *one,
+            _ => {
+                return Err(at.error(
+                    Some(span),
+                    "a step is one of: `sql = ...`, `train = ...`, or MapReduce (`[[step.map]]`, \
+                     `[step.reduce]`, `order`, `limit`)",
+                ));
+            }
+        };
+        // Fields that belong to another kind of step.
+        if let Some(i) = &self.input
+            && kind == Kind::Sql
+        {
+            return Err(at.error(
+                Some(i.span()),
+                "`input` does not apply to a sql step (it reads earlier steps by name in FROM)",
+            ));
+        }
+        let training: [(&str, Option<Range<usize>>); 9] = [
+            ("features", self.features.as_ref().map(Spanned::span)),
+            ("label", self.label.as_ref().map(Spanned::span)),
+            ("method", self.method.as_ref().map(Spanned::span)),
+            ("learning_rate", self.learning_rate.as_ref().map(Spanned::span)),
+            ("max_iterations", self.max_iterations.as_ref().map(Spanned::span)),
+            ("tolerance", self.tolerance.as_ref().map(Spanned::span)),
+            ("clusters", self.clusters.as_ref().map(Spanned::span)),
+            ("init", self.init.as_ref().map(Spanned::span)),
+            ("centroids", self.centroids.as_ref().map(Spanned::span)),
+        ];
+        if kind != Kind::Train
+            && let Some((field, sp)) = training.into_iter().find_map(|(f, sp)| sp.map(|sp| (f, sp)))
+        {
+            return Err(at.error(
+                Some(sp),
+                format!(
+                    "`{field}` does not apply to a {} step, only to train steps",
+                    kind.name()
+                ),
+            ));
+        }
+        Ok(kind)
+    }
 }
 
 /// What a trained model's table holds, for writing it as a model file.
@@ -144,8 +237,9 @@ pub fn compile_pipeline(text: &str, source_name: &str) -> Result<Pipeline, Pipel
                 format!("step name '{name}' is already a table or an earlier step"),
             ));
         }
-        let (value, trained) = match (&step.sql, &step.train) {
-            (Some(sql), None) => {
+        let (value, trained) = match step.kind(c.at, s.span())? {
+            Kind::Sql => {
+                let sql = step.sql.as_ref().expect("a sql step");
                 let snippet = c.at.snippet(sql);
                 let v = step::query(&mut c.g, snippet, &catalog, &c.tables, &c.models, source_name).map_err(|e| {
                     let (line, column) = e
@@ -160,12 +254,19 @@ pub fn compile_pipeline(text: &str, source_name: &str) -> Result<Pipeline, Pipel
                 })?;
                 (v, None)
             }
-            (None, Some(kind)) => {
-                let (v, info) = c.train(step, kind)?;
+            Kind::Train => {
+                let (v, info) = c.train(step, step.train.as_ref().expect("a train step"))?;
                 (v, Some(info))
             }
-            _ => {
-                return Err(c.at.error(Some(s.span()), "a step has exactly one of `sql` or `train`"));
+            Kind::MapReduce => {
+                let input = c.input(step)?;
+                let steps = Steps {
+                    map: &step.map,
+                    reduce: step.reduce.as_ref(),
+                    order: step.order.as_ref(),
+                    limit: step.limit.as_ref(),
+                };
+                (skadi_mapreduce::compile_steps(&mut c.g, c.at, input, &steps)?, None)
             }
         };
         if let Some(o) = &step.output {
@@ -201,6 +302,31 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
+    /// The table a train or MapReduce step reads: its `input`, else the previous step.
+    fn input(&self, step: &Step) -> Result<TableValue, PipelineError> {
+        match &step.input {
+            Some(i) => Ok(self
+                .tables
+                .iter()
+                .find(|(n, _)| n == i.get_ref())
+                .ok_or_else(|| {
+                    self.at
+                        .error(Some(i.span()), format!("no earlier step named '{}'", i.get_ref()))
+                })?
+                .1),
+            None => Ok(self
+                .tables
+                .last()
+                .ok_or_else(|| {
+                    self.at.error(
+                        Some(step.name.span()),
+                        "this step reads the previous step's rows, and it is the first step",
+                    )
+                })?
+                .1),
+        }
+    }
+
     fn train(&mut self, step: &Step, kind: &Spanned<String>) -> Result<(TableValue, ModelInfo), PipelineError> {
         let at = self.at;
         let name = step.name.get_ref().clone();
@@ -230,21 +356,7 @@ impl Compiler<'_> {
                     )
                 })?,
         };
-        let input = match &step.input {
-            Some(i) => {
-                self.tables
-                    .iter()
-                    .find(|(n, _)| n == i.get_ref())
-                    .ok_or_else(|| at.error(Some(i.span()), format!("no earlier step named '{}'", i.get_ref())))?
-                    .1
-            }
-            None => {
-                self.tables
-                    .last()
-                    .ok_or_else(|| at.error(Some(step.name.span()), "a train step needs an earlier step to read"))?
-                    .1
-            }
-        };
+        let input = self.input(step)?;
         let schema = self.g.schema(input).clone();
         let features = step
             .features

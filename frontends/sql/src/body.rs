@@ -299,6 +299,30 @@ impl<'a> BodyWriter<'a> {
                     Err(_) => v,
                 }
             }
+            Expr::ScalarFunction(f) if MATH_FUNCTIONS.iter().any(|(n, _)| *n == f.name()) => {
+                let args = f.args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>, _>>()?;
+                let op = MATH_FUNCTIONS.iter().find(|(n, _)| *n == f.name()).expect("listed").1;
+                let v = match (f.name(), args.as_slice()) {
+                    ("abs", [x]) if !is_float(&x.ty) && x.ty != "i1" => self.builder.unary("math.absi", x),
+                    ("power", [x, y]) if is_float(&x.ty) => {
+                        let (x, y) = self.unify(x.clone(), y.clone())?;
+                        self.builder.binary(op, &x, &y)
+                    }
+                    (_, [x]) if is_float(&x.ty) => self.builder.unary(op, x),
+                    _ => {
+                        let types: Vec<&str> = args.iter().map(|a| a.ty.as_str()).collect();
+                        return Err(SqlError::unsupported(format!(
+                            "{}({}) in compiled bodies ({e})",
+                            f.name(),
+                            types.join(", ")
+                        )));
+                    }
+                };
+                match e.to_field(self.input.df_schema).map(|(_, f)| f.data_type().clone()) {
+                    Ok(dt) => self.convert(v, &dt)?,
+                    Err(_) => v,
+                }
+            }
             Expr::ScalarFunction(f) => return Err(SqlError::unsupported(format!("function {}", f.name()))),
             Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) => {
                 return Err(SqlError::unsupported("subqueries"));
@@ -439,6 +463,22 @@ impl<'a> BodyWriter<'a> {
         })
     }
 }
+
+/// SQL math functions over floats and the `math` op each becomes (`abs` of an integer is
+/// `math.absi`); DataFusion's coercion has already made their arguments floats.
+const MATH_FUNCTIONS: [(&str, &str); 11] = [
+    ("abs", "math.absf"),
+    ("sqrt", "math.sqrt"),
+    ("exp", "math.exp"),
+    ("ln", "math.log"),
+    ("log2", "math.log2"),
+    ("log10", "math.log10"),
+    ("floor", "math.floor"),
+    ("ceil", "math.ceil"),
+    ("round", "math.round"),
+    ("trunc", "math.trunc"),
+    ("power", "math.powf"),
+];
 
 fn is_float(t: &str) -> bool {
     t.starts_with('f')
