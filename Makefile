@@ -38,7 +38,8 @@ test: build
 	@scripts/setup.sh --test
 	SKADI_REQUIRE_TOOLS=1 $(CARGO) test --release --workspace
 
-# DuckDB for `skadi bench tpch` (a Python package in .venv; the benchmark runs without it).
+# DuckDB for `skadi bench tpch` and NumPy for `skadi bench linreg` (Python packages in
+# .venv; the benchmarks run without them, comparing with fewer peers).
 bench-deps:
 	@scripts/setup.sh --bench
 

@@ -12,7 +12,7 @@ packages=(
 if [ "${1:-}" = "--test" ]; then
   packages+=(graphviz chromium)
 fi
-# --bench: DuckDB (a benchmark peer) as a Python package in the project's .venv.
+# --bench: DuckDB and NumPy (benchmark peers) as Python packages in the project's .venv.
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-venv)
 fi
@@ -41,5 +41,6 @@ if [ "${1:-}" = "--bench" ]; then
   cd "$(dirname "$0")/.."
   [ -x .venv/bin/python3 ] || python3 -m venv .venv
   .venv/bin/python3 -c "import duckdb" 2>/dev/null || .venv/bin/pip install --quiet duckdb
-  echo "setup: DuckDB $(.venv/bin/python3 -c 'import duckdb; print(duckdb.__version__)') in .venv"
+  .venv/bin/python3 -c "import numpy" 2>/dev/null || .venv/bin/pip install --quiet numpy
+  echo "setup: DuckDB $(.venv/bin/python3 -c 'import duckdb; print(duckdb.__version__)'), NumPy $(.venv/bin/python3 -c 'import numpy; print(numpy.__version__)') in .venv"
 fi

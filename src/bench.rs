@@ -4,6 +4,10 @@
 //! result rows (compile, JIT, run), as DataFusion's does. `bench_fusion` times Skadi
 //! against itself (fused -O2 vs unfused -O0), `bench_compile` times SQL → physical plan.
 
+mod frontends;
+
+pub use frontends::{LinearRegressionBench, WordCountBench, bench_linreg, bench_wordcount};
+
 use crate::{Error, Session, peer::DataFusionPeer};
 use skadi_compiler::passes::OptLevel;
 use std::{
@@ -159,14 +163,15 @@ pub fn bench_fusion(
 /// DuckDB's script (scripts/duckdb_tpch.py), embedded like the queries.
 const DUCKDB_SCRIPT: &str = include_str!("../scripts/duckdb_tpch.py");
 
-/// The Python that has DuckDB: `$SKADI_PYTHON`, else the project's `.venv` (made by `make
-/// bench-deps`) under the current directory. `None` when neither imports `duckdb`.
-pub fn duckdb_python() -> Option<std::path::PathBuf> {
+/// The Python that has `module` (DuckDB, NumPy): `$SKADI_PYTHON`, else the project's
+/// `.venv` (made by `make bench-deps`) under the current directory. `None` when neither
+/// imports it.
+pub fn python_with(module: &str) -> Option<std::path::PathBuf> {
     let python = std::env::var_os("SKADI_PYTHON")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| Path::new(".venv/bin/python3").to_path_buf());
     let ok = std::process::Command::new(&python)
-        .args(["-c", "import duckdb"])
+        .args(["-c", &format!("import {module}")])
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
@@ -293,109 +298,4 @@ pub fn report(rows: &[BenchRow], labels: &Labels, workers: usize) -> String {
         ));
     }
     out
-}
-
-/// Word count, Skadi against a plain single-threaded Rust HashMap over the same files.
-pub struct WordCountBench {
-    pub files: usize,
-    pub bytes: u64,
-    pub tokens: u64,
-    pub distinct: usize,
-    pub workers: usize,
-    pub skadi: Duration,
-    pub baseline: Duration,
-}
-
-impl WordCountBench {
-    pub fn report(&self) -> String {
-        let per_s = |d: Duration| self.tokens as f64 / d.as_secs_f64();
-        let ours = per_s(self.skadi);
-        let base = per_s(self.baseline);
-        let per_core = ours / self.workers as f64;
-        format!(
-            "word count: {} file(s), {:.1} MB, {} tokens, {} distinct words\n\
-             {:<34} {:>10} {:>14} {:>16}\n\
-             {:<34} {:>8.1}ms {:>12.2}M/s {:>14.2}M/s\n\
-             {:<34} {:>8.1}ms {:>12.2}M/s {:>14.2}M/s\n\
-             skadi per core / baseline: {:.2}x   skadi total / baseline: {:.2}x\n",
-            self.files,
-            self.bytes as f64 / 1e6,
-            self.tokens,
-            self.distinct,
-            "",
-            "median",
-            "tokens/s",
-            "tokens/s/core",
-            format!("skadi ({} workers)", self.workers),
-            self.skadi.as_secs_f64() * 1e3,
-            ours / 1e6,
-            per_core / 1e6,
-            "baseline (1 thread, HashMap)",
-            self.baseline.as_secs_f64() * 1e3,
-            base / 1e6,
-            base / 1e6,
-            per_core / base,
-            ours / base,
-        )
-    }
-}
-
-/// Times word count (tokens, lowercase, count per word) over the text files in `dir`:
-/// Skadi's job on `workers` workers (spec to rows, including compile and JIT) against a
-/// single-threaded loop of the same regex and a `HashMap<String, u64>`; checks that both
-/// count the same.
-pub fn bench_wordcount(dir: &Path, workers: usize, runs: usize) -> Result<WordCountBench, Error> {
-    let spec = format!(
-        "[input]\npath = {:?}\n\n[[map]]\ntokens = \"line\"\nas = \"word\"\n\n[[map]]\nlowercase = \"word\"\n\n\
-         [reduce]\nkey = [\"word\"]\nvalues = {{ n = \"count(*)\" }}\n",
-        dir.display().to_string()
-    );
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .map_err(Error::io(dir))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    let bytes: u64 = files.iter().filter_map(|f| f.metadata().ok()).map(|m| m.len()).sum();
-    let session = Session::without_catalog().with_workers(workers);
-    let (skadi, result) = time(runs, || Ok(session.job(&spec, "wordcount.toml")?.0))?;
-    let tokens_re = regex::Regex::new(skadi_mapreduce::DEFAULT_TOKENS).expect("a valid regex");
-    let (baseline, counts) = time(runs, || {
-        let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-        for f in &files {
-            let text = std::fs::read_to_string(f).map_err(Error::io(f))?;
-            for line in text.lines() {
-                for m in tokens_re.find_iter(line) {
-                    *counts.entry(m.as_str().to_lowercase()).or_default() += 1;
-                }
-            }
-        }
-        Ok(counts)
-    })?;
-    let ours: u64 = result
-        .batches
-        .iter()
-        .map(|b| {
-            let n = arrow::compute::cast(b.column(1), &arrow::datatypes::DataType::Int64).expect("counts are integers");
-            arrow::compute::sum(arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(&n)).unwrap_or(0)
-                as u64
-        })
-        .sum();
-    let tokens: u64 = counts.values().sum();
-    let distinct: usize = result.batches.iter().map(|b| b.num_rows()).sum();
-    if ours != tokens || distinct != counts.len() {
-        return Err(Error::Other(format!(
-            "word count disagrees with the baseline: {ours} tokens in {distinct} words vs {tokens} in {}",
-            counts.len()
-        )));
-    }
-    Ok(WordCountBench {
-        files: files.len(),
-        bytes,
-        tokens,
-        distinct,
-        workers,
-        skadi,
-        baseline,
-    })
 }

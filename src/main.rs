@@ -80,6 +80,43 @@ enum Bench {
     /// Word count on text files: Skadi's job (tokens/s per core) against a plain
     /// single-threaded Rust HashMap loop over the same files.
     Wordcount(WordCountArgs),
+    /// Linear regression by gradient descent: Skadi's time per epoch against NumPy's on
+    /// the same Parquet file and threads (NumPy from `make bench-deps`).
+    Linreg(LinregArgs),
+    /// The frontends' benchmarks in one run: `wordcount` and `linreg` with their defaults.
+    Frontends(FrontendsArgs),
+}
+
+#[derive(Args)]
+struct LinregArgs {
+    /// Directory with linear.parquet [default: data/ml-bench, generated first if missing].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Rows to generate when --data is missing.
+    #[arg(long, default_value_t = 2_000_000)]
+    rows: usize,
+    /// Features to generate when --data is missing.
+    #[arg(long, default_value_t = 8)]
+    features: usize,
+    /// Epochs timed (Skadi: the difference between a short and a long run).
+    #[arg(long, default_value_t = 100)]
+    epochs: usize,
+    /// Timed runs per engine, after one warm-up run.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Skadi's workers and NumPy's BLAS threads [default: CPUs].
+    #[arg(long, short = 'w')]
+    workers: Option<usize>,
+}
+
+#[derive(Args)]
+struct FrontendsArgs {
+    /// Timed runs per engine, after one warm-up run.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Skadi's workers and NumPy's BLAS threads [default: CPUs].
+    #[arg(long, short = 'w')]
+    workers: Option<usize>,
 }
 
 #[derive(Args)]
@@ -506,6 +543,54 @@ fn bar(len: u64, template: &str) -> ProgressBar {
     bar
 }
 
+/// `skadi bench wordcount`: generates the text first when `data` is missing.
+fn bench_wordcount(
+    data: Option<PathBuf>,
+    files: usize,
+    lines: usize,
+    workers: usize,
+    runs: usize,
+) -> Result<String, Error> {
+    let data = data.unwrap_or_else(|| PathBuf::from("data/text-bench"));
+    if !data.exists() {
+        eprintln!(
+            "generating {files} text file(s) of {lines} lines into {}",
+            data.display()
+        );
+        skadi::corpus::generate_text(&data, files, lines, 42)?;
+    }
+    let spinner = bar(1, "{spinner} word count: skadi and the baseline {msg}");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let result = skadi::bench::bench_wordcount(&data, workers, runs)?;
+    spinner.finish_and_clear();
+    Ok(result.report())
+}
+
+/// `skadi bench linreg`: generates the tables first when `data` is missing.
+fn bench_linreg(
+    data: Option<PathBuf>,
+    rows: usize,
+    features: usize,
+    epochs: usize,
+    workers: usize,
+    runs: usize,
+) -> Result<String, Error> {
+    let data = data.unwrap_or_else(|| PathBuf::from("data/ml-bench"));
+    if !data.join("linear.parquet").exists() {
+        eprintln!("generating {rows} rows x {features} features into {}", data.display());
+        skadi::corpus::generate_ml(&data, rows, features, 3, 42)?;
+    }
+    let python = skadi::bench::python_with("numpy");
+    if python.is_none() {
+        eprintln!("NumPy is not installed (`make bench-deps`): timing Skadi alone");
+    }
+    let spinner = bar(1, "{spinner} linear regression: skadi and numpy {msg}");
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let result = skadi::bench::bench_linreg(&data, workers, runs, epochs, python.as_deref())?;
+    spinner.finish_and_clear();
+    Ok(result.report())
+}
+
 fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Gen(Gen::Tpch { scale, out, files }) => {
@@ -644,22 +729,20 @@ fn run(cli: Cli) -> Result<(), Error> {
             write_output(args.output.as_deref(), text.as_bytes())
         }
         Command::Bench(Bench::Wordcount(a)) => {
-            let data = a.data.unwrap_or_else(|| PathBuf::from("data/text-bench"));
-            if !data.exists() {
-                eprintln!(
-                    "generating {} text file(s) of {} lines into {}",
-                    a.files,
-                    a.lines,
-                    data.display()
-                );
-                skadi::corpus::generate_text(&data, a.files, a.lines, 42)?;
-            }
             let workers = a.workers.unwrap_or_else(|| Session::without_catalog().workers());
-            let spinner = bar(1, "{spinner} word count: skadi and the baseline {msg}");
-            spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-            let result = skadi::bench::bench_wordcount(&data, workers, a.runs)?;
-            spinner.finish_and_clear();
-            write_output(None, result.report().as_bytes())
+            let report = bench_wordcount(a.data, a.files, a.lines, workers, a.runs)?;
+            write_output(None, report.as_bytes())
+        }
+        Command::Bench(Bench::Linreg(a)) => {
+            let workers = a.workers.unwrap_or_else(|| Session::without_catalog().workers());
+            let report = bench_linreg(a.data, a.rows, a.features, a.epochs, workers, a.runs)?;
+            write_output(None, report.as_bytes())
+        }
+        Command::Bench(Bench::Frontends(a)) => {
+            let workers = a.workers.unwrap_or_else(|| Session::without_catalog().workers());
+            let words = bench_wordcount(None, 8, 250_000, workers, a.runs)?;
+            let epochs = bench_linreg(None, 2_000_000, 8, 100, workers, a.runs)?;
+            write_output(None, format!("{words}\n{epochs}").as_bytes())
         }
         Command::Bench(which) => {
             let with_duckdb = matches!(which, Bench::Tpch(_));
@@ -667,7 +750,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Bench::Tpch(a) => (a, &skadi::bench::VS_DATAFUSION, skadi::bench::bench),
                 Bench::Fusion(a) => (a, &skadi::bench::FUSED_VS_UNFUSED, skadi::bench::bench_fusion),
                 Bench::Compile(a) => (a, &skadi::bench::COMPILE_VS_DATAFUSION, skadi::bench::bench_compile),
-                Bench::Wordcount(_) => unreachable!("handled above"),
+                Bench::Wordcount(_) | Bench::Linreg(_) | Bench::Frontends(_) => unreachable!("handled above"),
             };
             let scale = args.scale;
             let data = args
@@ -702,7 +785,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             })?;
             progress.finish_and_clear();
             if with_duckdb {
-                match skadi::bench::duckdb_python() {
+                match skadi::bench::python_with("duckdb") {
                     Some(python) => {
                         eprintln!("running the same queries on DuckDB ({})", python.display());
                         let times = skadi::bench::bench_duckdb(&python, &data, &selected, workers, args.runs)?;

@@ -507,3 +507,31 @@ fn bad_pipeline_specs_name_file_line_and_column() {
         );
     }
 }
+
+/// `skadi bench linreg` runs end to end on small generated data (the epoch times are
+/// printed, never asserted; NumPy takes part only where `make bench-deps` installed it).
+#[test]
+fn linreg_bench_runs_and_reports_epochs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("ml");
+    let o = crate::common::skadi(&[
+        "bench",
+        "linreg",
+        "--data",
+        data.to_str().unwrap(),
+        "--rows",
+        "20000",
+        "--features",
+        "3",
+        "--epochs",
+        "3",
+        "--runs",
+        "1",
+        "--workers",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("20000 rows x 3 features"), "{text}");
+    assert!(text.contains("skadi (2 workers)") && text.contains("fixed cost"), "{text}");
+}
