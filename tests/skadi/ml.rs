@@ -533,5 +533,8 @@ fn linreg_bench_runs_and_reports_epochs() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("20000 rows x 3 features"), "{text}");
-    assert!(text.contains("skadi (2 workers)") && text.contains("fixed cost"), "{text}");
+    assert!(
+        text.contains("skadi (2 workers)") && text.contains("fixed cost"),
+        "{text}"
+    );
 }

@@ -187,10 +187,89 @@ impl StringFunction {
     }
 }
 
+/// A pattern that is one character class repeated (`[\p{L}\p{N}']+`, `\s+`, `[^,]+`):
+/// its matches are the maximal runs of the class's characters, so they are found with a
+/// table lookup per ASCII byte (a range search per other character) instead of the
+/// regex engine — the pattern, known when the plan is compiled, specializes the scanner.
+struct ClassRuns {
+    ascii: [bool; 128],
+    /// The class's non-ASCII ranges, sorted, inclusive.
+    wide: Vec<(char, char)>,
+}
+
+impl ClassRuns {
+    /// `None` when `pattern` is anything other than a greedy `CLASS+` over characters.
+    fn parse(pattern: &str) -> Option<ClassRuns> {
+        use regex_syntax::hir::{Class, HirKind};
+        let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+        let HirKind::Repetition(rep) = hir.kind() else {
+            return None;
+        };
+        if rep.min != 1 || rep.max.is_some() || !rep.greedy {
+            return None;
+        }
+        let HirKind::Class(Class::Unicode(class)) = rep.sub.kind() else {
+            return None;
+        };
+        let mut ascii = [false; 128];
+        let mut wide = Vec::new();
+        for r in class.ranges() {
+            for c in r.start()..=r.end().min('\u{7f}') {
+                ascii[c as usize] = true;
+            }
+            if r.end() >= '\u{80}' {
+                wide.push((r.start().max('\u{80}'), r.end()));
+            }
+        }
+        Some(ClassRuns { ascii, wide })
+    }
+
+    fn contains_wide(&self, c: char) -> bool {
+        self.wide
+            .binary_search_by(|&(lo, hi)| {
+                if hi < c {
+                    std::cmp::Ordering::Less
+                } else if lo > c {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+            .is_ok()
+    }
+
+    /// Calls `f` on each maximal run of characters in the class (`inside`) or not in it.
+    fn runs<'a>(&self, s: &'a str, inside: bool, mut f: impl FnMut(&'a str)) {
+        let bytes = s.as_bytes();
+        let mut start = None;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (is, len) = if b < 0x80 {
+                (self.ascii[b as usize], 1)
+            } else {
+                let c = s[i..].chars().next().expect("i is at a character boundary");
+                (self.contains_wide(c), c.len_utf8())
+            };
+            if is == inside {
+                start.get_or_insert(i);
+            } else if let Some(from) = start.take() {
+                f(&s[from..i]);
+            }
+            i += len;
+        }
+        if let Some(from) = start {
+            f(&s[from..]);
+        }
+    }
+}
+
 /// `flow.flat_map`: one output row per piece of a string column.
 pub(crate) struct FlatMap {
     split: bool,
     regex: Regex,
+    /// Set when the pattern is a repeated character class.
+    runs: Option<ClassRuns>,
 }
 
 impl FlatMap {
@@ -203,6 +282,7 @@ impl FlatMap {
         Ok(FlatMap {
             split,
             regex: compile(pattern)?,
+            runs: ClassRuns::parse(pattern),
         })
     }
 
@@ -221,10 +301,11 @@ impl FlatMap {
                     pieces.append_value(piece);
                 }
             };
-            if self.split {
-                self.regex.split(value).for_each(&mut push);
-            } else {
-                self.regex.find_iter(value).for_each(|m| push(m.as_str()));
+            match (&self.runs, self.split) {
+                // Split pieces are the runs outside the class (empty ones are dropped).
+                (Some(runs), split) => runs.runs(value, !split, &mut push),
+                (None, true) => self.regex.split(value).for_each(&mut push),
+                (None, false) => self.regex.find_iter(value).for_each(|m| push(m.as_str())),
             }
         }
         let indices = UInt32Array::from(rows);
@@ -244,7 +325,45 @@ impl FlatMap {
 
 #[cfg(test)]
 mod tests {
-    use super::substr;
+    use super::{ClassRuns, substr};
+
+    /// The specialized scanner finds what the regex finds, for tokens and for split.
+    #[test]
+    fn class_runs_match_the_regex() {
+        let texts = [
+            "Hello, world! It's 2026 — naïve café ΣΊΣΥΦΟΣ 東京 x",
+            "  leading and trailing  ",
+            "",
+            "a,b,,c,",
+            "tab\tand\u{2003}em space\nnew line",
+            "😀 emoji😀mixed",
+        ];
+        for pattern in [
+            r"[\p{L}\p{N}']+",
+            r"\s+",
+            r"[^,]+",
+            r"\w+",
+            r"[a-z]+",
+            r"(?i)[a-z]+",
+            r"\S+",
+        ] {
+            let runs = ClassRuns::parse(pattern).unwrap_or_else(|| panic!("{pattern} is a class run"));
+            let regex = regex::Regex::new(pattern).unwrap();
+            for t in texts {
+                let mut tokens = Vec::new();
+                runs.runs(t, true, |p| tokens.push(p));
+                let want: Vec<&str> = regex.find_iter(t).map(|m| m.as_str()).collect();
+                assert_eq!(tokens, want, "{pattern} tokens of {t:?}");
+                let mut pieces = Vec::new();
+                runs.runs(t, false, |p| pieces.push(p));
+                let want: Vec<&str> = regex.split(t).filter(|p| !p.is_empty()).collect();
+                assert_eq!(pieces, want, "{pattern} split of {t:?}");
+            }
+        }
+        for other in [r"a+", r"[a-z]+?", r"[a-z]*", r"\d{2,}", r"(?-u)[a-z]+", r"ab|cd"] {
+            assert!(ClassRuns::parse(other).is_none(), "{other}");
+        }
+    }
 
     #[test]
     fn substr_counts_characters_from_one_like_sql() {
