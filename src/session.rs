@@ -206,7 +206,7 @@ impl Session {
             profiles: self.profiles.clone(),
             backends: self.registered_backends(),
         };
-        Ok(lower(&graph.view()?, &options)?)
+        Ok(lower(&*graph.view()?, &options)?)
     }
 
     /// SQL → FlowGraph → passes → physical plan.

@@ -5,7 +5,7 @@ use melior::{
     Context,
     ir::{Module, operation::OperationLike, operation::OperationPrintingFlags},
 };
-use std::{cell::RefCell, mem::ManuallyDrop, rc::Rc};
+use std::{cell::RefCell, collections::HashMap, mem::ManuallyDrop, rc::Rc};
 
 /// A parsed and verified FlowGraph module. It owns its MLIR context, so it is not `Send`:
 /// compile on one thread, then hand the physical plan (plain data) to the runtime.
@@ -13,6 +13,14 @@ pub struct FlowGraph {
     // Field order is drop order: modules before the context they live in.
     pub(crate) module: ManuallyDrop<Module<'static>>,
     dialect: ManuallyDrop<Module<'static>>,
+    /// The view of the module as it is now; every rewrite clears it (passes read the view
+    /// far more often than they change the module, and reading it prints every body).
+    view: RefCell<Option<Rc<GraphView>>>,
+    /// The printed text of each body function, by name, kept across views: only MLIR
+    /// pass pipelines change a body once it is added, and they clear this.
+    printed: RefCell<HashMap<String, String>>,
+    /// How many rewrites the module has had (see [`FlowGraph::generation`]).
+    generation: u64,
     diagnostics: Rc<RefCell<Vec<String>>>,
     context: ManuallyDrop<Box<Context>>,
 }
@@ -79,10 +87,13 @@ impl FlowGraph {
         let graph = FlowGraph {
             module: ManuallyDrop::new(module),
             dialect: ManuallyDrop::new(dialect),
+            view: RefCell::new(None),
+            printed: RefCell::new(HashMap::new()),
+            generation: 0,
             diagnostics,
             context: ManuallyDrop::new(context),
         };
-        verify(&graph.view()?)?;
+        verify(&*graph.view()?)?;
         Ok(graph)
     }
 
@@ -99,9 +110,37 @@ impl FlowGraph {
         std::mem::take(&mut *self.diagnostics.borrow_mut())
     }
 
-    /// The Rust view of the module's ops, for passes and lowering to read.
-    pub fn view(&self) -> Result<GraphView, FlowGraphError> {
-        GraphView::read(&self.module)
+    /// The Rust view of the module's ops, for passes and lowering to read. It is read
+    /// once per version of the module and shared until the next rewrite.
+    pub fn view(&self) -> Result<Rc<GraphView>, FlowGraphError> {
+        if let Some(view) = self.view.borrow().as_ref() {
+            return Ok(view.clone());
+        }
+        let view = Rc::new(GraphView::read_reusing(&self.module, &mut self.printed.borrow_mut())?);
+        *self.view.borrow_mut() = Some(view.clone());
+        Ok(view)
+    }
+
+    /// Forgets the printed bodies: an MLIR pass pipeline is about to rewrite them.
+    pub(crate) fn bodies_changed(&mut self) {
+        self.printed.get_mut().clear();
+    }
+
+    /// Forgets the printed text of a function of this name (one that went may have had it).
+    pub(crate) fn body_added(&mut self, name: &str) {
+        self.printed.get_mut().remove(name);
+    }
+
+    /// Forgets the cached view: the module is about to change.
+    pub(crate) fn changed(&mut self) {
+        self.view.get_mut().take();
+        self.generation += 1;
+    }
+
+    /// A number that grows with every rewrite primitive called on the module, so callers
+    /// can tell whether it may have changed (the pass manager re-verifies only then).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The module's text: `flow` ops in generic form, bodies in their dialects' syntax.

@@ -72,6 +72,31 @@ mod tests {
         g.finish()
     }
 
+    /// The view is cached per version of the module: rewrites and MLIR passes show in
+    /// the next view (a body MLIR rewrote is printed again, not taken from the cache).
+    #[test]
+    fn views_follow_rewrites() {
+        let mut graph = FlowGraph::parse(&sample(true), "q.sql").unwrap();
+        let first = graph.view().unwrap();
+        assert!(std::rc::Rc::ptr_eq(&first, &graph.view().unwrap()));
+        let before = first.bodies.values().next().unwrap().mlir.clone();
+        assert!(before.contains("0.05") || before.contains("5.000000e-02"), "{before}");
+        graph.set_attribute(1, "args", r#"["lineitem.l_discount"]"#).unwrap();
+        assert!(!std::rc::Rc::ptr_eq(&first, &graph.view().unwrap()));
+        let generation = graph.generation();
+        graph
+            .add_function(
+                "module {\n  func.func private @two() -> f64 {\n    %a = arith.constant 1.0 : f64\n    %b = arith.addf %a, %a : f64\n    return %b : f64\n  }\n}\n",
+                "two",
+            )
+            .unwrap();
+        assert!(graph.generation() > generation);
+        assert!(graph.view().unwrap().bodies["two"].mlir.contains("arith.addf"));
+        graph.run_mlir_passes("builtin.module(canonicalize)").unwrap();
+        let folded = &graph.view().unwrap().bodies["two"].mlir;
+        assert!(!folded.contains("arith.addf") && folded.contains("2.0"), "{folded}");
+    }
+
     #[test]
     fn print_parse_print_is_identity() {
         let graph = FlowGraph::parse(&sample(true), "q.sql").unwrap();

@@ -82,6 +82,7 @@ impl FlowGraph {
     /// `replaces`' result to the new op's result. The replaced ops stay until
     /// [`FlowGraph::erase_dead`] removes them.
     pub fn replace(&mut self, new: &NewOp, at: usize, replaces: usize) -> Result<(), FlowGraphError> {
+        self.changed();
         let context = self.static_context();
         let ops = self.flow_ops();
         let anchor = *ops.get(at).ok_or_else(|| rewrite_error(format!("no flow op #{at}")))?;
@@ -122,6 +123,7 @@ impl FlowGraph {
 
     /// Redirects every use of op `of`'s result to op `with`'s result (same table type).
     pub fn redirect(&mut self, of: usize, with: usize) -> Result<(), FlowGraphError> {
+        self.changed();
         replace_uses(self.op_at(of)?.to_raw(), self.op_at(with)?.to_raw());
         Ok(())
     }
@@ -144,10 +146,12 @@ impl FlowGraph {
                 .collect();
             if dead.is_empty() {
                 if erased > 0 {
-                    self.run_mlir_passes("builtin.module(symbol-dce)")?;
+                    // Drops functions, changes none.
+                    self.run_pipeline("builtin.module(symbol-dce)")?;
                 }
                 return Ok(erased);
             }
+            self.changed();
             for op in dead.into_iter().rev() {
                 // SAFETY: the op is in this module and no value of it is used.
                 unsafe { mlir_sys::mlirOperationDestroy(op) };
@@ -158,6 +162,7 @@ impl FlowGraph {
 
     /// Sets attribute `name` of op `index` to the MLIR attribute `text`.
     pub fn set_attribute(&mut self, index: usize, name: &str, text: &str) -> Result<(), FlowGraphError> {
+        self.changed();
         let attribute = self.parse_attribute(name, text)?;
         let op = self.op_at(index)?;
         // SAFETY: the module is owned by `self`, borrowed mutably here.
@@ -168,6 +173,7 @@ impl FlowGraph {
 
     /// Sets the schema of op `index`'s result.
     pub fn set_schema(&mut self, index: usize, schema: &Schema) -> Result<(), FlowGraphError> {
+        self.changed();
         let text = table_type(schema);
         let ty = Type::parse(self.static_context(), &text)
             .ok_or_else(|| rewrite_error(format!("type {text} does not parse")))?;
@@ -183,6 +189,8 @@ impl FlowGraph {
     /// module that may also declare the functions `name` calls (declarations are not added:
     /// the module already has them).
     pub fn add_function(&mut self, text: &str, name: &str) -> Result<(), FlowGraphError> {
+        self.changed();
+        self.body_added(name);
         let context = self.static_context();
         let parsed = Module::parse(context, text)
             .ok_or_else(|| rewrite_error(format!("a generated function does not parse:\n{text}")))?;
@@ -213,16 +221,22 @@ impl FlowGraph {
 
     /// A symbol name starting with `prefix` that no function of the module has yet.
     pub fn fresh_symbol(&self, prefix: &str) -> String {
-        let taken: std::collections::HashSet<String> =
-            self.view().map(|v| v.bodies.into_keys().collect()).unwrap_or_default();
+        let view = self.view().ok();
         (0..)
             .map(|i| format!("{prefix}_{i}"))
-            .find(|n| !taken.contains(n))
+            .find(|n| !view.as_ref().is_some_and(|v| v.bodies.contains_key(n)))
             .expect("some suffix is free")
     }
 
     /// Runs an MLIR pass pipeline (`builtin.module(canonicalize,cse)`) on the module.
     pub fn run_mlir_passes(&mut self, pipeline: &str) -> Result<(), FlowGraphError> {
+        self.bodies_changed();
+        self.run_pipeline(pipeline)
+    }
+
+    fn run_pipeline(&mut self, pipeline: &str) -> Result<(), FlowGraphError> {
+        self.changed();
+
         register_all_passes();
         let manager = PassManager::new(self.static_context());
         parse_pass_pipeline(manager.as_operation_pass_manager(), pipeline)
@@ -241,6 +255,6 @@ impl FlowGraph {
                 "the rewritten FlowGraph does not verify: {diagnostics}"
             )));
         }
-        verify(&self.view()?)
+        verify(&*self.view()?)
     }
 }

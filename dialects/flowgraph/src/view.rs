@@ -174,6 +174,17 @@ fn bad(op: &str, location: &Option<String>, message: impl Into<String>) -> FlowG
 
 impl GraphView {
     pub fn read(module: &Module) -> Result<GraphView, FlowGraphError> {
+        GraphView::read_reusing(module, &mut HashMap::new())
+    }
+
+    /// Like [`GraphView::read`], taking each body's text from `printed` (by function
+    /// name) when there, and leaving in `printed` the text of exactly the module's bodies:
+    /// printing bodies is most of reading a view, and most rewrites leave bodies alone.
+    pub(crate) fn read_reusing(
+        module: &Module,
+        printed: &mut HashMap<String, String>,
+    ) -> Result<GraphView, FlowGraphError> {
+        let mut known = std::mem::take(printed);
         let mut view = GraphView::default();
         let mut index_of: HashMap<usize, usize> = HashMap::new();
         let mut next = module.body().first_operation();
@@ -181,7 +192,8 @@ impl GraphView {
             next = op.next_in_block();
             let name = op.name().as_string_ref().as_str().unwrap_or("").to_string();
             if name == "func.func" {
-                let body = read_body(&op)?;
+                let body = read_body(&op, &mut known)?;
+                printed.insert(body.name.clone(), body.mlir.clone());
                 view.bodies.insert(body.name.clone(), body);
                 continue;
             }
@@ -233,7 +245,7 @@ fn op_location(op: &OperationRef) -> Option<String> {
     }
 }
 
-fn read_body(op: &OperationRef) -> Result<Body, FlowGraphError> {
+fn read_body(op: &OperationRef, known: &mut HashMap<String, String>) -> Result<Body, FlowGraphError> {
     let location = op_location(op);
     let name = op
         .attribute("sym_name")
@@ -256,11 +268,12 @@ fn read_body(op: &OperationRef) -> Result<Body, FlowGraphError> {
     let (Ok(params), Ok(results)) = (params, results) else {
         return Err(bad("func.func", &location, "has an unreadable signature"));
     };
+    let mlir = known.remove(&name).unwrap_or_else(|| op.to_string());
     Ok(Body {
         name,
         params,
         results,
-        mlir: op.to_string(),
+        mlir,
     })
 }
 

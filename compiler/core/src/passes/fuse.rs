@@ -490,12 +490,12 @@ impl Pass for Fuse {
 
     fn run(&self, graph: &mut FlowGraph) -> Result<bool, FlowGraphError> {
         let mut changed = false;
-        while let Some(chain) = find_chain(&graph.view()?) {
+        while let Some(chain) = find_chain(&*graph.view()?) {
             let view = graph.view()?;
             fuse(graph, &view, &chain, None)?;
             changed = true;
         }
-        while let Some((producer, step)) = find_training_input(&graph.view()?) {
+        while let Some((producer, step)) = find_training_input(&*graph.view()?) {
             let view = graph.view()?;
             fuse(graph, &view, &[producer], Some(step))?;
             changed = true;
