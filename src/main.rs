@@ -543,6 +543,15 @@ fn bar(len: u64, template: &str) -> ProgressBar {
     bar
 }
 
+/// Runs `work` with a spinner saying `what` on standard error.
+fn spinning<T>(what: &str, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    let spinner = bar(1, &format!("{{spinner}} {what} {{msg}}"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
+    let result = work();
+    spinner.finish_and_clear();
+    result
+}
+
 /// `skadi bench wordcount`: generates the text first when `data` is missing.
 fn bench_wordcount(
     data: Option<PathBuf>,
@@ -559,10 +568,9 @@ fn bench_wordcount(
         );
         skadi::corpus::generate_text(&data, files, lines, 42)?;
     }
-    let spinner = bar(1, "{spinner} word count: skadi and the baseline {msg}");
-    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-    let result = skadi::bench::bench_wordcount(&data, workers, runs)?;
-    spinner.finish_and_clear();
+    let result = spinning("word count: skadi and the baseline", || {
+        skadi::bench::bench_wordcount(&data, workers, runs)
+    })?;
     Ok(result.report())
 }
 
@@ -584,10 +592,9 @@ fn bench_linreg(
     if python.is_none() {
         eprintln!("NumPy is not installed (`make bench-deps`): timing Skadi alone");
     }
-    let spinner = bar(1, "{spinner} linear regression: skadi and numpy {msg}");
-    spinner.enable_steady_tick(std::time::Duration::from_millis(100));
-    let result = skadi::bench::bench_linreg(&data, workers, runs, epochs, python.as_deref())?;
-    spinner.finish_and_clear();
+    let result = spinning("linear regression: skadi and numpy", || {
+        skadi::bench::bench_linreg(&data, workers, runs, epochs, python.as_deref())
+    })?;
     Ok(result.report())
 }
 

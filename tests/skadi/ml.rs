@@ -304,16 +304,21 @@ fn pipeline_trains_and_scores_lineitem_in_one_graph() {
 
     // One graph; the features' SQL is computed inside the training step.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("price-model.toml");
-    std::fs::write(&path, &spec).unwrap();
-    let o = crate::common::skadi(&["explain", path.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let plan = String::from_utf8_lossy(&o.stdout);
+    let plan = skadi_on_spec(dir.path(), "price-model.toml", &spec, "explain");
     let iterate = plan.lines().find(|l| l.contains("iterate linear_regression")).unwrap();
     assert!(
         iterate.contains("@fused_") && iterate.contains("lineitem.l_discount") && iterate.contains("lineitem.l_tax"),
         "{plan}"
     );
+}
+
+/// Writes `spec` as `dir/name` and runs `skadi COMMAND` on it; returns its standard output.
+fn skadi_on_spec(dir: &Path, name: &str, spec: &str, command: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, spec).unwrap();
+    let o = crate::common::skadi(&[command, path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// SQL features → linear regression → SQL scoring → a MapReduce report, one graph: the
@@ -375,13 +380,23 @@ fn pipeline_with_mapreduce_report_matches_datafusion() {
         }
     }
 
-    // One graph: the features' SQL inside training, the scoring SQL inside the report's map.
+    // The CLI writes the report where the spec says.
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("price-report.toml");
-    std::fs::write(&file, &spec).unwrap();
-    let o = crate::common::skadi(&["explain", file.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let plan = String::from_utf8_lossy(&o.stdout);
+    let csv = dir.path().join("report.csv");
+    let with_output = spec.replace(
+        "order = [\"mode\"]",
+        &format!("order = [\"mode\"]\noutput = {:?}", csv.display().to_string()),
+    );
+    skadi_on_spec(dir.path(), "price-report.toml", &with_output, "run");
+    let written = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(written.lines().count(), 8, "{written}");
+    assert!(
+        written.starts_with("mode,rows,mean_abs_error,max_abs_error,over_rows"),
+        "{written}"
+    );
+
+    // One graph: the features' SQL inside training, the scoring SQL inside the report's map.
+    let plan = skadi_on_spec(dir.path(), "price-report.toml", &spec, "explain");
     let iterate = plan.lines().find(|l| l.contains("iterate linear_regression")).unwrap();
     assert!(
         iterate.contains("@fused_") && iterate.contains("lineitem.l_shipdate"),
