@@ -46,7 +46,12 @@ pub struct Job {
 /// Whether `text` looks like a job spec (a TOML file with an `[input]` table) rather
 /// than a pipeline or another kind of file.
 pub fn is_job_spec(text: &str) -> bool {
-    text.lines().any(|l| l.trim() == "[input]")
+    text.lines().any(|l| {
+        let code = l.split('#').next().unwrap_or_default().trim();
+        code.strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .is_some_and(|t| t.trim() == "input")
+    })
 }
 
 /// The default patterns of `split` (separators) and `tokens` (the tokens).
@@ -673,5 +678,16 @@ impl Compiler<'_, '_> {
         }
         let combine = reduce.combiner.unwrap_or(true);
         Ok(self.g.aggregate_with(input, &keys, &calls, combine, out, &loc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn job_specs_are_told_by_their_input_table() {
+        assert!(super::is_job_spec("[input]\npath = \"x\"\n"));
+        assert!(super::is_job_spec("# a job\n  [ input ]   # the files\npath = \"x\"\n"));
+        assert!(!super::is_job_spec("[[step]]\nname = \"input\"\n# [input]\n"));
+        assert!(!super::is_job_spec("[inputs]\n"));
     }
 }
