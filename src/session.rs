@@ -26,6 +26,8 @@ pub struct Session {
     /// Device profiles for the cost model (built-in unless replaced).
     profiles: Vec<DeviceProfile>,
     backend: CpuBackend,
+    /// DataFusion's planning session for the catalog, made at the first SQL query.
+    planner: std::sync::OnceLock<skadi_sql::Planner>,
 }
 
 /// A query compiled down to its physical plan, with the FlowGraph text it came from.
@@ -57,6 +59,7 @@ impl Session {
             passes: None,
             profiles: builtin_profiles(),
             backend: CpuBackend::new(),
+            planner: std::sync::OnceLock::new(),
         })
     }
 
@@ -70,6 +73,7 @@ impl Session {
             passes: None,
             profiles: builtin_profiles(),
             backend: CpuBackend::new(),
+            planner: std::sync::OnceLock::new(),
         }
     }
 
@@ -127,9 +131,19 @@ impl Session {
 
     /// The optimized DataFusion logical plan the SQL frontend translates, indented.
     pub fn logical_plan(&self, sql: &str, source_name: &str) -> Result<String, Error> {
-        let plan = skadi_sql::sql_to_logical_plan(sql, &self.catalog)
+        let plan = self
+            .planner()
+            .and_then(|p| p.logical_plan(sql))
             .map_err(|error| self.sql_error(sql, source_name, error))?;
         Ok(format!("{}\n", plan.display_indent_schema()))
+    }
+
+    fn planner(&self) -> Result<&skadi_sql::Planner, skadi_sql::SqlError> {
+        if let Some(p) = self.planner.get() {
+            return Ok(p);
+        }
+        let planner = skadi_sql::Planner::new(&self.catalog)?;
+        Ok(self.planner.get_or_init(|| planner))
     }
 
     fn sql_error(&self, sql: &str, source_name: &str, error: skadi_sql::SqlError) -> Error {
@@ -143,7 +157,9 @@ impl Session {
 
     /// SQL → verified FlowGraph. `source_name` names the text in locations and errors.
     pub fn flowgraph(&self, sql: &str, source_name: &str) -> Result<FlowGraph, Error> {
-        let text = skadi_sql::compile_sql(sql, source_name, &self.catalog)
+        let text = self
+            .planner()
+            .and_then(|p| p.compile(sql, source_name, &self.catalog))
             .map_err(|error| self.sql_error(sql, source_name, error))?;
         Ok(FlowGraph::parse(&text, source_name)?)
     }

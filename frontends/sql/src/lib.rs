@@ -12,13 +12,12 @@ pub mod step;
 mod translate;
 
 pub use error::SqlError;
-pub use session::{planning_session, sql_to_logical_plan};
+pub use session::{Planner, planning_session, sql_to_logical_plan};
 
 use skadi_catalog::Catalog;
 
 /// Compiles one SQL query to FlowGraph text. `source_name` names the query in locations
 /// (`q1.sql:3:7`) and error messages.
 pub fn compile_sql(sql: &str, source_name: &str, catalog: &Catalog) -> Result<String, SqlError> {
-    let plan = sql_to_logical_plan(sql, catalog)?;
-    translate::translate(&plan, sql, source_name, catalog)
+    Planner::new(catalog)?.compile(sql, source_name, catalog)
 }

@@ -59,7 +59,32 @@ impl ScalarUDFImpl for Predict {
 
 /// Parses, binds and logically optimizes one SQL query.
 pub fn sql_to_logical_plan(sql: &str, catalog: &Catalog) -> Result<LogicalPlan, SqlError> {
-    plan_in(&planning_session(catalog)?, sql)
+    Planner::new(catalog)?.logical_plan(sql)
+}
+
+/// A catalog's planning session, made once and kept for every query of that catalog
+/// (making one registers DataFusion's functions and the tables: ~0.3 ms a query).
+pub struct Planner {
+    ctx: SessionContext,
+}
+
+impl Planner {
+    pub fn new(catalog: &Catalog) -> Result<Planner, SqlError> {
+        Ok(Planner {
+            ctx: planning_session(catalog)?,
+        })
+    }
+
+    /// Parses, binds and logically optimizes one query.
+    pub fn logical_plan(&self, sql: &str) -> Result<LogicalPlan, SqlError> {
+        plan_in(&self.ctx, sql)
+    }
+
+    /// SQL text → FlowGraph text, over `catalog` (the one this planner was made for).
+    pub fn compile(&self, sql: &str, source_name: &str, catalog: &Catalog) -> Result<String, SqlError> {
+        let plan = self.logical_plan(sql)?;
+        crate::translate::translate(&plan, sql, source_name, catalog)
+    }
 }
 
 /// Parses, binds and logically optimizes one SQL query in `ctx`.
