@@ -239,24 +239,35 @@ centroids = [{}]
     );
 }
 
+/// `examples/pipelines/NAME` reading the test's TPC-H data, without its `output` line.
+fn lineitem_example(name: &str, output: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/pipelines")
+            .join(name),
+    )
+    .unwrap()
+    .replace("data/tpch-sf0.1", &tpch().display().to_string())
+    .replace(&format!("output = {output:?}"), "")
+}
+
+/// The pipeline's result, and its model: the same pipeline cut before its "scored" step,
+/// so that its last step is the train step.
+fn result_and_model(spec: &str, name: &str, workers: usize) -> (skadi::QueryResult, skadi::QueryResult) {
+    let session = skadi::Session::without_catalog().with_workers(workers);
+    let (result, _) = session.pipeline(spec, name).unwrap_or_else(|e| panic!("{e}"));
+    let cut = spec.find("[[step]]\nname = \"scored\"").unwrap();
+    let (model, info) = session.pipeline(&spec[..cut], name).unwrap();
+    assert!(info.model.is_some());
+    (result, model)
+}
+
 /// SQL over lineitem → linear regression → SQL scoring, as one graph: the scores equal
 /// the trained model applied here, and explain shows the features fused into training.
 #[test]
 fn pipeline_trains_and_scores_lineitem_in_one_graph() {
-    let spec =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pipelines/price-model.toml"))
-            .unwrap()
-            .replace("data/tpch-sf0.1", &tpch().display().to_string())
-            .replace("output = \"out/price-scored.csv\"", "");
-    let session = skadi::Session::without_catalog().with_workers(3);
-    let (scored, _) = session
-        .pipeline(&spec, "price-model.toml")
-        .unwrap_or_else(|e| panic!("{e}"));
-
-    // The same pipeline cut after the train step gives the model.
-    let cut = spec.find("[[step]]\nname = \"scored\"").unwrap();
-    let (model, info) = session.pipeline(&spec[..cut], "price-model.toml").unwrap();
-    assert!(info.model.is_some());
+    let spec = lineitem_example("price-model.toml", "out/price-scored.csv");
+    let (scored, model) = result_and_model(&spec, "price-model.toml", 3);
     let w: Vec<f64> = [
         "price.intercept",
         "price.quantity",
@@ -326,17 +337,8 @@ fn skadi_on_spec(dir: &Path, name: &str, spec: &str, command: &str) -> String {
 /// its SQL, and explain shows the scoring SQL fused with the report's map steps.
 #[test]
 fn pipeline_with_mapreduce_report_matches_datafusion() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pipelines/price-report.toml");
-    let spec = std::fs::read_to_string(&path)
-        .unwrap()
-        .replace("data/tpch-sf0.1", &tpch().display().to_string())
-        .replace("output = \"out/price-report.csv\"", "");
-    let session = skadi::Session::without_catalog().with_workers(2);
-    let (report, _) = session
-        .pipeline(&spec, "price-report.toml")
-        .unwrap_or_else(|e| panic!("{e}"));
-    let cut = spec.find("[[step]]\nname = \"scored\"").unwrap();
-    let (model, _) = session.pipeline(&spec[..cut], "price-report.toml").unwrap();
+    let spec = lineitem_example("price-report.toml", "out/price-report.csv");
+    let (report, model) = result_and_model(&spec, "price-report.toml", 2);
     let w: Vec<String> = ["intercept", "quantity", "discount_pct", "tax_pct"]
         .iter()
         .map(|n| format!("CAST({:?} AS DOUBLE)", value(&model.batches, &format!("price.{n}"))))

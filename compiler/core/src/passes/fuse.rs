@@ -109,6 +109,12 @@ struct Composer<'a> {
 }
 
 impl Composer<'_> {
+    /// A new SSA name for the composed body.
+    fn fresh(&mut self) -> String {
+        self.next += 1;
+        format!("%c{}", self.next - 1)
+    }
+
     fn arg(&mut self, column: &str, ty: &str) -> usize {
         if let Some(i) = self.args.iter().position(|(c, _)| c == column) {
             return i;
@@ -162,8 +168,7 @@ impl Composer<'_> {
     fn call(&mut self, body: &str, values: &[Value], strict: Option<&[Vec<usize>]>, at: &str) -> Vec<Value> {
         let b = &self.view.bodies[body];
         self.called.insert(body.to_string());
-        let name = format!("%c{}", self.next);
-        self.next += 1;
+        let name = self.fresh();
         let operands: Vec<String> = values.iter().map(|v| self.ssa(v)).collect();
         let _ = writeln!(
             self.lines,
@@ -188,8 +193,7 @@ impl Composer<'_> {
     }
 
     fn and(&mut self, a: &Value, b: &Value) -> Value {
-        let name = format!("%c{}", self.next);
-        self.next += 1;
+        let name = self.fresh();
         let _ = writeln!(
             self.lines,
             "    {name} = arith.andi {}, {} : i1",
@@ -422,12 +426,10 @@ fn fuse_into_step(
     }
     let mut sums = c.call(body, &values, Some(&vec![Vec::new(); training.sums()]), &at);
     if let Some(k) = &keep {
-        let zero = format!("%c{}", c.next);
-        c.next += 1;
+        let zero = c.fresh();
         let _ = writeln!(c.lines, "    {zero} = arith.constant 0.0 : f64 {at}");
         for s in &mut sums {
-            let name = format!("%c{}", c.next);
-            c.next += 1;
+            let name = c.fresh();
             let _ = writeln!(
                 c.lines,
                 "    {name} = arith.select {}, {}, {zero} : f64 {at}",
