@@ -93,6 +93,38 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> Result<T, Error>) -> Result<(Dura
     Ok((median(times), last))
 }
 
+/// A median time and the last run's result.
+type Timed<T> = (Duration, T);
+
+/// Times `ours` and `peer` like [`time`], alternating them run by run (and which goes
+/// first), so a machine that slows down or speeds up meanwhile weighs on both alike.
+fn time_pair<A, B>(
+    runs: usize,
+    mut ours: impl FnMut() -> Result<A, Error>,
+    mut peer: impl FnMut() -> Result<B, Error>,
+) -> Result<(Timed<A>, Timed<B>), Error> {
+    let (mut a, mut b) = (ours()?, peer()?); // warm-up
+    let (mut times_a, mut times_b) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for run in 0..runs.max(1) {
+        let mut time_a = || -> Result<(), Error> {
+            let start = Instant::now();
+            a = ours()?;
+            times_a.push(start.elapsed());
+            Ok(())
+        };
+        if run % 2 == 0 {
+            time_a()?;
+        }
+        let start = Instant::now();
+        b = peer()?;
+        times_b.push(start.elapsed());
+        if run % 2 == 1 {
+            time_a()?;
+        }
+    }
+    Ok(((median(times_a), a), (median(times_b), b)))
+}
+
 /// Times each query both ways with `pair` (ours, peer); `on_query` sees each row.
 fn compare(
     queries: &[(&str, &str)],
@@ -125,8 +157,7 @@ pub fn bench(
     let session = Session::open(catalog)?.with_workers(workers);
     let peer = DataFusionPeer::open(catalog, workers)?;
     compare(queries, on_query, |name, sql| {
-        let (skadi, ours) = time(runs, || session.sql(sql, name))?;
-        let (datafusion, theirs) = time(runs, || peer.sql(sql))?;
+        let ((skadi, ours), (datafusion, theirs)) = time_pair(runs, || session.sql(sql, name), || peer.sql(sql))?;
         let count = |b: &[arrow::record_batch::RecordBatch]| b.iter().map(|b| b.num_rows()).sum::<usize>();
         if count(&ours.batches) != count(&theirs) {
             return Err(Error::Other(format!(
@@ -154,8 +185,7 @@ pub fn bench_fusion(
         .with_workers(workers)
         .with_opt_level(OptLevel::O0);
     compare(queries, on_query, |name, sql| {
-        let (ours, _) = time(runs, || fused.sql(sql, name))?;
-        let (peer, _) = time(runs, || unfused.sql(sql, name))?;
+        let ((ours, _), (peer, _)) = time_pair(runs, || fused.sql(sql, name), || unfused.sql(sql, name))?;
         Ok((ours, peer))
     })
 }
@@ -245,8 +275,7 @@ pub fn bench_compile(
     let session = Session::open(catalog)?.with_workers(workers);
     let peer = DataFusionPeer::open(catalog, workers)?;
     compare(queries, on_query, |name, sql| {
-        let (ours, _) = time(runs, || session.compile(sql, name))?;
-        let (theirs, _) = time(runs, || peer.physical_plan(sql))?;
+        let ((ours, _), (theirs, _)) = time_pair(runs, || session.compile(sql, name), || peer.physical_plan(sql))?;
         Ok((ours, theirs))
     })
 }

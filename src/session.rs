@@ -32,8 +32,8 @@ pub struct Session {
 
 /// A query compiled down to its physical plan, with the FlowGraph text it came from.
 pub struct Compiled {
-    /// The FlowGraph module as printed (with source locations).
-    pub flowgraph: String,
+    /// The optimized FlowGraph module (`print_with_locations` gives its text).
+    pub flowgraph: FlowGraph,
     pub plan: PhysicalPlan,
     /// What each optimization pass did, in order.
     pub passes: Vec<PassRun>,
@@ -231,7 +231,7 @@ impl Session {
         let passes = self.optimize(&mut graph, |_, _| {})?;
         let plan = self.lower(&graph)?;
         Ok(Compiled {
-            flowgraph: graph.print_with_locations(),
+            flowgraph: graph,
             plan,
             passes,
         })

@@ -1,12 +1,12 @@
 //! `FlowGraph`: an MLIR context and a verified module in it, owned together.
 
-use crate::{FlowGraphError, GraphView, context::new_context, verify::verify};
+use crate::{FlowGraphError, GraphView, context::new_context, verify::verify, view::ReadCache};
 use melior::{
     Context,
     diagnostic::DiagnosticHandlerId,
     ir::{Module, operation::OperationLike, operation::OperationPrintingFlags},
 };
-use std::{cell::RefCell, collections::HashMap, mem::ManuallyDrop, rc::Rc};
+use std::{cell::RefCell, mem::ManuallyDrop, rc::Rc};
 
 /// An MLIR context with the `flow` dialect loaded from its IRDL module. Preparing one
 /// takes ~1.4 ms, a fifth of compiling a small query, so each thread keeps a few between
@@ -65,9 +65,9 @@ pub struct FlowGraph {
     /// The view of the module as it is now; every rewrite clears it (passes read the view
     /// far more often than they change the module, and reading it prints every body).
     view: RefCell<Option<Rc<GraphView>>>,
-    /// The printed text of each body function, by name, kept across views: only MLIR
-    /// pass pipelines change a body once it is added, and they clear this.
-    printed: RefCell<HashMap<String, String>>,
+    /// What reading views printed (bodies, types, attributes), kept across views: only
+    /// MLIR pass pipelines change a body once it is added, and they clear its bodies.
+    read: RefCell<ReadCache>,
     /// How many rewrites the module has had (see [`FlowGraph::generation`]).
     generation: u64,
     diagnostics: Rc<RefCell<Vec<String>>>,
@@ -139,7 +139,7 @@ impl FlowGraph {
         let graph = FlowGraph {
             module: ManuallyDrop::new(module),
             view: RefCell::new(None),
-            printed: RefCell::new(HashMap::new()),
+            read: RefCell::new(ReadCache::default()),
             generation: 0,
             diagnostics,
             handler,
@@ -168,19 +168,19 @@ impl FlowGraph {
         if let Some(view) = self.view.borrow().as_ref() {
             return Ok(view.clone());
         }
-        let view = Rc::new(GraphView::read_reusing(&self.module, &mut self.printed.borrow_mut())?);
+        let view = Rc::new(GraphView::read_reusing(&self.module, &mut self.read.borrow_mut())?);
         *self.view.borrow_mut() = Some(view.clone());
         Ok(view)
     }
 
     /// Forgets the printed bodies: an MLIR pass pipeline is about to rewrite them.
     pub(crate) fn bodies_changed(&mut self) {
-        self.printed.get_mut().clear();
+        self.read.get_mut().bodies.clear();
     }
 
     /// Forgets the printed text of a function of this name (one that went may have had it).
     pub(crate) fn body_added(&mut self, name: &str) {
-        self.printed.get_mut().remove(name);
+        self.read.get_mut().bodies.remove(name);
     }
 
     /// Forgets the cached view: the module is about to change.

@@ -88,6 +88,7 @@ mod tests {
             .add_function(
                 "module {\n  func.func private @two() -> f64 {\n    %a = arith.constant 1.0 : f64\n    %b = arith.addf %a, %a : f64\n    return %b : f64\n  }\n}\n",
                 "two",
+                None,
             )
             .unwrap();
         assert!(graph.generation() > generation);

@@ -15,7 +15,29 @@ use melior::{
     pass::PassManager,
     utility::{parse_pass_pipeline, register_all_passes},
 };
+use mlir_sys::MlirOperation;
 use skadi_common::Schema;
+use std::collections::HashMap;
+
+/// Runs MLIR pass `pipeline` over `module`. MLIR's own verification after each pass is
+/// off: the pass manager verifies the FlowGraph after every pass that rewrote it.
+fn run_passes(context: &Context, module: &mut Module, pipeline: &str) -> Result<(), String> {
+    register_all_passes();
+    let manager = PassManager::new(context);
+    manager.enable_verifier(false);
+    parse_pass_pipeline(manager.as_operation_pass_manager(), pipeline)
+        .map_err(|e| format!("pass pipeline {pipeline}: {e}"))?;
+    manager.run(module).map_err(|_| format!("{pipeline} failed: "))
+}
+
+/// The functions (any op with a symbol name) of a module's block, by name.
+fn functions<'a>(block: &'a melior::ir::BlockRef<'_, '_>) -> impl Iterator<Item = (String, MlirOperation)> + 'a {
+    std::iter::successors(block.first_operation(), |op| op.next_in_block()).filter_map(|op| {
+        let symbol = op.attribute("sym_name").ok()?;
+        let symbol = melior::ir::attribute::StringAttribute::try_from(symbol).ok()?;
+        Some((symbol.value().to_string(), op.to_raw()))
+    })
+}
 
 /// A vertex op to insert with [`FlowGraph::replace`].
 #[derive(Debug, Clone)]
@@ -186,24 +208,55 @@ impl FlowGraph {
     }
 
     /// Adds function `name` of `text` to this module, before its first op. `text` is a
-    /// module that may also declare the functions `name` calls (declarations are not added:
-    /// the module already has them).
-    pub fn add_function(&mut self, text: &str, name: &str) -> Result<(), FlowGraphError> {
+    /// module that may also declare functions of this module that `name` calls.
+    ///
+    /// With `pipeline`, each such declaration is first replaced by a copy of this module's
+    /// definition and the pipeline runs over the temporary module (`inline,canonicalize,cse`
+    /// folds the calls into `name` and cleans up across them); only `name` is added. The
+    /// rest of the module is neither rewritten nor re-read, so this costs what the new
+    /// function costs, not what the module does.
+    pub fn add_function(&mut self, text: &str, name: &str, pipeline: Option<&str>) -> Result<(), FlowGraphError> {
         self.changed();
         self.body_added(name);
         let context = self.static_context();
-        let parsed = Module::parse(context, text)
+        let mut parsed = Module::parse(context, text)
             .ok_or_else(|| rewrite_error(format!("a generated function does not parse:\n{text}")))?;
-        let mut next = parsed.body().first_operation();
-        let function = loop {
-            let Some(op) = next else {
-                return Err(rewrite_error(format!("generated text defines no @{name}")));
-            };
-            next = op.next_in_block();
-            let symbol = op.attribute("sym_name").map(|a| a.to_string()).unwrap_or_default();
-            if symbol == format!("\"{name}\"") {
-                break op.to_raw();
+        if let Some(pipeline) = pipeline {
+            let definitions: HashMap<String, MlirOperation> = functions(&self.module().body()).collect();
+            let declared: Vec<(String, MlirOperation)> = functions(&parsed.body())
+                .filter(|(symbol, _)| symbol != name && definitions.contains_key(symbol))
+                .collect();
+            for (symbol, declaration) in declared {
+                // SAFETY: the clone is a new op owned by nobody until the temporary module's
+                // block takes it; the declaration it replaces is detached and destroyed.
+                unsafe {
+                    let copy = mlir_sys::mlirOperationClone(definitions[&symbol]);
+                    mlir_sys::mlirBlockInsertOwnedOperationBefore(parsed.body().to_raw(), declaration, copy);
+                    mlir_sys::mlirOperationDestroy(declaration);
+                }
             }
+            // MLIR's inliner erases private functions nothing calls: `name` is public while
+            // the pipeline runs.
+            let composed = functions(&parsed.body()).find(|(symbol, _)| symbol == name);
+            let visibility = composed.and_then(|(_, op)| {
+                // SAFETY: `op` is in the temporary module, alive until it is dropped.
+                let mut op = unsafe { melior::ir::operation::OperationRefMut::from_raw(op) };
+                let visibility = op.attribute("sym_visibility").ok()?;
+                op.remove_attribute("sym_visibility").ok()?;
+                Some((op.to_raw(), visibility))
+            });
+            run_passes(context, &mut parsed, pipeline).map_err(|e| {
+                let diagnostics = self.take_diagnostics().join("\n");
+                rewrite_error(format!("{e}{diagnostics}"))
+            })?;
+            if let Some((op, visibility)) = visibility {
+                // SAFETY: as above; the pipeline keeps a public function.
+                unsafe { melior::ir::operation::OperationRefMut::from_raw(op) }
+                    .set_attribute("sym_visibility", visibility);
+            }
+        }
+        let Some((_, function)) = functions(&parsed.body()).find(|(symbol, _)| symbol == name) else {
+            return Err(rewrite_error(format!("generated text defines no @{name}")));
         };
         // SAFETY: the function is detached from the temporary module and handed to this
         // module's block, which takes ownership; both live in the same context.
@@ -236,14 +289,9 @@ impl FlowGraph {
 
     fn run_pipeline(&mut self, pipeline: &str) -> Result<(), FlowGraphError> {
         self.changed();
-
-        register_all_passes();
-        let manager = PassManager::new(self.static_context());
-        parse_pass_pipeline(manager.as_operation_pass_manager(), pipeline)
-            .map_err(|e| rewrite_error(format!("pass pipeline {pipeline}: {e}")))?;
-        manager.run(&mut self.module).map_err(|_| {
+        run_passes(self.static_context(), &mut self.module, pipeline).map_err(|e| {
             let diagnostics = self.take_diagnostics().join("\n");
-            rewrite_error(format!("{pipeline} failed: {diagnostics}"))
+            rewrite_error(format!("{e}{diagnostics}"))
         })
     }
 

@@ -8,11 +8,11 @@ use crate::{
     syntax::{parse_index_lists, parse_string_list, parse_table_type},
 };
 use melior::ir::{
-    Module, ValueLike,
-    attribute::{Attribute, FlatSymbolRefAttribute, IntegerAttribute, StringAttribute, TypeAttribute},
+    Module, Type, ValueLike,
+    attribute::{Attribute, AttributeLike, FlatSymbolRefAttribute, IntegerAttribute, StringAttribute, TypeAttribute},
     block::BlockLike,
     operation::{OperationLike, OperationRef, OperationResult},
-    r#type::FunctionType,
+    r#type::{FunctionType, TypeLike},
 };
 use skadi_common::{AggregateCall, JoinKind, MatchKind, Schema, SortKey, ml::Training};
 use std::collections::{BTreeMap, HashMap};
@@ -174,17 +174,13 @@ fn bad(op: &str, location: &Option<String>, message: impl Into<String>) -> FlowG
 
 impl GraphView {
     pub fn read(module: &Module) -> Result<GraphView, FlowGraphError> {
-        GraphView::read_reusing(module, &mut HashMap::new())
+        GraphView::read_reusing(module, &mut ReadCache::default())
     }
 
-    /// Like [`GraphView::read`], taking each body's text from `printed` (by function
-    /// name) when there, and leaving in `printed` the text of exactly the module's bodies:
-    /// printing bodies is most of reading a view, and most rewrites leave bodies alone.
-    pub(crate) fn read_reusing(
-        module: &Module,
-        printed: &mut HashMap<String, String>,
-    ) -> Result<GraphView, FlowGraphError> {
-        let mut known = std::mem::take(printed);
+    /// Like [`GraphView::read`], taking what `cache` already read instead of printing it
+    /// again, and leaving in it what this read.
+    pub(crate) fn read_reusing(module: &Module, cache: &mut ReadCache) -> Result<GraphView, FlowGraphError> {
+        let mut known = std::mem::take(&mut cache.bodies);
         let mut view = GraphView::default();
         let mut index_of: HashMap<usize, usize> = HashMap::new();
         let mut next = module.body().first_operation();
@@ -193,7 +189,7 @@ impl GraphView {
             let name = op.name().as_string_ref().as_str().unwrap_or("").to_string();
             if name == "func.func" {
                 let body = read_body(&op, &mut known)?;
-                printed.insert(body.name.clone(), body.mlir.clone());
+                cache.bodies.insert(body.name.clone(), body.clone());
                 view.bodies.insert(body.name.clone(), body);
                 continue;
             }
@@ -204,7 +200,7 @@ impl GraphView {
                     "is not a FlowGraph op; a FlowGraph module holds flow ops and func.func bodies",
                 ));
             }
-            let location = op_location(&op);
+            let location = cache.location(&op);
             let mut inputs = Vec::new();
             for operand in op.operands() {
                 let producer = OperationResult::try_from(operand)
@@ -215,14 +211,16 @@ impl GraphView {
                 inputs.push(producer);
             }
             let schema = match op.result(0) {
-                Ok(r) => {
-                    let t = r.r#type().to_string();
-                    parse_table_type(&t)
-                        .ok_or_else(|| bad(&name, &location, format!("result type {t} is not a valid table type")))?
-                }
+                Ok(r) => cache.schema(r.r#type()).ok_or_else(|| {
+                    bad(
+                        &name,
+                        &location,
+                        format!("result type {} is not a valid table type", r.r#type()),
+                    )
+                })?,
                 Err(_) => Vec::new(),
             };
-            let kind = read_kind(&op, &name, &location)?;
+            let kind = read_kind(&op, &name, &location, &mut cache.lists)?;
             index_of.insert(op.to_raw().ptr as usize, view.ops.len());
             view.ops.push(FlowOp {
                 name,
@@ -236,6 +234,38 @@ impl GraphView {
     }
 }
 
+/// What reading views of one module has learned, so the next view need not print it
+/// again: printing is most of reading a view, and most rewrites change a few ops.
+/// Types, attributes and locations are uniqued in their context, so what one pointer
+/// reads as never changes while the context lives.
+#[derive(Default)]
+pub(crate) struct ReadCache {
+    /// Each body function, by name: exactly the bodies of the module last read (a body
+    /// is rewritten in place only by MLIR pass pipelines, which clear these).
+    pub(crate) bodies: HashMap<String, Body>,
+    schemas: HashMap<usize, Option<Schema>>,
+    locations: HashMap<usize, Option<String>>,
+    /// Printed attributes that are lists (of strings, of index lists), by attribute.
+    lists: HashMap<usize, String>,
+}
+
+impl ReadCache {
+    fn schema(&mut self, ty: Type) -> Option<Schema> {
+        self.schemas
+            .entry(ty.to_raw().ptr as usize)
+            .or_insert_with(|| parse_table_type(&ty.to_string()))
+            .clone()
+    }
+
+    fn location(&mut self, op: &OperationRef) -> Option<String> {
+        let location = op.location();
+        self.locations
+            .entry(location.to_raw().ptr as usize)
+            .or_insert_with(|| op_location(op))
+            .clone()
+    }
+}
+
 fn op_location(op: &OperationRef) -> Option<String> {
     let loc = op.location().to_string();
     if loc.contains("unknown") || !loc.contains('"') {
@@ -245,20 +275,22 @@ fn op_location(op: &OperationRef) -> Option<String> {
     }
 }
 
-fn read_body(op: &OperationRef, known: &mut HashMap<String, String>) -> Result<Body, FlowGraphError> {
-    let location = op_location(op);
+fn read_body(op: &OperationRef, known: &mut HashMap<String, Body>) -> Result<Body, FlowGraphError> {
     let name = op
         .attribute("sym_name")
         .ok()
         .and_then(|a| StringAttribute::try_from(a).ok())
         .map(|s| s.value().to_string())
-        .ok_or_else(|| bad("func.func", &location, "has no name"))?;
+        .ok_or_else(|| bad("func.func", &op_location(op), "has no name"))?;
+    if let Some(body) = known.remove(&name) {
+        return Ok(body);
+    }
     let ty = op
         .attribute("function_type")
         .ok()
         .and_then(|a| TypeAttribute::try_from(a).ok())
         .and_then(|t| FunctionType::try_from(t.value()).ok())
-        .ok_or_else(|| bad("func.func", &location, "has no function type"))?;
+        .ok_or_else(|| bad("func.func", &op_location(op), "has no function type"))?;
     let params = (0..ty.input_count())
         .map(|i| ty.input(i).map(|t| t.to_string()))
         .collect::<Result<_, _>>();
@@ -266,21 +298,34 @@ fn read_body(op: &OperationRef, known: &mut HashMap<String, String>) -> Result<B
         .map(|i| ty.result(i).map(|t| t.to_string()))
         .collect::<Result<_, _>>();
     let (Ok(params), Ok(results)) = (params, results) else {
-        return Err(bad("func.func", &location, "has an unreadable signature"));
+        return Err(bad("func.func", &op_location(op), "has an unreadable signature"));
     };
-    let mlir = known.remove(&name).unwrap_or_else(|| op.to_string());
     Ok(Body {
         name,
         params,
         results,
-        mlir,
+        mlir: op.to_string(),
     })
 }
 
-fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result<OpKind, FlowGraphError> {
+fn read_kind(
+    op: &OperationRef,
+    name: &str,
+    location: &Option<String>,
+    lists: &mut HashMap<usize, String>,
+) -> Result<OpKind, FlowGraphError> {
     let attr = |key: &str| -> Result<Attribute, FlowGraphError> {
         op.attribute(key)
             .map_err(|_| bad(name, location, format!("has no '{key}' attribute")))
+    };
+    let lists = std::cell::RefCell::new(lists);
+    let printed = |key: &str| -> Result<String, FlowGraphError> {
+        let attribute = attr(key)?;
+        Ok(lists
+            .borrow_mut()
+            .entry(attribute.to_raw().ptr as usize)
+            .or_insert_with(|| attribute.to_string())
+            .clone())
     };
     let string = |key: &str| -> Result<String, FlowGraphError> {
         StringAttribute::try_from(attr(key)?)
@@ -288,7 +333,7 @@ fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result
             .map_err(|_| bad(name, location, format!("'{key}' must be a string")))
     };
     let strings = |key: &str| -> Result<Vec<String>, FlowGraphError> {
-        parse_string_list(&attr(key)?.to_string())
+        parse_string_list(&printed(key)?)
             .ok_or_else(|| bad(name, location, format!("'{key}' must be an array of strings")))
     };
     let symbol = |key: &str| -> Result<String, FlowGraphError> {
@@ -327,7 +372,7 @@ fn read_kind(op: &OperationRef, name: &str, location: &Option<String>) -> Result
         },
         "flow.pipeline" => {
             let keep = integer("keep")?;
-            let strict = parse_index_lists(&attr("strict")?.to_string())
+            let strict = parse_index_lists(&printed("strict")?)
                 .ok_or_else(|| bad(name, location, "'strict' must be an array of integer arrays"))?;
             OpKind::Pipeline {
                 body: symbol("body")?,

@@ -1,7 +1,8 @@
 //! `fuse`: vertex fusion. A chain of row-wise vertices (filter, map, project, pipeline),
 //! each read only by the next, becomes one `flow.pipeline` whose body is one function:
 //! a new `func.func` calls the chain's bodies in order, MLIR's inliner folds them into it,
-//! and canonicalization and CSE clean up across the former vertex boundaries. Filters
+//! and canonicalization and CSE clean up across the former vertex boundaries (in a
+//! module of its own, so the rest of the graph is not rewritten again). Filters
 //! become one predicate result (their conjunction), kept rows are chosen once, and
 //! intermediate columns never materialize.
 //!
@@ -15,13 +16,17 @@
 //! feeding a gradient or assignment step is computed inside it, and a filter zeroes the
 //! sums of the rows it drops.
 
-use super::{Pass, canonicalize::BODY_PIPELINE};
+use super::Pass;
 use skadi_common::{Column, ml::ModelKind};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, MapExpr, NewOp, OpKind, index_lists, quote, string_array};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 pub(crate) struct Fuse;
+
+/// Run over the composed function and copies of the bodies it calls: folds the calls in
+/// and cleans up across the former vertex boundaries.
+const FUSED_BODY_PIPELINE: &str = "builtin.module(inline{default-pipeline=},canonicalize,cse)";
 
 fn row_wise(kind: &OpKind) -> bool {
     matches!(
@@ -375,7 +380,7 @@ fn add_composed(
         values.join(", "),
         types.join(", ")
     );
-    graph.add_function(&text, &name)?;
+    graph.add_function(&text, &name, Some(FUSED_BODY_PIPELINE))?;
     Ok(name)
 }
 
@@ -501,9 +506,6 @@ impl Pass for Fuse {
             let view = graph.view()?;
             fuse(graph, &view, &[producer], Some(step))?;
             changed = true;
-        }
-        if changed {
-            graph.run_mlir_passes(BODY_PIPELINE)?;
         }
         Ok(changed)
     }
