@@ -1,6 +1,7 @@
 //! The CPU backend. Bodies (filter predicates, map expressions) are compiled from their
-//! MLIR to native code through the LLVM dialect and MLIR's JIT, once per plan, and called
-//! once per record batch; handcrafted operators (scan, hash aggregate, sort, limit) use
+//! MLIR to native code through the LLVM dialect and MLIR's JIT, once per plan (a plan
+//! whose bodies and kernels were compiled before reuses that code), and called once per
+//! record batch; handcrafted operators (scan, hash aggregate, sort, limit) use
 //! arrow-rs and parquet.
 //!
 //! A backend runs vertices; it never plans, schedules or moves data between stages (the
@@ -30,7 +31,7 @@ use skadi_runtime::{Backend, PreparedPlan, RuntimeError, StageInputs};
 use std::{
     collections::HashMap,
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
     },
 };
@@ -41,11 +42,30 @@ pub struct CpuBackend {
     counters: Arc<Counters>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Counters {
     compilations: AtomicUsize,
     kernel_calls: AtomicUsize,
+    /// Code compiled for earlier plans, by what it was compiled from, oldest first.
+    compiled: Mutex<Vec<(CodeKey, Arc<CompiledBodies>)>>,
 }
+
+impl std::fmt::Debug for Counters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Counters")
+            .field("compilations", &self.compilations)
+            .field("kernel_calls", &self.kernel_calls)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a plan's native code is compiled from: its bodies' MLIR and the kernels over them.
+type CodeKey = (Vec<(String, String)>, Vec<KernelSpec>);
+
+/// How many plans' code a backend keeps. Compiling is tens of milliseconds per plan
+/// (LLVM at -O2), as much as running a small query; a query run again, or another query
+/// with the same bodies, reuses the code (like a prepared statement).
+const COMPILED_PLANS: usize = 64;
 
 /// A plan's bodies lowered for the CPU, for inspection (`skadi compile --emit llvm`).
 pub struct LoweredBodies {
@@ -141,7 +161,8 @@ impl CpuBackend {
         Self::default()
     }
 
-    /// Modules JIT-compiled by this backend: one per prepared plan that has bodies.
+    /// Modules JIT-compiled by this backend: one per prepared plan that has bodies and
+    /// whose bodies and kernels it has not compiled before.
     pub fn compilations(&self) -> usize {
         self.counters.compilations.load(Ordering::SeqCst)
     }
@@ -169,9 +190,7 @@ impl Backend for CpuBackend {
         let compiled = if bodies.is_empty() {
             None
         } else {
-            let c = jit::compile(&bodies, &plan_kernels(plan), false).map_err(RuntimeError::Backend)?;
-            self.counters.compilations.fetch_add(1, Ordering::SeqCst);
-            Some(c)
+            Some(self.compiled(bodies, plan_kernels(plan))?)
         };
         Ok(Box::new(CpuPlan {
             plan: plan.clone(),
@@ -181,9 +200,29 @@ impl Backend for CpuBackend {
     }
 }
 
+impl CpuBackend {
+    /// The native code of `bodies` and `kernels`: compiled before, or now.
+    fn compiled(&self, bodies: Vec<(String, String)>, kernels: Vec<KernelSpec>) -> Result<Arc<CompiledBodies>, RuntimeError> {
+        let key = (bodies, kernels);
+        let cache = || self.counters.compiled.lock().expect("the code cache lock is never poisoned");
+        if let Some((_, code)) = cache().iter().find(|(k, _)| *k == key) {
+            return Ok(code.clone());
+        }
+        // Compiled outside the lock: two plans compile at once, each its own code.
+        let code = Arc::new(jit::compile(&key.0, &key.1, false).map_err(RuntimeError::Backend)?);
+        self.counters.compilations.fetch_add(1, Ordering::SeqCst);
+        let mut cache = cache();
+        if cache.len() >= COMPILED_PLANS {
+            cache.remove(0);
+        }
+        cache.push((key, code.clone()));
+        Ok(code)
+    }
+}
+
 struct CpuPlan {
     plan: PhysicalPlan,
-    compiled: Option<CompiledBodies>,
+    compiled: Option<Arc<CompiledBodies>>,
     counters: Arc<Counters>,
 }
 
