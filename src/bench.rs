@@ -152,9 +152,10 @@ pub fn bench(
     queries: &[(&str, &str)],
     workers: usize,
     runs: usize,
+    cold: bool,
     on_query: &mut dyn FnMut(&BenchRow),
 ) -> Result<Vec<BenchRow>, Error> {
-    let session = Session::open(catalog)?.with_workers(workers);
+    let session = Session::open(catalog)?.with_workers(workers).with_code_reuse(!cold);
     let peer = DataFusionPeer::open(catalog, workers)?;
     compare(queries, on_query, |name, sql| {
         let ((skadi, ours), (datafusion, theirs)) = time_pair(runs, || session.sql(sql, name), || peer.sql(sql))?;
@@ -176,14 +177,17 @@ pub fn bench_fusion(
     queries: &[(&str, &str)],
     workers: usize,
     runs: usize,
+    cold: bool,
     on_query: &mut dyn FnMut(&BenchRow),
 ) -> Result<Vec<BenchRow>, Error> {
     let fused = Session::open(catalog)?
         .with_workers(workers)
-        .with_opt_level(OptLevel::O2);
+        .with_opt_level(OptLevel::O2)
+        .with_code_reuse(!cold);
     let unfused = Session::open(catalog)?
         .with_workers(workers)
-        .with_opt_level(OptLevel::O0);
+        .with_opt_level(OptLevel::O0)
+        .with_code_reuse(!cold);
     compare(queries, on_query, |name, sql| {
         let ((ours, _), (peer, _)) = time_pair(runs, || fused.sql(sql, name), || unfused.sql(sql, name))?;
         Ok((ours, peer))
@@ -270,6 +274,7 @@ pub fn bench_compile(
     queries: &[(&str, &str)],
     workers: usize,
     runs: usize,
+    _cold: bool,
     on_query: &mut dyn FnMut(&BenchRow),
 ) -> Result<Vec<BenchRow>, Error> {
     let session = Session::open(catalog)?.with_workers(workers);

@@ -155,6 +155,10 @@ struct BenchArgs {
     /// Threads for each engine [default: CPUs].
     #[arg(long, short = 'w')]
     workers: Option<usize>,
+    /// JIT-compile every run, as a query run once does. By default a run reuses the
+    /// code compiled for the same bodies in an earlier run (the warm-up's).
+    #[arg(long)]
+    cold: bool,
 }
 
 #[derive(Subcommand)]
@@ -534,6 +538,7 @@ type BenchFn = fn(
     &[(&str, &str)],
     usize,
     usize,
+    bool,
     &mut dyn FnMut(&skadi::bench::BenchRow),
 ) -> Result<Vec<skadi::bench::BenchRow>, Error>;
 
@@ -786,7 +791,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 selected.len() as u64,
                 "{spinner} benchmarking [{bar:30}] {pos}/{len} {msg}",
             );
-            let mut rows = bench(&data, &selected, workers, args.runs, &mut |row| {
+            let mut rows = bench(&data, &selected, workers, args.runs, args.cold, &mut |row| {
                 progress.set_message(format!("{}: {:.2}x", row.query, row.ratio()));
                 progress.inc(1);
             })?;

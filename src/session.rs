@@ -83,6 +83,13 @@ impl Session {
         self
     }
 
+    /// Whether a plan reuses native code compiled for the same bodies by an earlier plan
+    /// of this session (the default), or compiles its own.
+    pub fn with_code_reuse(mut self, reuse: bool) -> Self {
+        self.backend = CpuBackend::new().with_code_reuse(reuse);
+        self
+    }
+
     /// The optimization level: its pass pipeline, and whether lowering fuses vertices.
     pub fn with_opt_level(mut self, level: OptLevel) -> Self {
         self.opt_level = level;

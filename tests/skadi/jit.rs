@@ -45,7 +45,10 @@ fn q6_compiles_once_per_plan_and_calls_kernels_per_batch() {
     );
     LocalExecutor::new(4).run(&plan, &backend, None).unwrap();
     assert_eq!(backend.compilations(), 1, "the same plan again reuses its code");
-    let o0 = Session::open(tpch()).unwrap().with_workers(4).with_opt_level(skadi::OptLevel::O0);
+    let o0 = Session::open(tpch())
+        .unwrap()
+        .with_workers(4)
+        .with_opt_level(skadi::OptLevel::O0);
     let unfused = o0.compile(&query("q6"), "q6.sql").unwrap().plan;
     LocalExecutor::new(4).run(&unfused, &backend, None).unwrap();
     assert_eq!(backend.compilations(), 2, "other bodies compile anew");

@@ -42,12 +42,24 @@ pub struct CpuBackend {
     counters: Arc<Counters>,
 }
 
-#[derive(Default)]
 struct Counters {
+    /// Whether plans reuse code compiled for earlier plans.
+    reuse: bool,
     compilations: AtomicUsize,
     kernel_calls: AtomicUsize,
     /// Code compiled for earlier plans, by what it was compiled from, oldest first.
     compiled: Mutex<Vec<(CodeKey, Arc<CompiledBodies>)>>,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            reuse: true,
+            compilations: AtomicUsize::new(0),
+            kernel_calls: AtomicUsize::new(0),
+            compiled: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Counters {
@@ -161,6 +173,16 @@ impl CpuBackend {
         Self::default()
     }
 
+    /// Without reuse, every prepared plan compiles its own code (to time compiling).
+    pub fn with_code_reuse(self, reuse: bool) -> Self {
+        CpuBackend {
+            counters: Arc::new(Counters {
+                reuse,
+                ..Counters::default()
+            }),
+        }
+    }
+
     /// Modules JIT-compiled by this backend: one per prepared plan that has bodies and
     /// whose bodies and kernels it has not compiled before.
     pub fn compilations(&self) -> usize {
@@ -202,15 +224,28 @@ impl Backend for CpuBackend {
 
 impl CpuBackend {
     /// The native code of `bodies` and `kernels`: compiled before, or now.
-    fn compiled(&self, bodies: Vec<(String, String)>, kernels: Vec<KernelSpec>) -> Result<Arc<CompiledBodies>, RuntimeError> {
+    fn compiled(
+        &self,
+        bodies: Vec<(String, String)>,
+        kernels: Vec<KernelSpec>,
+    ) -> Result<Arc<CompiledBodies>, RuntimeError> {
         let key = (bodies, kernels);
-        let cache = || self.counters.compiled.lock().expect("the code cache lock is never poisoned");
-        if let Some((_, code)) = cache().iter().find(|(k, _)| *k == key) {
+        let reuse = self.counters.reuse;
+        let cache = || {
+            self.counters
+                .compiled
+                .lock()
+                .expect("the code cache lock is never poisoned")
+        };
+        if reuse && let Some((_, code)) = cache().iter().find(|(k, _)| *k == key) {
             return Ok(code.clone());
         }
         // Compiled outside the lock: two plans compile at once, each its own code.
         let code = Arc::new(jit::compile(&key.0, &key.1, false).map_err(RuntimeError::Backend)?);
         self.counters.compilations.fetch_add(1, Ordering::SeqCst);
+        if !reuse {
+            return Ok(code);
+        }
         let mut cache = cache();
         if cache.len() >= COMPILED_PLANS {
             cache.remove(0);
