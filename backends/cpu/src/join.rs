@@ -6,6 +6,7 @@
 //! Kinds are read relative to the sides: unmatched probe rows are emitted (NULL-padded)
 //! as each probe batch is joined; unmatched build rows once the probe side is done —
 //! which is why lowering never broadcasts a build side whose unmatched rows are kept.
+//! An inner join builds on whichever side turns out smaller (see [`hash_join`]).
 
 use crate::{eval, jit::Kernel};
 use arrow::{
@@ -22,6 +23,7 @@ use xxhash_rust::xxh3::{Xxh3Builder, xxh3_64};
 const NONE: u32 = u32::MAX;
 
 /// What a join needs besides its inputs.
+#[derive(Clone)]
 pub(crate) struct JoinSpec<'a> {
     pub kind: JoinKind,
     /// The input the table is built on: 0 (left) or 1 (right).
@@ -250,7 +252,50 @@ fn joined(
 /// Joins the two input streams; returns the output batches in order.
 pub(crate) fn hash_join(
     spec: &JoinSpec,
-    mut inputs: [Box<dyn Iterator<Item = Result<RecordBatch, String>> + '_>; 2],
+    mut inputs: [Batches<'_>; 2],
+    emit: impl FnMut(RecordBatch) -> Result<(), String>,
+) -> Result<(), String> {
+    // An inner join builds on the smaller side: the plan's estimate chose one; when the
+    // other side turns out smaller (its stream ends before it has as many rows as the
+    // built side), the table is built on it instead. Either way each output row is the
+    // same pair; only their order differs. Nothing more is buffered than would be built.
+    if spec.kind == JoinKind::Inner {
+        let (build, probe) = (spec.build, 1 - spec.build);
+        let built: Vec<RecordBatch> = take_input(&mut inputs[build]).collect::<Result<_, _>>()?;
+        let built_rows: usize = built.iter().map(|b| b.num_rows()).sum();
+        let mut rest = take_input(&mut inputs[probe]);
+        let (mut seen, mut seen_rows) = (Vec::new(), 0);
+        while seen_rows <= built_rows {
+            let Some(batch) = rest.next() else {
+                inputs[build] = Box::new(built.into_iter().map(Ok));
+                inputs[probe] = Box::new(seen.into_iter().map(Ok));
+                let flipped = JoinSpec {
+                    build: probe,
+                    ..spec.clone()
+                };
+                return join_building_on(&flipped, inputs, emit);
+            };
+            let batch = batch?;
+            seen_rows += batch.num_rows();
+            seen.push(batch);
+        }
+        inputs[build] = Box::new(built.into_iter().map(Ok));
+        inputs[probe] = Box::new(seen.into_iter().map(Ok).chain(rest));
+    }
+    join_building_on(spec, inputs, emit)
+}
+
+/// A join's input: record batches, in order.
+pub(crate) type Batches<'a> = Box<dyn Iterator<Item = Result<RecordBatch, String>> + 'a>;
+
+fn take_input<'a>(input: &mut Batches<'a>) -> Batches<'a> {
+    std::mem::replace(input, Box::new(std::iter::empty()))
+}
+
+/// The join with its table built on `spec.build`.
+fn join_building_on(
+    spec: &JoinSpec,
+    mut inputs: [Batches<'_>; 2],
     mut emit: impl FnMut(RecordBatch) -> Result<(), String>,
 ) -> Result<(), String> {
     let (build, probe) = (spec.build, 1 - spec.build);
@@ -274,8 +319,7 @@ pub(crate) fn hash_join(
             .map_err(|e| e.to_string())?,
         ),
     };
-    let build_batches: Vec<RecordBatch> =
-        std::mem::replace(&mut inputs[build], Box::new(std::iter::empty())).collect::<Result<_, _>>()?;
+    let build_batches: Vec<RecordBatch> = take_input(&mut inputs[build]).collect::<Result<_, _>>()?;
     let build_batch = concat_batches(&spec.schemas[build], &build_batches).map_err(|e| e.to_string())?;
     drop(build_batches);
     let keys = keys_of(&build_batch, &spec.keys[build], &converter)?;
@@ -293,7 +337,7 @@ pub(crate) fn hash_join(
         std::sync::Arc::new(arrow::datatypes::Schema::new(fields))
     };
     let build_empty = table.batch.num_rows() == 0;
-    let probe_stream = std::mem::replace(&mut inputs[probe], Box::new(std::iter::empty()));
+    let probe_stream = take_input(&mut inputs[probe]);
     for batch in probe_stream {
         let batch = batch?;
         let rows = batch.num_rows();
@@ -409,4 +453,89 @@ pub(crate) fn hash_join(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::{
+        array::Int64Array,
+        datatypes::{Field, Schema},
+    };
+    use std::sync::Arc;
+
+    fn side(name: &str, keys: &[i64]) -> (SchemaRef, RecordBatch) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(format!("{name}.k"), DataType::Int64, true),
+            Field::new(format!("{name}.v"), DataType::Int64, true),
+        ]));
+        let values: Vec<i64> = (0..keys.len() as i64).collect();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(keys.to_vec())),
+            Arc::new(Int64Array::from(values)),
+        ];
+        (schema.clone(), RecordBatch::try_new(schema, columns).unwrap())
+    }
+
+    /// Joined rows as (left value, right value), sorted.
+    fn inner_join(build: usize, left: &[i64], right: &[i64]) -> Vec<(i64, i64)> {
+        let (ls, lb) = side("l", left);
+        let (rs, rb) = side("r", right);
+        let fields: Vec<_> = ls.fields().iter().chain(rs.fields().iter()).cloned().collect();
+        let spec = JoinSpec {
+            kind: JoinKind::Inner,
+            build,
+            keys: [vec![0], vec![0]],
+            filter: None,
+            null_aware: false,
+            schemas: [ls, rs],
+            out_schema: Arc::new(Schema::new(fields)),
+        };
+        // The right side in batches of two rows, as a stream would bring it.
+        let right_batches: Vec<_> = (0..rb.num_rows())
+            .step_by(2)
+            .map(|i| Ok(rb.slice(i, 2.min(rb.num_rows() - i))))
+            .collect();
+        let mut out = Vec::new();
+        hash_join(
+            &spec,
+            [Box::new(std::iter::once(Ok(lb))), Box::new(right_batches.into_iter())],
+            |b| {
+                let l = b.column(1).as_primitive::<Int64Type>().clone();
+                let r = b.column(3).as_primitive::<Int64Type>().clone();
+                out.extend(l.values().iter().zip(r.values().iter()).map(|(a, b)| (*a, *b)));
+                Ok(())
+            },
+        )
+        .unwrap();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn an_inner_join_gives_the_same_pairs_whichever_side_it_is_planned_to_build_on() {
+        let left = [1, 2, 3, 3];
+        let right = [3, 1, 7, 3, 9, 1, 1, 5, 2, 8];
+        let expected: Vec<(i64, i64)> = {
+            let mut pairs: Vec<_> = left
+                .iter()
+                .enumerate()
+                .flat_map(|(i, l)| {
+                    right
+                        .iter()
+                        .enumerate()
+                        .filter(move |(_, r)| *r == l)
+                        .map(move |(j, _)| (i as i64, j as i64))
+                })
+                .collect();
+            pairs.sort();
+            pairs
+        };
+        // Planned on the larger right side: the left side turns out smaller and is built.
+        assert_eq!(inner_join(1, &left, &right), expected);
+        // Planned on the smaller left side, and the larger side streamed past it.
+        assert_eq!(inner_join(0, &left, &right), expected);
+        // A right side smaller than the built left: flipped while streaming.
+        assert_eq!(inner_join(0, &right, &left).len(), expected.len());
+    }
 }
