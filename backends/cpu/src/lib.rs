@@ -36,13 +36,14 @@ use std::{
     },
 };
 
-/// The CPU backend. Clones share their counters.
+/// The CPU backend. Clones share their counters and compiled code.
 #[derive(Debug, Default, Clone)]
 pub struct CpuBackend {
-    counters: Arc<Counters>,
+    shared: Arc<Shared>,
 }
 
-struct Counters {
+/// What a backend's clones share: counters and the code cache.
+struct Shared {
     /// Whether plans reuse code compiled for earlier plans.
     reuse: bool,
     compilations: AtomicUsize,
@@ -51,9 +52,9 @@ struct Counters {
     compiled: Mutex<Vec<(CodeKey, Arc<CompiledBodies>)>>,
 }
 
-impl Default for Counters {
+impl Default for Shared {
     fn default() -> Self {
-        Counters {
+        Shared {
             reuse: true,
             compilations: AtomicUsize::new(0),
             kernel_calls: AtomicUsize::new(0),
@@ -62,9 +63,9 @@ impl Default for Counters {
     }
 }
 
-impl std::fmt::Debug for Counters {
+impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Counters")
+        f.debug_struct("Shared")
             .field("compilations", &self.compilations)
             .field("kernel_calls", &self.kernel_calls)
             .finish_non_exhaustive()
@@ -176,9 +177,9 @@ impl CpuBackend {
     /// Without reuse, every prepared plan compiles its own code (to time compiling).
     pub fn with_code_reuse(self, reuse: bool) -> Self {
         CpuBackend {
-            counters: Arc::new(Counters {
+            shared: Arc::new(Shared {
                 reuse,
-                ..Counters::default()
+                ..Shared::default()
             }),
         }
     }
@@ -186,12 +187,12 @@ impl CpuBackend {
     /// Modules JIT-compiled by this backend: one per prepared plan that has bodies and
     /// whose bodies and kernels it has not compiled before.
     pub fn compilations(&self) -> usize {
-        self.counters.compilations.load(Ordering::SeqCst)
+        self.shared.compilations.load(Ordering::SeqCst)
     }
 
     /// Calls into compiled kernels: one per record batch a filter or map processes.
     pub fn kernel_calls(&self) -> usize {
-        self.counters.kernel_calls.load(Ordering::SeqCst)
+        self.shared.kernel_calls.load(Ordering::SeqCst)
     }
 
     /// Compiles the plan's bodies as `prepare` does and returns the lowered code.
@@ -199,6 +200,37 @@ impl CpuBackend {
         let compiled = jit::compile(&plan_bodies(plan), &plan_kernels(plan), true).map_err(RuntimeError::Backend)?;
         let (llvm_dialect, llvm_ir) = compiled.text.expect("text was asked for");
         Ok(LoweredBodies { llvm_dialect, llvm_ir })
+    }
+
+    /// The native code of `bodies` and `kernels`: compiled before, or now.
+    fn compiled(
+        &self,
+        bodies: Vec<(String, String)>,
+        kernels: Vec<KernelSpec>,
+    ) -> Result<Arc<CompiledBodies>, RuntimeError> {
+        let key = (bodies, kernels);
+        let reuse = self.shared.reuse;
+        let cache = || {
+            self.shared
+                .compiled
+                .lock()
+                .expect("the code cache lock is never poisoned")
+        };
+        if reuse && let Some((_, code)) = cache().iter().find(|(k, _)| *k == key) {
+            return Ok(code.clone());
+        }
+        // Compiled outside the lock: two plans compile at once, each its own code.
+        let code = Arc::new(jit::compile(&key.0, &key.1, false).map_err(RuntimeError::Backend)?);
+        self.shared.compilations.fetch_add(1, Ordering::SeqCst);
+        if !reuse {
+            return Ok(code);
+        }
+        let mut cache = cache();
+        if cache.len() >= COMPILED_PLANS {
+            cache.remove(0);
+        }
+        cache.push((key, code.clone()));
+        Ok(code)
     }
 }
 
@@ -217,48 +249,15 @@ impl Backend for CpuBackend {
         Ok(Box::new(CpuPlan {
             plan: plan.clone(),
             compiled,
-            counters: self.counters.clone(),
+            shared: self.shared.clone(),
         }))
-    }
-}
-
-impl CpuBackend {
-    /// The native code of `bodies` and `kernels`: compiled before, or now.
-    fn compiled(
-        &self,
-        bodies: Vec<(String, String)>,
-        kernels: Vec<KernelSpec>,
-    ) -> Result<Arc<CompiledBodies>, RuntimeError> {
-        let key = (bodies, kernels);
-        let reuse = self.counters.reuse;
-        let cache = || {
-            self.counters
-                .compiled
-                .lock()
-                .expect("the code cache lock is never poisoned")
-        };
-        if reuse && let Some((_, code)) = cache().iter().find(|(k, _)| *k == key) {
-            return Ok(code.clone());
-        }
-        // Compiled outside the lock: two plans compile at once, each its own code.
-        let code = Arc::new(jit::compile(&key.0, &key.1, false).map_err(RuntimeError::Backend)?);
-        self.counters.compilations.fetch_add(1, Ordering::SeqCst);
-        if !reuse {
-            return Ok(code);
-        }
-        let mut cache = cache();
-        if cache.len() >= COMPILED_PLANS {
-            cache.remove(0);
-        }
-        cache.push((key, code.clone()));
-        Ok(code)
     }
 }
 
 struct CpuPlan {
     plan: PhysicalPlan,
     compiled: Option<Arc<CompiledBodies>>,
-    counters: Arc<Counters>,
+    shared: Arc<Shared>,
 }
 
 type Stream<'a> = Box<dyn Iterator<Item = Result<RecordBatch, RuntimeError>> + 'a>;
@@ -275,7 +274,7 @@ impl CpuPlan {
     }
 
     fn count_call(&self) {
-        self.counters.kernel_calls.fetch_add(1, Ordering::Relaxed);
+        self.shared.kernel_calls.fetch_add(1, Ordering::Relaxed);
     }
 }
 
