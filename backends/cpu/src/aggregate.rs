@@ -1,7 +1,7 @@
 //! Hash aggregation: partial (raw rows → per-group states), final (states → values) and
-//! single-step. Group keys are encoded with Arrow's row format and looked up in a hash
-//! table; sums and averages accumulate in f64 (floats, decimals) or i64 (integers).
+//! single-step. Groups are found by their keys column by column ([`GroupKeys`]); sums and averages accumulate in f64 (floats, decimals) or i64 (integers).
 
+use crate::keys::GroupKeys;
 use arrow::{
     array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, StringArray},
     buffer::NullBuffer,
@@ -11,12 +11,9 @@ use arrow::{
         SchemaRef,
     },
     record_batch::RecordBatch,
-    row::{RowConverter, SortField},
 };
-use hashbrown::HashTable;
 use skadi_common::{AggregateCall, AggregateFunction as F, AggregateMode};
 use std::sync::Arc;
-use xxhash_rust::xxh3::xxh3_64;
 
 /// Accumulation lane: what a value is summed or compared as.
 #[derive(Clone, Copy, PartialEq)]
@@ -127,8 +124,21 @@ impl Accumulator {
 
     /// Folds `values` (converted by `conv`) into the f64 lane of each row's group.
     fn fold_f<T: Copy>(&mut self, groups: &[usize], values: &[T], conv: impl Fn(T) -> f64, nulls: Option<&NullBuffer>) {
+        match nulls {
+            None => self.fold_f_where(groups, values, conv, |_| true),
+            Some(n) => self.fold_f_where(groups, values, conv, |r| n.is_valid(r)),
+        }
+    }
+
+    /// [`Self::fold_f`] over the rows `valid` says (one loop per null layout).
+    fn fold_f_where<T: Copy>(
+        &mut self,
+        groups: &[usize],
+        values: &[T],
+        conv: impl Fn(T) -> f64,
+        valid: impl Fn(usize) -> bool,
+    ) {
         let (slots, count) = (&mut self.f, &mut self.count);
-        let valid = |r: usize| nulls.is_none_or(|n| n.is_valid(r));
         match self.function {
             F::Sum | F::Avg => {
                 for (r, &g) in groups.iter().enumerate() {
@@ -161,8 +171,21 @@ impl Accumulator {
 
     /// Folds `values` (converted by `conv`) into the i64 lane of each row's group.
     fn fold_i<T: Copy>(&mut self, groups: &[usize], values: &[T], conv: impl Fn(T) -> i64, nulls: Option<&NullBuffer>) {
+        match nulls {
+            None => self.fold_i_where(groups, values, conv, |_| true),
+            Some(n) => self.fold_i_where(groups, values, conv, |r| n.is_valid(r)),
+        }
+    }
+
+    /// [`Self::fold_i`] over the rows `valid` says.
+    fn fold_i_where<T: Copy>(
+        &mut self,
+        groups: &[usize],
+        values: &[T],
+        conv: impl Fn(T) -> i64,
+        valid: impl Fn(usize) -> bool,
+    ) {
         let (slots, count) = (&mut self.i, &mut self.count);
-        let valid = |r: usize| nulls.is_none_or(|n| n.is_valid(r));
         let function = self.function;
         for (r, &g) in groups.iter().enumerate() {
             if valid(r) {
@@ -264,17 +287,8 @@ pub(crate) struct HashAggregate {
     /// Per call: the input column (raw modes) or first state column (final mode).
     inputs: Vec<Option<usize>>,
     accumulators: Vec<Accumulator>,
-    converter: Option<RowConverter>,
-    /// Group ids, found by their key's hash and bytes.
-    groups: HashTable<usize>,
-    /// Every group's key (Arrow row format), one after the other: group g's key ends at
-    /// `key_ends[g]`. One arena instead of an allocation per group.
-    key_bytes: Vec<u8>,
-    key_ends: Vec<usize>,
-    /// One Utf8 key: groups are found by the string's own bytes (no row encoding), the
-    /// NULL key's group kept outside the table.
-    utf8_key: bool,
-    null_group: Option<usize>,
+    /// Group ids by key; `None` without GROUP BY (one group).
+    groups: Option<GroupKeys>,
     out: SchemaRef,
 }
 
@@ -312,102 +326,34 @@ impl HashAggregate {
             inputs.push(col);
             accumulators.push(Accumulator::new(call.function, lane));
         }
-        let utf8_key = matches!(key_idx.as_slice(), [k] if input.field(*k).data_type() == &DataType::Utf8);
-        let converter = if key_idx.is_empty() || utf8_key {
+        let groups = if key_idx.is_empty() {
             None
         } else {
-            let fields = key_idx
-                .iter()
-                .map(|&i| SortField::new(input.field(i).data_type().clone()))
-                .collect();
-            Some(RowConverter::new(fields).map_err(|e| e.to_string())?)
+            let types: Vec<DataType> = key_idx.iter().map(|&i| input.field(i).data_type().clone()).collect();
+            Some(GroupKeys::new(&types)?)
         };
         let mut agg = HashAggregate {
             mode,
             keys: key_idx,
             inputs,
             accumulators,
-            converter,
-            groups: HashTable::new(),
-            key_bytes: Vec::new(),
-            key_ends: Vec::new(),
-            utf8_key,
-            null_group: None,
+            groups,
             out,
         };
-        if agg.keys.is_empty() {
+        if agg.groups.is_none() {
             // Without GROUP BY there is exactly one group, even over no rows.
-            agg.key_ends.push(0);
             agg.accumulators.iter_mut().for_each(|a| a.grow(1));
         }
         Ok(agg)
     }
 
-    /// Group ids of a single Utf8 key column, looked up by the strings' bytes.
-    fn utf8_group_ids(&mut self, keys: &ArrayRef) -> Vec<usize> {
-        let keys = keys.as_string::<i32>();
-        let mut ids = Vec::with_capacity(keys.len());
-        let (groups, key_bytes, key_ends) = (&mut self.groups, &mut self.key_bytes, &mut self.key_ends);
-        for r in 0..keys.len() {
-            if keys.is_null(r) {
-                let id = *self.null_group.get_or_insert_with(|| {
-                    key_ends.push(key_bytes.len());
-                    key_ends.len() - 1
-                });
-                ids.push(id);
-                continue;
-            }
-            let bytes = keys.value(r).as_bytes();
-            let hash = xxh3_64(bytes);
-            let null_group = self.null_group;
-            let id = match groups.find(hash, |&g| group_key(key_bytes, key_ends, g) == bytes) {
-                Some(&id) => id,
-                None => {
-                    let id = key_ends.len();
-                    key_bytes.extend_from_slice(bytes);
-                    key_ends.push(key_bytes.len());
-                    groups.insert_unique(hash, id, |&g| {
-                        debug_assert!(Some(g) != null_group, "the NULL group is never in the table");
-                        xxh3_64(group_key(key_bytes, key_ends, g))
-                    });
-                    id
-                }
-            };
-            ids.push(id);
-        }
-        ids
-    }
-
     fn group_ids(&mut self, batch: &RecordBatch) -> Result<Vec<usize>, String> {
-        if self.utf8_key {
-            let ids = self.utf8_group_ids(batch.column(self.keys[0]));
-            let n = self.key_ends.len();
-            self.accumulators.iter_mut().for_each(|a| a.grow(n));
-            return Ok(ids);
-        }
-        let Some(converter) = &self.converter else {
+        let Some(groups) = &mut self.groups else {
             return Ok(vec![0; batch.num_rows()]);
         };
         let columns: Vec<ArrayRef> = self.keys.iter().map(|&i| batch.column(i).clone()).collect();
-        let rows = converter.convert_columns(&columns).map_err(|e| e.to_string())?;
-        let mut ids = Vec::with_capacity(batch.num_rows());
-        let (groups, key_bytes, key_ends) = (&mut self.groups, &mut self.key_bytes, &mut self.key_ends);
-        for row in rows.iter() {
-            let bytes = row.as_ref();
-            let hash = xxh3_64(bytes);
-            let id = match groups.find(hash, |&g| group_key(key_bytes, key_ends, g) == bytes) {
-                Some(&id) => id,
-                None => {
-                    let id = key_ends.len();
-                    key_bytes.extend_from_slice(bytes);
-                    key_ends.push(key_bytes.len());
-                    groups.insert_unique(hash, id, |&g| xxh3_64(group_key(key_bytes, key_ends, g)));
-                    id
-                }
-            };
-            ids.push(id);
-        }
-        let n = self.key_ends.len();
+        let ids = groups.ids(&columns)?;
+        let n = groups.len();
         self.accumulators.iter_mut().for_each(|a| a.grow(n));
         Ok(ids)
     }
@@ -429,26 +375,8 @@ impl HashAggregate {
     }
 
     pub fn finish(self) -> Result<RecordBatch, String> {
-        let mut columns: Vec<ArrayRef> = match &self.converter {
-            Some(converter) => {
-                let parser = converter.parser();
-                converter
-                    .convert_rows(
-                        (0..self.key_ends.len()).map(|g| parser.parse(group_key(&self.key_bytes, &self.key_ends, g))),
-                    )
-                    .map_err(|e| e.to_string())?
-            }
-            None if self.utf8_key => {
-                let keys: StringArray = (0..self.key_ends.len())
-                    .map(|g| {
-                        (Some(g) != self.null_group).then(|| {
-                            std::str::from_utf8(group_key(&self.key_bytes, &self.key_ends, g))
-                                .expect("keys are bytes of Utf8 strings")
-                        })
-                    })
-                    .collect();
-                vec![Arc::new(keys) as ArrayRef]
-            }
+        let mut columns: Vec<ArrayRef> = match &self.groups {
+            Some(groups) => groups.emit()?,
             None => Vec::new(),
         };
         let partial = self.mode == AggregateMode::Partial;
@@ -463,10 +391,4 @@ impl HashAggregate {
         }
         RecordBatch::try_new(self.out.clone(), columns).map_err(|e| e.to_string())
     }
-}
-
-/// Group `g`'s key in the arena.
-fn group_key<'a>(bytes: &'a [u8], ends: &[usize], g: usize) -> &'a [u8] {
-    let start = if g == 0 { 0 } else { ends[g - 1] };
-    &bytes[start..ends[g]]
 }

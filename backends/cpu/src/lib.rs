@@ -12,6 +12,7 @@ mod eval;
 mod jit;
 mod join;
 mod kernel;
+mod keys;
 mod order;
 mod scan;
 mod strings;

@@ -1,0 +1,452 @@
+//! Group keys, column by column. Each key value of a batch becomes one 128-bit **word**, a
+//! column at a time: fixed-width values widened (floats by their bits, booleans 0/1),
+//! strings of up to 15 bytes packed with their length, longer strings by their first 15
+//! bytes and a mark saying the rest must be compared. A row is hashed from its words (long
+//! strings by all their bytes), looked up, and compared with a candidate group word by
+//! word. The groups' keys are stored per column the same way (words, plus the bytes of
+//! long strings), so nothing is encoded per row and short keys compare as integers.
+
+use arrow::{
+    array::{
+        Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, GenericStringArray, LargeStringArray, OffsetSizeTrait,
+        PrimitiveArray, StringArray, StringViewArray,
+    },
+    buffer::NullBuffer,
+    datatypes::{
+        ArrowPrimitiveType, DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type,
+        Int32Type, Int64Type,
+    },
+};
+use hashbrown::HashTable;
+use std::sync::Arc;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// MurmurHash3's 64-bit finalizer: every input bit reaches every output bit, so the
+/// table's bucket (low bits) and tag (high bits) both vary.
+fn mix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+fn mix_word(w: u128) -> u64 {
+    mix(w as u64 ^ ((w >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
+/// A string's word: the length in the top byte (0..=15) and the bytes below it; a longer
+/// string has [`LONG`] there and its first 15 bytes; a NULL string is [`NULL_STRING`].
+const LONG: u8 = 0xFF;
+const NULL_STRING: u128 = 0xFE << 120;
+
+fn string_word(s: &[u8]) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = s.len().min(15);
+    bytes[..n].copy_from_slice(&s[..n]);
+    bytes[15] = if s.len() > 15 { LONG } else { s.len() as u8 };
+    u128::from_le_bytes(bytes)
+}
+
+/// The word of the string at `values[start..start + len]`: short ones by one unaligned
+/// 16-byte load, masked, where the buffer has 16 bytes from `start`.
+fn word_at(values: &[u8], start: usize, len: usize) -> u128 {
+    if len <= 15 && start + 16 <= values.len() {
+        let raw = u128::from_le_bytes(values[start..start + 16].try_into().expect("16 bytes"));
+        (raw & ((1u128 << (8 * len)) - 1)) | ((len as u128) << 120)
+    } else {
+        string_word(&values[start..start + len])
+    }
+}
+
+fn offset_words<O: OffsetSizeTrait>(array: &GenericStringArray<O>) -> Vec<u128> {
+    let values = array.values().as_slice();
+    array
+        .value_offsets()
+        .windows(2)
+        .map(|w| {
+            let start = w[0].as_usize();
+            word_at(values, start, w[1].as_usize() - start)
+        })
+        .collect()
+}
+
+/// Words of a view array: a string of up to 12 bytes is inside its view (length in the
+/// low 32 bits, then the bytes), so its word is made from the view alone.
+fn view_words(array: &StringViewArray) -> Vec<u128> {
+    array
+        .views()
+        .iter()
+        .enumerate()
+        .map(|(r, &v)| {
+            let len = v as u32 as usize;
+            if len <= 12 {
+                ((v >> 32) & ((1u128 << (8 * len)) - 1)) | ((len as u128) << 120)
+            } else {
+                string_word(array.value(r).as_bytes())
+            }
+        })
+        .collect()
+}
+
+fn is_long(w: u128) -> bool {
+    (w >> 120) as u8 == LONG
+}
+
+/// A string key column of a batch.
+enum Strings<'a> {
+    Utf8(&'a StringArray),
+    LargeUtf8(&'a LargeStringArray),
+    Utf8View(&'a StringViewArray),
+}
+
+impl Strings<'_> {
+    fn bytes(&self, r: usize) -> &[u8] {
+        match self {
+            Strings::Utf8(a) => a.value(r).as_bytes(),
+            Strings::LargeUtf8(a) => a.value(r).as_bytes(),
+            Strings::Utf8View(a) => a.value(r).as_bytes(),
+        }
+    }
+}
+
+/// One key column of a batch: a word per row, and what else equality needs.
+struct Probe<'a> {
+    words: Vec<u128>,
+    /// String columns: the values (long strings compare by them).
+    strings: Option<Strings<'a>>,
+    /// Fixed-width columns with NULLs (a string's NULL is in its word).
+    nulls: Option<NullBuffer>,
+}
+
+fn widen<T: ArrowPrimitiveType>(array: &ArrayRef, to: impl Fn(T::Native) -> u128) -> Vec<u128> {
+    array.as_primitive::<T>().values().iter().map(|&v| to(v)).collect()
+}
+
+fn probe(array: &ArrayRef) -> Result<Probe<'_>, String> {
+    let strings = match array.data_type() {
+        DataType::Utf8 => Some(Strings::Utf8(array.as_string::<i32>())),
+        DataType::LargeUtf8 => Some(Strings::LargeUtf8(array.as_string::<i64>())),
+        DataType::Utf8View => Some(Strings::Utf8View(array.as_string_view())),
+        _ => None,
+    };
+    let nulls = array.logical_nulls();
+    if let Some(s) = strings {
+        let mut words = match &s {
+            Strings::Utf8(a) => offset_words(*a),
+            Strings::LargeUtf8(a) => offset_words(*a),
+            Strings::Utf8View(a) => view_words(a),
+        };
+        if let Some(n) = &nulls {
+            for r in (0..words.len()).filter(|&r| n.is_null(r)) {
+                words[r] = NULL_STRING;
+            }
+        }
+        return Ok(Probe {
+            words,
+            strings: Some(s),
+            nulls: None,
+        });
+    }
+    let mut words = match array.data_type() {
+        DataType::Boolean => array.as_boolean().values().iter().map(u128::from).collect(),
+        DataType::Int8 => widen::<Int8Type>(array, |v| v as u128),
+        DataType::Int16 => widen::<Int16Type>(array, |v| v as u128),
+        DataType::Int32 => widen::<Int32Type>(array, |v| v as u128),
+        DataType::Date32 => widen::<Date32Type>(array, |v| v as u128),
+        DataType::Int64 => widen::<Int64Type>(array, |v| v as u128),
+        DataType::Float32 => widen::<Float32Type>(array, |v| u128::from(v.to_bits())),
+        DataType::Float64 => widen::<Float64Type>(array, |v| u128::from(v.to_bits())),
+        DataType::Decimal128(..) => widen::<Decimal128Type>(array, |v| v as u128),
+        other => return Err(format!("cannot group by a {other} column yet")),
+    };
+    // A NULL's word is 0, whatever its slot holds, so it is stored and hashed as 0.
+    if let Some(n) = &nulls {
+        for r in (0..words.len()).filter(|&r| n.is_null(r)) {
+            words[r] = 0;
+        }
+    }
+    Ok(Probe {
+        words,
+        strings: None,
+        nulls,
+    })
+}
+
+/// The keys of every group so far, for one key column.
+struct KeyColumn {
+    data_type: DataType,
+    words: Vec<u128>,
+    /// Fixed-width columns: whether each group's value is non-NULL.
+    valid: Vec<bool>,
+    /// String columns: the bytes of each group's long string (empty for the others),
+    /// group g's ending at `ends[g]`.
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl KeyColumn {
+    fn is_string(&self) -> bool {
+        matches!(
+            self.data_type,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        )
+    }
+
+    fn long_bytes(&self, g: usize) -> &[u8] {
+        let start = if g == 0 { 0 } else { self.ends[g - 1] };
+        &self.bytes[start..self.ends[g]]
+    }
+
+    /// The full bytes of group g's string (its word holds short ones).
+    fn string(&self, g: usize) -> Option<Vec<u8>> {
+        let w = self.words[g];
+        if w == NULL_STRING {
+            return None;
+        }
+        if is_long(w) {
+            return Some(self.long_bytes(g).to_vec());
+        }
+        let len = (w >> 120) as usize;
+        Some(w.to_le_bytes()[..len].to_vec())
+    }
+}
+
+/// Dense group ids for rows of key columns: equal keys (NULL equal to NULL, as GROUP BY
+/// has it) get the same id, ids count up from 0 in order of first appearance.
+pub(crate) struct GroupKeys {
+    columns: Vec<KeyColumn>,
+    hashes: Vec<u64>,
+    table: HashTable<usize>,
+}
+
+impl GroupKeys {
+    pub fn new(types: &[DataType]) -> Result<Self, String> {
+        let columns = types
+            .iter()
+            .map(|t| match t {
+                DataType::Utf8
+                | DataType::LargeUtf8
+                | DataType::Utf8View
+                | DataType::Boolean
+                | DataType::Int8
+                | DataType::Int16
+                | DataType::Int32
+                | DataType::Date32
+                | DataType::Int64
+                | DataType::Float32
+                | DataType::Float64
+                | DataType::Decimal128(..) => Ok(KeyColumn {
+                    data_type: t.clone(),
+                    words: Vec::new(),
+                    valid: Vec::new(),
+                    bytes: Vec::new(),
+                    ends: Vec::new(),
+                }),
+                other => Err(format!("cannot group by a {other} column yet")),
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(GroupKeys {
+            columns,
+            hashes: Vec::new(),
+            table: HashTable::new(),
+        })
+    }
+
+    /// How many groups there are.
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// The group id of every row of `keys` (one array per key column), adding new groups.
+    pub fn ids(&mut self, keys: &[ArrayRef]) -> Result<Vec<usize>, String> {
+        let rows = keys.first().map_or(0, |k| k.len());
+        let probes: Vec<Probe> = keys.iter().map(probe).collect::<Result<_, _>>()?;
+        // A row's hash: its first column's, then each next column's mixed in. A value's
+        // hash depends on the value only (a NULL hashes as its word).
+        let mut hashes = vec![0u64; rows];
+        let mut column = vec![0u64; rows];
+        for (c, p) in probes.iter().enumerate() {
+            let out = if c == 0 { &mut hashes } else { &mut column };
+            for (h, &w) in out.iter_mut().zip(&p.words) {
+                *h = mix_word(w);
+            }
+            if let Some(s) = &p.strings {
+                for (r, &w) in p.words.iter().enumerate() {
+                    if is_long(w) {
+                        out[r] = xxh3_64(s.bytes(r));
+                    }
+                }
+            }
+            if c > 0 {
+                for (h, &v) in hashes.iter_mut().zip(&column) {
+                    *h = mix(h.rotate_left(17) ^ v);
+                }
+            }
+        }
+        let GroupKeys {
+            columns,
+            hashes: group_hashes,
+            table,
+        } = self;
+        let mut ids = Vec::with_capacity(rows);
+        for (r, &hash) in hashes.iter().enumerate() {
+            let equal = |&g: &usize| {
+                columns.iter().zip(&probes).all(|(col, p)| {
+                    let w = p.words[r];
+                    if col.words[g] != w {
+                        return false;
+                    }
+                    match (&p.strings, &p.nulls) {
+                        (Some(s), _) => !is_long(w) || col.long_bytes(g) == s.bytes(r),
+                        (None, Some(n)) => col.valid[g] == n.is_valid(r),
+                        (None, None) => col.valid[g],
+                    }
+                })
+            };
+            let id = match table.find(hash, equal) {
+                Some(&g) => g,
+                None => {
+                    let g = group_hashes.len();
+                    group_hashes.push(hash);
+                    for (col, p) in columns.iter_mut().zip(&probes) {
+                        let valid = p.nulls.as_ref().is_none_or(|n| n.is_valid(r));
+                        let w = p.words[r];
+                        col.words.push(w);
+                        col.valid.push(valid);
+                        match &p.strings {
+                            Some(s) if is_long(w) => col.bytes.extend_from_slice(s.bytes(r)),
+                            Some(_) => {}
+                            None if col.is_string() => {
+                                return Err(format!("a non-string value for a {} key", col.data_type));
+                            }
+                            None => {}
+                        }
+                        col.ends.push(col.bytes.len());
+                    }
+                    table.insert_unique(hash, g, |&g| group_hashes[g]);
+                    g
+                }
+            };
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// Every group's key, one array per key column, in group-id order.
+    pub fn emit(&self) -> Result<Vec<ArrayRef>, String> {
+        self.columns.iter().map(emit_column).collect()
+    }
+}
+
+fn narrow<T: ArrowPrimitiveType>(col: &KeyColumn, to: impl Fn(u128) -> T::Native) -> ArrayRef {
+    let values = col.words.iter().map(|&v| to(v)).collect::<Vec<_>>();
+    Arc::new(PrimitiveArray::<T>::new(
+        values.into(),
+        Some(NullBuffer::from(col.valid.clone())),
+    ))
+}
+
+fn emit_column(col: &KeyColumn) -> Result<ArrayRef, String> {
+    if col.is_string() {
+        let values: Vec<Option<Vec<u8>>> = (0..col.words.len()).map(|g| col.string(g)).collect();
+        let texts = values.iter().map(|v| {
+            v.as_deref()
+                .map(|b| std::str::from_utf8(b).expect("keys are the bytes of strings"))
+        });
+        return Ok(match col.data_type {
+            DataType::Utf8 => Arc::new(texts.collect::<StringArray>()) as ArrayRef,
+            DataType::LargeUtf8 => Arc::new(texts.collect::<LargeStringArray>()),
+            _ => Arc::new(texts.collect::<StringViewArray>()),
+        });
+    }
+    Ok(match &col.data_type {
+        DataType::Boolean => Arc::new(BooleanArray::new(
+            col.words.iter().map(|&v| v != 0).collect(),
+            Some(NullBuffer::from(col.valid.clone())),
+        )),
+        DataType::Int8 => narrow::<Int8Type>(col, |v| v as i8),
+        DataType::Int16 => narrow::<Int16Type>(col, |v| v as i16),
+        DataType::Int32 => narrow::<Int32Type>(col, |v| v as i32),
+        DataType::Date32 => narrow::<Date32Type>(col, |v| v as i32),
+        DataType::Int64 => narrow::<Int64Type>(col, |v| v as i64),
+        DataType::Float32 => narrow::<Float32Type>(col, |v| f32::from_bits(v as u32)),
+        DataType::Float64 => narrow::<Float64Type>(col, |v| f64::from_bits(v as u64)),
+        DataType::Decimal128(p, s) => {
+            let values: Vec<i128> = col.words.iter().map(|&v| v as i128).collect();
+            let array = Decimal128Array::new(values.into(), Some(NullBuffer::from(col.valid.clone())));
+            Arc::new(array.with_precision_and_scale(*p, *s).map_err(|e| e.to_string())?)
+        }
+        other => return Err(format!("cannot group by a {other} column yet")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Float64Array, Int64Array};
+
+    #[test]
+    fn equal_keys_share_an_id_and_come_back_out() {
+        // The same strings as views have the same words.
+        let values = [
+            "",
+            "x",
+            "twelve bytes",
+            "thirteen byte",
+            "a string longer than fifteen bytes",
+        ];
+        let plain: ArrayRef = Arc::new(StringArray::from(values.to_vec()));
+        let views: ArrayRef = Arc::new(StringViewArray::from(values.to_vec()));
+        assert_eq!(probe(&plain).unwrap().words, probe(&views).unwrap().words);
+        let long = "a string longer than fifteen bytes";
+        let mut keys = GroupKeys::new(&[DataType::Utf8, DataType::Int64]).unwrap();
+        let batch = |s: Vec<Option<&str>>, i: Vec<Option<i64>>| -> Vec<ArrayRef> {
+            vec![Arc::new(StringArray::from(s)), Arc::new(Int64Array::from(i))]
+        };
+        let first = keys
+            .ids(&batch(
+                vec![Some("x"), Some(long), None, Some("x"), Some(""), Some(long)],
+                vec![Some(1), Some(1), Some(1), Some(1), None, Some(2)],
+            ))
+            .unwrap();
+        assert_eq!(first, vec![0, 1, 2, 0, 3, 4]);
+        // The same keys in a later batch find the same groups; a prefix of a long string
+        // (its first 15 bytes) is another key.
+        let second = keys
+            .ids(&batch(
+                vec![Some(long), Some(&long[..15]), Some(""), None, Some("")],
+                vec![Some(2), Some(2), None, Some(1), Some(0)],
+            ))
+            .unwrap();
+        assert_eq!(second, vec![4, 5, 3, 2, 6]);
+        let out = keys.emit().unwrap();
+        let s = out[0].as_string::<i32>();
+        let got: Vec<Option<&str>> = (0..s.len()).map(|g| s.is_valid(g).then(|| s.value(g))).collect();
+        assert_eq!(
+            got,
+            vec![
+                Some("x"),
+                Some(long),
+                None,
+                Some(""),
+                Some(long),
+                Some(&long[..15]),
+                Some("")
+            ]
+        );
+        let i = out[1].as_primitive::<Int64Type>();
+        let got: Vec<Option<i64>> = (0..i.len()).map(|g| i.is_valid(g).then(|| i.value(g))).collect();
+        assert_eq!(got, vec![Some(1), Some(1), Some(1), None, Some(2), Some(2), Some(0)]);
+    }
+
+    #[test]
+    fn a_null_and_a_zero_are_different_keys() {
+        let mut keys = GroupKeys::new(&[DataType::Float64]).unwrap();
+        let column: ArrayRef = Arc::new(Float64Array::from(vec![Some(0.0), None, Some(0.0), None, Some(1.5)]));
+        assert_eq!(keys.ids(&[column]).unwrap(), vec![0, 1, 0, 1, 2]);
+        let out = keys.emit().unwrap();
+        assert_eq!(out[0].null_count(), 1);
+        assert_eq!(out[0].as_primitive::<Float64Type>().value(2), 1.5);
+    }
+}
