@@ -33,6 +33,45 @@ pub(crate) struct KernelSpec {
     /// A training step's kernel (see [`reduce_kernel_mlir`]): the body's first `n`
     /// parameters are row columns, the rest the model's state.
     pub reduce: Option<usize>,
+    /// A pipeline and the aggregate after it as one loop (see [`fold_kernel_mlir`]).
+    pub fold: Option<Fold>,
+}
+
+/// What a folded kernel accumulates: per aggregate call, into per-group state arrays.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Fold {
+    /// Columns read besides the body's arguments (values aggregated as they are): each
+    /// one's scalar type and form.
+    pub extra: Vec<(String, ArgForm)>,
+    /// Rows carry group ids (a keyed aggregate); otherwise every row is group 0.
+    pub keyed: bool,
+    pub calls: Vec<FoldCall>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum FoldFunction {
+    Sum,
+    Avg,
+    Min,
+    Max,
+    Count,
+}
+
+/// One aggregate call of a fold: its function, whether it accumulates in f64 (else i64),
+/// and the value it reads (none for counts of rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct FoldCall {
+    pub function: FoldFunction,
+    pub float: bool,
+    pub value: Option<FoldValue>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum FoldValue {
+    /// The body's result n.
+    Result(usize),
+    /// Extra column n.
+    Extra(usize),
 }
 
 impl KernelSpec {
@@ -53,6 +92,13 @@ impl KernelSpec {
         if let Some(n) = self.reduce {
             name = format!("{name}_sum{n}");
         }
+        if let Some(fold) = &self.fold {
+            // Distinct folds of one body (other calls, columns or keys) get distinct names.
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            fold.hash(&mut h);
+            name = format!("{name}_fold{:016x}", h.finish());
+        }
         name
     }
 }
@@ -61,6 +107,9 @@ impl KernelSpec {
 pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[String]) -> String {
     if let Some(rows) = spec.reduce {
         return reduce_kernel_mlir(spec, rows, params, results);
+    }
+    if let Some(fold) = &spec.fold {
+        return fold_kernel_mlir(spec, fold, params, results);
     }
     let body = &spec.body;
     let mut k = String::new();
@@ -83,28 +132,7 @@ pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[Strin
     }
     let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
     let _ = writeln!(w, "      %row = arith.index_cast %i : index to i64");
-    let mut args = Vec::new();
-    for (j, p) in params.iter().enumerate() {
-        let decimal = spec.forms.get(j).copied().flatten().is_some();
-        let m = if decimal { "i128" } else { memory_type(p) };
-        let _ = writeln!(
-            w,
-            "      %a{j} = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {m}"
-        );
-        let _ = writeln!(w, "      %m{j} = llvm.load %a{j} : !llvm.ptr -> {m}");
-        if decimal {
-            // Exactly `value as f64 / 10^scale`, as eval::decimal_to_f64 computes it.
-            let _ = writeln!(w, "      %t{j} = arith.trunci %m{j} : i128 to i64");
-            let _ = writeln!(w, "      %f{j} = arith.sitofp %t{j} : i64 to f64");
-            let _ = writeln!(w, "      %v{j} = arith.divf %f{j}, %div{j} : f64");
-            args.push(format!("%v{j}"));
-        } else if p == "i1" {
-            let _ = writeln!(w, "      %v{j} = arith.trunci %m{j} : i8 to i1");
-            args.push(format!("%v{j}"));
-        } else {
-            args.push(format!("%m{j}"));
-        }
-    }
+    let args = load_row(w, "      ", 0, params, &spec.forms);
     let _ = writeln!(
         w,
         "      %r:{} = func.call @{body}({}) : ({}) -> ({})",
@@ -224,6 +252,191 @@ fn reduce_kernel_mlir(spec: &KernelSpec, row_params: usize, params: &[String], r
         );
         let _ = writeln!(w, "    llvm.store %total#{i}, %o{i} : f64, !llvm.ptr");
     }
+    let _ = writeln!(w, "    return");
+    let _ = writeln!(w, "  }}");
+    k
+}
+
+/// Writes the loads of row `%row` from columns `first..` (of body scalar types `scalars`,
+/// read with `forms`: decimals converted as eval::decimal_to_f64 does, `value as f64 /
+/// 10^scale`); returns the loaded values' SSA names.
+fn load_row(w: &mut String, indent: &str, first: usize, scalars: &[String], forms: &[ArgForm]) -> Vec<String> {
+    let mut args = Vec::new();
+    for (k, p) in scalars.iter().enumerate() {
+        let j = first + k;
+        let decimal = forms.get(k).copied().flatten().is_some();
+        let m = if decimal { "i128" } else { memory_type(p) };
+        let _ = writeln!(
+            w,
+            "{indent}%a{j} = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {m}"
+        );
+        let _ = writeln!(w, "{indent}%m{j} = llvm.load %a{j} : !llvm.ptr -> {m}");
+        if decimal {
+            let _ = writeln!(w, "{indent}%t{j} = arith.trunci %m{j} : i128 to i64");
+            let _ = writeln!(w, "{indent}%f{j} = arith.sitofp %t{j} : i64 to f64");
+            let _ = writeln!(w, "{indent}%v{j} = arith.divf %f{j}, %div{j} : f64");
+            args.push(format!("%v{j}"));
+        } else if p == "i1" {
+            let _ = writeln!(w, "{indent}%v{j} = arith.trunci %m{j} : i8 to i1");
+            args.push(format!("%v{j}"));
+        } else {
+            args.push(format!("%m{j}"));
+        }
+    }
+    args
+}
+
+/// A pipeline folded into the partial (or single-step) aggregate after it. Its columns
+/// are the plain kernel's (the body's arguments, then its results), the extra value
+/// columns, the rows' group ids (i64), the groups' kept-row counts (i64), then per call
+/// its group arrays: f64 values, i64 values, i64 counts. It runs the plain kernel over the
+/// rows (a loop LLVM can vectorize), then one loop that adds each kept row into its
+/// group's states: the aggregate's per-call loops, the predicate's bitmap and the kept
+/// rows' copies are never made. NULLs are not handled here: the backend calls it on
+/// batches whose columns it reads have none.
+fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: &[String]) -> String {
+    let mut k = String::new();
+    let w = &mut k;
+    let (p, r) = (params.len(), results.len());
+    let extra_scalars: Vec<String> = fold.extra.iter().map(|(t, _)| t.clone()).collect();
+    let extra_forms: Vec<ArgForm> = fold.extra.iter().map(|(_, f)| *f).collect();
+    let ids = p + r + fold.extra.len();
+    let hits = ids + 1;
+    let state = |call: usize, which: usize| hits + 1 + 3 * call + which;
+    let columns = hits + 1 + 3 * fold.calls.len();
+    let plain = KernelSpec {
+        fold: None,
+        ..spec.clone()
+    };
+    let _ = writeln!(w, "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{", spec.symbol());
+    let _ = writeln!(
+        w,
+        "    func.call @{}(%rows, %columns) : (i64, !llvm.ptr) -> ()",
+        plain.symbol()
+    );
+    let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
+    let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
+    let _ = writeln!(w, "    %zero = arith.constant 0 : i64");
+    let _ = writeln!(w, "    %one = arith.constant 1 : i64");
+    let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
+    for (e, form) in extra_forms.iter().enumerate() {
+        if let Some(scale) = form {
+            let _ = writeln!(
+                w,
+                "    %div{} = arith.constant {:?} : f64",
+                p + r + e,
+                10f64.powi(*scale as i32)
+            );
+        }
+    }
+    for j in p..columns {
+        let _ = writeln!(
+            w,
+            "    %slot{j} = llvm.getelementptr %columns[{j}] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr"
+        );
+        let _ = writeln!(w, "    %col{j} = llvm.load %slot{j} : !llvm.ptr -> !llvm.ptr");
+    }
+    let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
+    let _ = writeln!(w, "      %row = arith.index_cast %i : index to i64");
+    let indent = if let Some(g) = spec.guard {
+        let j = p + g;
+        let _ = writeln!(
+            w,
+            "      %ka = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, i8"
+        );
+        let _ = writeln!(w, "      %kb = llvm.load %ka : !llvm.ptr -> i8");
+        let _ = writeln!(w, "      %keep = arith.trunci %kb : i8 to i1");
+        let _ = writeln!(w, "      scf.if %keep {{");
+        "        "
+    } else {
+        "      "
+    };
+    let extras = load_row(w, indent, p + r, &extra_scalars, &extra_forms);
+    if fold.keyed {
+        let _ = writeln!(
+            w,
+            "{indent}%ga = llvm.getelementptr inbounds %col{ids}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, i64"
+        );
+        let _ = writeln!(w, "{indent}%g = llvm.load %ga : !llvm.ptr -> i64");
+    } else {
+        let _ = writeln!(w, "{indent}%g = arith.addi %zero, %zero : i64");
+    }
+    // Adds one to the i64 at column `col`'s group slot.
+    let bump = |w: &mut String, name: &str, col: usize| {
+        let _ = writeln!(
+            w,
+            "{indent}%{name}p = llvm.getelementptr inbounds %col{col}[%g] : (!llvm.ptr, i64) -> !llvm.ptr, i64"
+        );
+        let _ = writeln!(w, "{indent}%{name} = llvm.load %{name}p : !llvm.ptr -> i64");
+        let _ = writeln!(w, "{indent}%{name}1 = arith.addi %{name}, %one : i64");
+        let _ = writeln!(w, "{indent}llvm.store %{name}1, %{name}p : i64, !llvm.ptr");
+    };
+    bump(w, "hits", hits);
+    for (c, call) in fold.calls.iter().enumerate() {
+        bump(w, &format!("cnt{c}"), state(c, 2));
+        let Some(value) = call.value else { continue };
+        if call.function == FoldFunction::Count {
+            continue;
+        }
+        let (v, ty) = match value {
+            FoldValue::Result(n) => {
+                let ty = memory_type(&results[n]);
+                let _ = writeln!(
+                    w,
+                    "{indent}%ra{c} = llvm.getelementptr inbounds %col{}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {ty}",
+                    p + n
+                );
+                let _ = writeln!(w, "{indent}%rv{c} = llvm.load %ra{c} : !llvm.ptr -> {ty}");
+                (format!("%rv{c}"), ty)
+            }
+            FoldValue::Extra(e) => (extras[e].clone(), extra_scalars[e].as_str()),
+        };
+        let (lane, col) = if call.float {
+            ("f64", state(c, 0))
+        } else {
+            ("i64", state(c, 1))
+        };
+        let conversion = match (lane, ty) {
+            ("f64", "f64") | ("i64", "i64") => None,
+            ("f64", "f32") => Some("arith.extf"),
+            ("f64", _) => Some("arith.sitofp"),
+            _ => Some("arith.extsi"),
+        };
+        let x = match conversion {
+            Some(op) => {
+                let _ = writeln!(w, "{indent}%x{c} = {op} {v} : {ty} to {lane}");
+                format!("%x{c}")
+            }
+            None => v,
+        };
+        let _ = writeln!(
+            w,
+            "{indent}%sp{c} = llvm.getelementptr inbounds %col{col}[%g] : (!llvm.ptr, i64) -> !llvm.ptr, {lane}"
+        );
+        let _ = writeln!(w, "{indent}%s{c} = llvm.load %sp{c} : !llvm.ptr -> {lane}");
+        let next = match (call.function, lane) {
+            (FoldFunction::Sum | FoldFunction::Avg, "f64") => format!("arith.addf %s{c}, {x} : f64"),
+            (FoldFunction::Sum | FoldFunction::Avg, _) => format!("arith.addi %s{c}, {x} : i64"),
+            (FoldFunction::Min, "f64") => format!("arith.minnumf %s{c}, {x} : f64"),
+            (FoldFunction::Max, "f64") => format!("arith.maxnumf %s{c}, {x} : f64"),
+            (FoldFunction::Min, _) => format!("arith.minsi %s{c}, {x} : i64"),
+            (FoldFunction::Max, _) => format!("arith.maxsi %s{c}, {x} : i64"),
+            (FoldFunction::Count, _) => unreachable!("counts hold no values"),
+        };
+        let _ = writeln!(w, "{indent}%next{c} = {next}");
+        let mut stored = format!("%next{c}");
+        if matches!(call.function, FoldFunction::Min | FoldFunction::Max) {
+            // A group's first value is its minimum (maximum) so far.
+            let _ = writeln!(w, "{indent}%first{c} = arith.cmpi eq, %cnt{c}, %zero : i64");
+            let _ = writeln!(w, "{indent}%sel{c} = arith.select %first{c}, {x}, %next{c} : {lane}");
+            stored = format!("%sel{c}");
+        }
+        let _ = writeln!(w, "{indent}llvm.store {stored}, %sp{c} : {lane}, !llvm.ptr");
+    }
+    if spec.guard.is_some() {
+        let _ = writeln!(w, "      }}");
+    }
+    let _ = writeln!(w, "    }}");
     let _ = writeln!(w, "    return");
     let _ = writeln!(w, "  }}");
     k

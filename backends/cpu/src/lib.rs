@@ -9,6 +9,7 @@
 
 mod aggregate;
 mod eval;
+mod fold;
 mod jit;
 mod join;
 mod kernel;
@@ -108,6 +109,7 @@ fn kernel_spec(body: &str, args: &[String], input: &Schema, guard: Option<usize>
         forms,
         guard,
         reduce: None,
+        fold: None,
     }
 }
 
@@ -121,6 +123,7 @@ fn op_kernel(op: &Operator, input: &Schema) -> Option<KernelSpec> {
             forms: vec![None; args.len()],
             guard: None,
             reduce: Some(args.len()),
+            fold: None,
         },
         _ => kernel_spec(body, body_args(op), input, guard(op)),
     })
@@ -158,13 +161,20 @@ fn plan_kernels(plan: &PhysicalPlan) -> Vec<KernelSpec> {
             Operator::Fused { steps } => steps.iter().map(|s| (&s.op, s.schema.as_slice())).collect(),
             op => vec![(op, v.schema.as_slice())],
         };
-        for (op, schema) in steps {
-            if let Some(spec) = op_kernel(op, &input)
-                && !specs.contains(&spec)
-            {
-                specs.push(spec);
+        for (k, &(op, schema)) in steps.iter().enumerate() {
+            let output = to_arrow_schema(schema);
+            // A pipeline before an aggregate also gets its folded kernel (the plain one
+            // stays, for batches with NULLs).
+            let folded = steps
+                .get(k + 1)
+                .and_then(|(next, _)| fold::fold_plan(op, &input, &output, next))
+                .map(|f| f.spec);
+            for spec in op_kernel(op, &input).into_iter().chain(folded) {
+                if !specs.contains(&spec) {
+                    specs.push(spec);
+                }
             }
-            input = to_arrow_schema(schema);
+            input = output;
         }
     }
     specs
@@ -277,6 +287,111 @@ impl CpuPlan {
     fn count_call(&self) {
         self.shared.kernel_calls.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// A pipeline's output for one batch: its body's results and passed-through columns
+    /// (`picks`: an input column, or a result), only the rows its predicate keeps.
+    fn pipeline_batch(
+        &self,
+        op: &Operator,
+        kernel: &Kernel,
+        b: &RecordBatch,
+        args: &[usize],
+        picks: &[Result<usize, usize>],
+        out_schema: &SchemaRef,
+    ) -> Result<RecordBatch, String> {
+        let Operator::Pipeline { keep, strict, .. } = op else {
+            return Err(format!("{} is not a pipeline", op.name()));
+        };
+        self.count_call();
+        let (computed, _) = eval::evaluate(kernel, b, args, Some(strict))?;
+        let columns: Vec<ArrayRef> = picks
+            .iter()
+            .map(|p| match p {
+                Ok(i) => b.column(*i).clone(),
+                Err(n) => computed[*n].clone(),
+            })
+            .collect();
+        let (columns, rows) = match keep {
+            None => (columns, b.num_rows()),
+            Some(k) => {
+                let mask = eval::keep_mask(&computed[*k]);
+                let predicate = FilterBuilder::new(&mask).optimize().build();
+                let columns = columns
+                    .iter()
+                    .map(|c| predicate.filter(c))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| e.to_string())?;
+                (columns, predicate.count())
+            }
+        };
+        batch(out_schema, columns, rows)
+    }
+
+    /// A pipeline step and the aggregate step after it, as `plan` folds them: each batch
+    /// without NULLs in the columns the kernel reads goes through the folded kernel,
+    /// any other through the pipeline and then the aggregate.
+    fn folded<'a>(
+        &'a self,
+        plan: &fold::FoldPlan,
+        pipeline: &'a skadi_common::Step,
+        aggregate: &'a skadi_common::Step,
+        (input, in_schema): (Stream<'a>, SchemaRef),
+        piped: SchemaRef,
+        fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+    ) -> Result<Stream<'a>, RuntimeError> {
+        let (Operator::Pipeline { args, exprs, .. }, Operator::Aggregate { mode, keys, aggregates }) =
+            (&pipeline.op, &aggregate.op)
+        else {
+            return Err(fail("folds a pipeline into an aggregate".into()));
+        };
+        let plain = self.kernel(&pipeline.op, &in_schema).map_err(fail)?;
+        let folded = self
+            .compiled
+            .as_ref()
+            .and_then(|c| c.kernels.get(&plan.spec))
+            .ok_or_else(|| fail(format!("no compiled kernel {}", plan.spec.symbol())))?;
+        let args = column_indices(&in_schema, args).map_err(fail)?;
+        let picks = picks(&in_schema, exprs).map_err(fail)?;
+        let out = Arc::new(to_arrow_schema(&aggregate.schema));
+        let mut agg = aggregate::HashAggregate::new(*mode, keys, aggregates, &piped, out)
+            .map_err(fail)?
+            .counting_kept_rows();
+        let fold = plan.spec.fold.as_ref().expect("a fold plan's kernel folds");
+        for b in input {
+            let b = b?;
+            let nulls = plan.checked.iter().any(|&c| b.column(c).null_count() > 0);
+            if nulls {
+                let rows = self
+                    .pipeline_batch(&pipeline.op, plain, &b, &args, &picks, &piped)
+                    .map_err(fail)?;
+                agg.push(&rows).map_err(fail)?;
+                continue;
+            }
+            self.count_call();
+            let keys: Vec<ArrayRef> = plan.keys.iter().map(|&k| b.column(k).clone()).collect();
+            let mut buffers = Vec::with_capacity(args.len() + folded.signature.results.len() + plan.extras.len());
+            for (j, &c) in args.iter().enumerate() {
+                let in_place = folded.forms.get(j).copied().flatten().is_some();
+                buffers.push(eval::argument(b.column(c), &folded.signature.params[j], in_place).map_err(fail)?);
+            }
+            for scalar in &folded.signature.results {
+                buffers.push(eval::result_buffer(scalar, b.num_rows()));
+            }
+            for (&c, (scalar, form)) in plan.extras.iter().zip(&fold.extra) {
+                buffers.push(eval::argument(b.column(c), scalar, form.is_some()).map_err(fail)?);
+            }
+            let (ids, targets) = agg.fold_targets(&keys, b.num_rows()).map_err(fail)?;
+            let mut pointers: Vec<*mut u8> = buffers.iter_mut().map(eval::Buffer::ptr).collect();
+            pointers.push(ids.as_ptr() as *mut u8);
+            pointers.extend(targets);
+            // SAFETY: the columns are as fold_kernel_mlir reads them: each argument, result and
+            // extra column holds the batch's rows in its scalar type (NULL-free, checked above),
+            // the ids one usize (i64) per row, each group array one slot per group
+            // (fold_targets grew them to the ids found), untouched until the call returns.
+            unsafe { (folded.function)(b.num_rows() as i64, pointers.as_ptr()) };
+        }
+        Ok(Box::new(std::iter::once(agg.finish().map_err(fail))))
+    }
 }
 
 /// A batch of `rows` rows (stated, so a batch without columns keeps its row count).
@@ -289,6 +404,18 @@ fn column_indices(schema: &Schema, names: &[String]) -> Result<Vec<usize>, Strin
     names
         .iter()
         .map(|n| schema.index_of(n).map_err(|_| format!("no input column '{n}'")))
+        .collect()
+}
+
+/// Where each output column of a project or pipeline comes from: `Ok(i)`, input column i;
+/// `Err(n)`, the body's result n.
+fn picks(schema: &Schema, exprs: &[ProjectExpr]) -> Result<Vec<Result<usize, usize>>, String> {
+    exprs
+        .iter()
+        .map(|e| match e {
+            ProjectExpr::Column(c) => Ok(Ok(column_indices(schema, std::slice::from_ref(c))?[0])),
+            ProjectExpr::Body(n) => Ok(Err(*n)),
+        })
         .collect()
 }
 
@@ -386,9 +513,29 @@ impl CpuPlan {
             }
             Operator::Fused { steps } => {
                 let mut current = inputs;
-                for step in steps {
-                    let stream = self.operator(&step.op, &step.schema, shard, current, fail)?;
-                    current = vec![(stream, Arc::new(to_arrow_schema(&step.schema)))];
+                let mut k = 0;
+                while k < steps.len() {
+                    let step = &steps[k];
+                    let piped = Arc::new(to_arrow_schema(&step.schema));
+                    let fold = match (steps.get(k + 1), current.as_slice()) {
+                        (Some(next), [(_, input)]) => {
+                            fold::fold_plan(&step.op, input, &piped, &next.op).map(|f| (f, next))
+                        }
+                        _ => None,
+                    };
+                    let (stream, schema) = match fold {
+                        Some((plan, next)) => {
+                            k += 1;
+                            let input = current.pop().expect("one input");
+                            (self.folded(&plan, step, next, input, piped, fail)?, &next.schema)
+                        }
+                        None => (
+                            self.operator(&step.op, &step.schema, shard, current, fail)?,
+                            &step.schema,
+                        ),
+                    };
+                    current = vec![(stream, Arc::new(to_arrow_schema(schema)))];
+                    k += 1;
                 }
                 return Ok(current.pop().ok_or_else(|| fail("has no steps".into()))?.0);
             }
@@ -450,18 +597,6 @@ impl CpuPlan {
             return Err(fail(format!("reads {} inputs; {} reads one", inputs.len(), op.name())));
         }
         let (input, in_schema) = inputs.pop().expect("one input");
-        let picks = |exprs: &[ProjectExpr]| -> Result<Vec<Result<usize, usize>>, RuntimeError> {
-            exprs
-                .iter()
-                .map(|e| match e {
-                    ProjectExpr::Column(c) => in_schema
-                        .index_of(c)
-                        .map(Ok)
-                        .map_err(|_| fail(format!("no input column '{c}'"))),
-                    ProjectExpr::Body(n) => Ok(Err(*n)),
-                })
-                .collect()
-        };
         Ok(match op {
             Operator::Scan { .. } | Operator::Fused { .. } | Operator::HashJoin { .. } => {
                 unreachable!("handled above")
@@ -525,7 +660,7 @@ impl CpuPlan {
                     None => None,
                 };
                 let args = column_indices(&in_schema, args).map_err(fail)?;
-                let picks = picks(exprs)?;
+                let picks = picks(&in_schema, exprs).map_err(fail)?;
                 Box::new(input.map(move |b| {
                     let b = b?;
                     let computed = match kernel {
@@ -545,41 +680,13 @@ impl CpuPlan {
                     batch(&out_schema, columns, b.num_rows()).map_err(fail)
                 }))
             }
-            Operator::Pipeline {
-                args,
-                exprs,
-                keep,
-                strict,
-                ..
-            } => {
+            Operator::Pipeline { args, exprs, .. } => {
                 let kernel = self.kernel(op, &in_schema).map_err(fail)?;
                 let args = column_indices(&in_schema, args).map_err(fail)?;
-                let picks = picks(exprs)?;
+                let picks = picks(&in_schema, exprs).map_err(fail)?;
                 Box::new(input.map(move |b| {
-                    let b = b?;
-                    self.count_call();
-                    let (computed, _) = eval::evaluate(kernel, &b, &args, Some(strict)).map_err(fail)?;
-                    let columns: Vec<ArrayRef> = picks
-                        .iter()
-                        .map(|p| match p {
-                            Ok(i) => b.column(*i).clone(),
-                            Err(n) => computed[*n].clone(),
-                        })
-                        .collect();
-                    let (columns, rows) = match keep {
-                        None => (columns, b.num_rows()),
-                        Some(k) => {
-                            let mask = eval::keep_mask(&computed[*k]);
-                            let predicate = FilterBuilder::new(&mask).optimize().build();
-                            let columns = columns
-                                .iter()
-                                .map(|c| predicate.filter(c))
-                                .collect::<Result<_, _>>()
-                                .map_err(|e| fail(e.to_string()))?;
-                            (columns, predicate.count())
-                        }
-                    };
-                    batch(&out_schema, columns, rows).map_err(fail)
+                    self.pipeline_batch(op, kernel, &b?, &args, &picks, &out_schema)
+                        .map_err(fail)
                 }))
             }
             Operator::Aggregate { mode, keys, aggregates } => {
