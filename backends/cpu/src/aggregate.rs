@@ -3,9 +3,9 @@
 
 use crate::keys::GroupKeys;
 use arrow::{
-    array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray},
+    array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, StringArray},
     buffer::NullBuffer,
-    compute::{cast, filter_record_batch},
+    compute::cast,
     datatypes::{
         DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
         SchemaRef,
@@ -289,10 +289,6 @@ pub(crate) struct HashAggregate {
     accumulators: Vec<Accumulator>,
     /// Group ids by key; `None` without GROUP BY (one group).
     groups: Option<GroupKeys>,
-    /// Rows each group kept, when a folded kernel also adds rows (see [`Self::fold_targets`]):
-    /// groups are found for every row it reads, also those its pipeline drops, so groups
-    /// that kept no row are left out of the result.
-    kept: Option<Vec<i64>>,
     out: SchemaRef,
 }
 
@@ -342,7 +338,6 @@ impl HashAggregate {
             inputs,
             accumulators,
             groups,
-            kept: None,
             out,
         };
         if agg.groups.is_none() {
@@ -354,38 +349,33 @@ impl HashAggregate {
 
     fn group_ids(&mut self, batch: &RecordBatch) -> Result<Vec<usize>, String> {
         let columns: Vec<ArrayRef> = self.keys.iter().map(|&i| batch.column(i).clone()).collect();
-        self.ids_of(&columns, batch.num_rows())
+        self.ids_of(&columns, batch.num_rows(), None)
     }
 
-    /// Group ids of `rows` rows whose keys are `keys`; every state grown to hold them.
-    fn ids_of(&mut self, keys: &[ArrayRef], rows: usize) -> Result<Vec<usize>, String> {
+    /// Group ids of `rows` rows whose keys are `keys` (of the `selected` ones only, when
+    /// given: the others' ids are 0 and find no group); every state grown to hold them.
+    fn ids_of(&mut self, keys: &[ArrayRef], rows: usize, selected: Option<&[u32]>) -> Result<Vec<usize>, String> {
         let Some(groups) = &mut self.groups else {
             return Ok(vec![0; rows]);
         };
-        let ids = groups.ids(keys)?;
+        let ids = groups.ids(keys, selected)?;
         let n = groups.len();
         self.accumulators.iter_mut().for_each(|a| a.grow(n));
-        if let Some(kept) = &mut self.kept {
-            kept.resize(n, 0);
-        }
         Ok(ids)
     }
 
-    /// Counts the rows each group keeps, as an aggregate a folded kernel adds to must.
-    pub fn counting_kept_rows(mut self) -> Self {
-        let groups = self.groups.as_ref().map_or(1, GroupKeys::len);
-        self.kept = Some(vec![0; groups]);
-        self
-    }
-
-    /// For a folded kernel (kernel.rs' fold form) over `rows` rows whose keys are `keys`:
-    /// their group ids, then pointers to the groups' kept-row counts and to each call's
+    /// For a folded kernel (kernel.rs' fold form) over `rows` rows whose keys are `keys`,
+    /// of which it adds the `selected` ones: their group ids, and pointers to each call's
     /// f64 values, i64 values and counts, as the kernel reads them. The pointers are valid
     /// until this aggregate is used again.
-    pub fn fold_targets(&mut self, keys: &[ArrayRef], rows: usize) -> Result<(Vec<usize>, Vec<*mut u8>), String> {
-        let ids = self.ids_of(keys, rows)?;
-        let kept = self.kept.as_mut().ok_or("a folded aggregate counts kept rows")?;
-        let mut targets = vec![kept.as_mut_ptr() as *mut u8];
+    pub fn fold_targets(
+        &mut self,
+        keys: &[ArrayRef],
+        rows: usize,
+        selected: &[u32],
+    ) -> Result<(Vec<usize>, Vec<*mut u8>), String> {
+        let ids = self.ids_of(keys, rows, Some(selected))?;
+        let mut targets = Vec::with_capacity(3 * self.accumulators.len());
         for acc in &mut self.accumulators {
             targets.push(acc.f.as_mut_ptr() as *mut u8);
             targets.push(acc.i.as_mut_ptr() as *mut u8);
@@ -396,9 +386,6 @@ impl HashAggregate {
 
     pub fn push(&mut self, batch: &RecordBatch) -> Result<(), String> {
         let ids = self.group_ids(batch)?;
-        if let Some(kept) = &mut self.kept {
-            ids.iter().for_each(|&g| kept[g] += 1);
-        }
         for (acc, input) in self.accumulators.iter_mut().zip(&self.inputs) {
             if self.mode == AggregateMode::Final {
                 let first = input.expect("final aggregates read state columns");
@@ -428,13 +415,6 @@ impl HashAggregate {
             columns.extend(acc.emit(partial, &types)?);
             next += width;
         }
-        let result = RecordBatch::try_new(self.out.clone(), columns).map_err(|e| e.to_string())?;
-        match &self.kept {
-            Some(kept) if self.groups.is_some() && kept.contains(&0) => {
-                let keep = BooleanArray::from_iter(kept.iter().map(|&k| Some(k > 0)));
-                filter_record_batch(&result, &keep).map_err(|e| e.to_string())
-            }
-            _ => Ok(result),
-        }
+        RecordBatch::try_new(self.out.clone(), columns).map_err(|e| e.to_string())
     }
 }

@@ -286,14 +286,15 @@ fn load_row(w: &mut String, indent: &str, first: usize, scalars: &[String], form
     args
 }
 
-/// A pipeline folded into the partial (or single-step) aggregate after it. Its columns
-/// are the plain kernel's (the body's arguments, then its results), the extra value
-/// columns, the rows' group ids (i64), the groups' kept-row counts (i64), then per call
-/// its group arrays: f64 values, i64 values, i64 counts. It runs the plain kernel over the
-/// rows (a loop LLVM can vectorize), then one loop that adds each kept row into its
-/// group's states: the aggregate's per-call loops, the predicate's bitmap and the kept
-/// rows' copies are never made. NULLs are not handled here: the backend calls it on
-/// batches whose columns it reads have none.
+/// The second half of a pipeline folded into the partial (or single-step) aggregate
+/// after it. The backend first runs the pipeline's plain kernel (a loop LLVM can
+/// vectorize) and finds the group ids of the rows it keeps; this kernel then adds each
+/// kept row into its group's states in one loop: the aggregate's per-call loops, the
+/// predicate's bitmap and the kept rows' copies are never made. Its columns are the plain
+/// kernel's (the body's arguments, then its results, as that kernel left them), the extra
+/// value columns, the rows' group ids (i64; read for kept rows only, and only when keyed),
+/// then per call its group arrays: f64 values, i64 values, i64 counts. NULLs are not
+/// handled here: the backend calls it on batches whose columns it reads have none.
 fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: &[String]) -> String {
     let mut k = String::new();
     let w = &mut k;
@@ -301,19 +302,9 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
     let extra_scalars: Vec<String> = fold.extra.iter().map(|(t, _)| t.clone()).collect();
     let extra_forms: Vec<ArgForm> = fold.extra.iter().map(|(_, f)| *f).collect();
     let ids = p + r + fold.extra.len();
-    let hits = ids + 1;
-    let state = |call: usize, which: usize| hits + 1 + 3 * call + which;
-    let columns = hits + 1 + 3 * fold.calls.len();
-    let plain = KernelSpec {
-        fold: None,
-        ..spec.clone()
-    };
+    let state = |call: usize, which: usize| ids + 1 + 3 * call + which;
+    let columns = ids + 1 + 3 * fold.calls.len();
     let _ = writeln!(w, "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{", spec.symbol());
-    let _ = writeln!(
-        w,
-        "    func.call @{}(%rows, %columns) : (i64, !llvm.ptr) -> ()",
-        plain.symbol()
-    );
     let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
     let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
     let _ = writeln!(w, "    %zero = arith.constant 0 : i64");
@@ -371,7 +362,6 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
         let _ = writeln!(w, "{indent}%{name}1 = arith.addi %{name}, %one : i64");
         let _ = writeln!(w, "{indent}llvm.store %{name}1, %{name}p : i64, !llvm.ptr");
     };
-    bump(w, "hits", hits);
     for (c, call) in fold.calls.iter().enumerate() {
         bump(w, &format!("cnt{c}"), state(c, 2));
         let Some(value) = call.value else { continue };

@@ -258,8 +258,9 @@ impl GroupKeys {
         self.hashes.len()
     }
 
-    /// The group id of every row of `keys` (one array per key column), adding new groups.
-    pub fn ids(&mut self, keys: &[ArrayRef]) -> Result<Vec<usize>, String> {
+    /// The group id of every row of `keys` (one array per key column), adding new groups;
+    /// with `selected`, of those rows only (the others' ids are 0 and add no group).
+    pub fn ids(&mut self, keys: &[ArrayRef], selected: Option<&[u32]>) -> Result<Vec<usize>, String> {
         let rows = keys.first().map_or(0, |k| k.len());
         let probes: Vec<Probe> = keys.iter().map(probe).collect::<Result<_, _>>()?;
         // A row's hash: its first column's, then each next column's mixed in. A value's
@@ -289,8 +290,8 @@ impl GroupKeys {
             hashes: group_hashes,
             table,
         } = self;
-        let mut ids = Vec::with_capacity(rows);
-        for (r, &hash) in hashes.iter().enumerate() {
+        let mut find = |r: usize| -> Result<usize, String> {
+            let hash = hashes[r];
             let equal = |&g: &usize| {
                 columns.iter().zip(&probes).all(|(col, p)| {
                     let w = p.words[r];
@@ -328,7 +329,20 @@ impl GroupKeys {
                     g
                 }
             };
-            ids.push(id);
+            Ok(id)
+        };
+        let mut ids = vec![0; rows];
+        match selected {
+            None => {
+                for (r, id) in ids.iter_mut().enumerate() {
+                    *id = find(r)?;
+                }
+            }
+            Some(rows) => {
+                for &r in rows {
+                    ids[r as usize] = find(r as usize)?;
+                }
+            }
         }
         Ok(ids)
     }
@@ -405,19 +419,25 @@ mod tests {
             vec![Arc::new(StringArray::from(s)), Arc::new(Int64Array::from(i))]
         };
         let first = keys
-            .ids(&batch(
-                vec![Some("x"), Some(long), None, Some("x"), Some(""), Some(long)],
-                vec![Some(1), Some(1), Some(1), Some(1), None, Some(2)],
-            ))
+            .ids(
+                &batch(
+                    vec![Some("x"), Some(long), None, Some("x"), Some(""), Some(long)],
+                    vec![Some(1), Some(1), Some(1), Some(1), None, Some(2)],
+                ),
+                None,
+            )
             .unwrap();
         assert_eq!(first, vec![0, 1, 2, 0, 3, 4]);
         // The same keys in a later batch find the same groups; a prefix of a long string
         // (its first 15 bytes) is another key.
         let second = keys
-            .ids(&batch(
-                vec![Some(long), Some(&long[..15]), Some(""), None, Some("")],
-                vec![Some(2), Some(2), None, Some(1), Some(0)],
-            ))
+            .ids(
+                &batch(
+                    vec![Some(long), Some(&long[..15]), Some(""), None, Some("")],
+                    vec![Some(2), Some(2), None, Some(1), Some(0)],
+                ),
+                None,
+            )
             .unwrap();
         assert_eq!(second, vec![4, 5, 3, 2, 6]);
         let out = keys.emit().unwrap();
@@ -444,7 +464,11 @@ mod tests {
     fn a_null_and_a_zero_are_different_keys() {
         let mut keys = GroupKeys::new(&[DataType::Float64]).unwrap();
         let column: ArrayRef = Arc::new(Float64Array::from(vec![Some(0.0), None, Some(0.0), None, Some(1.5)]));
-        assert_eq!(keys.ids(&[column]).unwrap(), vec![0, 1, 0, 1, 2]);
+        assert_eq!(keys.ids(&[column], None).unwrap(), vec![0, 1, 0, 1, 2]);
+        // Rows not selected add no group.
+        let column: ArrayRef = Arc::new(Float64Array::from(vec![Some(7.0), Some(1.5), Some(8.0), None]));
+        assert_eq!(keys.ids(&[column], Some(&[1, 3])).unwrap(), vec![0, 2, 0, 1]);
+        assert_eq!(keys.len(), 3);
         let out = keys.emit().unwrap();
         assert_eq!(out[0].null_count(), 1);
         assert_eq!(out[0].as_primitive::<Float64Type>().value(2), 1.5);

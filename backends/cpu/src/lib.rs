@@ -353,9 +353,7 @@ impl CpuPlan {
         let args = column_indices(&in_schema, args).map_err(fail)?;
         let picks = picks(&in_schema, exprs).map_err(fail)?;
         let out = Arc::new(to_arrow_schema(&aggregate.schema));
-        let mut agg = aggregate::HashAggregate::new(*mode, keys, aggregates, &piped, out)
-            .map_err(fail)?
-            .counting_kept_rows();
+        let mut agg = aggregate::HashAggregate::new(*mode, keys, aggregates, &piped, out).map_err(fail)?;
         let fold = plan.spec.fold.as_ref().expect("a fold plan's kernel folds");
         for b in input {
             let b = b?;
@@ -380,15 +378,28 @@ impl CpuPlan {
             for (&c, (scalar, form)) in plan.extras.iter().zip(&fold.extra) {
                 buffers.push(eval::argument(b.column(c), scalar, form.is_some()).map_err(fail)?);
             }
-            let (ids, targets) = agg.fold_targets(&keys, b.num_rows()).map_err(fail)?;
+            let rows = b.num_rows();
             let mut pointers: Vec<*mut u8> = buffers.iter_mut().map(eval::Buffer::ptr).collect();
+            // SAFETY: the plain kernel reads the arguments and writes the results, each
+            // buffer `rows` values of its scalar type (the arguments NULL-free, checked above).
+            unsafe { (plain.function)(rows as i64, pointers.as_ptr()) };
+            let selected: Vec<u32> = match guard(&pipeline.op) {
+                Some(g) => {
+                    let eval::Buffer::Bytes(keep) = &buffers[args.len() + g] else {
+                        return Err(fail("a predicate's result is bytes".into()));
+                    };
+                    (0..rows as u32).filter(|&r| keep[r as usize] != 0).collect()
+                }
+                None => (0..rows as u32).collect(),
+            };
+            let (ids, targets) = agg.fold_targets(&keys, rows, &selected).map_err(fail)?;
             pointers.push(ids.as_ptr() as *mut u8);
             pointers.extend(targets);
-            // SAFETY: the columns are as fold_kernel_mlir reads them: each argument, result and
-            // extra column holds the batch's rows in its scalar type (NULL-free, checked above),
-            // the ids one usize (i64) per row, each group array one slot per group
-            // (fold_targets grew them to the ids found), untouched until the call returns.
-            unsafe { (folded.function)(b.num_rows() as i64, pointers.as_ptr()) };
+            // SAFETY: the columns are as fold_kernel_mlir reads them: the plain kernel's, as
+            // it left them; each extra column `rows` values of its scalar type (NULL-free);
+            // the ids one usize (i64) per row, found for every kept row; each group array
+            // one slot per group (fold_targets grew them), untouched until the call returns.
+            unsafe { (folded.function)(rows as i64, pointers.as_ptr()) };
         }
         Ok(Box::new(std::iter::once(agg.finish().map_err(fail))))
     }
