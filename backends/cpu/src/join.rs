@@ -8,6 +8,7 @@
 //! which is why lowering never broadcasts a build side whose unmatched rows are kept.
 //! An inner join builds on whichever side turns out smaller (see [`hash_join`]).
 
+use crate::keys::IntHash;
 use crate::{eval, jit::Kernel};
 use arrow::{
     array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array},
@@ -18,7 +19,7 @@ use arrow::{
 use hashbrown::HashTable;
 use skadi_common::JoinKind;
 use std::collections::HashMap;
-use xxhash_rust::xxh3::{Xxh3Builder, xxh3_64};
+use xxhash_rust::xxh3::xxh3_64;
 
 const NONE: u32 = u32::MAX;
 
@@ -103,7 +104,7 @@ fn keys_of(batch: &RecordBatch, indices: &[usize], converter: &Option<RowConvert
 /// `next[row]` the one before it.
 struct Table {
     batch: RecordBatch,
-    int_heads: HashMap<i64, u32, Xxh3Builder>,
+    int_heads: HashMap<i64, u32, IntHash>,
     /// Row-format keys: per distinct key, its latest build row (the chain's head); the
     /// key's bytes are that row's in `build_rows`, so no key is copied.
     row_heads: HashTable<u32>,
@@ -120,7 +121,7 @@ impl Table {
         let n = batch.num_rows();
         let mut t = Table {
             batch,
-            int_heads: HashMap::with_hasher(Xxh3Builder::new()),
+            int_heads: HashMap::default(),
             row_heads: HashTable::new(),
             build_rows: None,
             next: vec![NONE; n],

@@ -31,6 +31,29 @@ fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
+/// A hasher for integer keys (the join's single-integer key table): one [`mix`] of the
+/// value instead of a byte-stream hash.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IntHasher(u64);
+
+impl std::hash::Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = mix(self.0.rotate_left(8) ^ u64::from(b));
+        }
+    }
+
+    fn write_i64(&mut self, v: i64) {
+        self.0 = mix(self.0 ^ v as u64);
+    }
+}
+
+pub(crate) type IntHash = std::hash::BuildHasherDefault<IntHasher>;
+
 fn mix_word(w: u128) -> u64 {
     mix(w as u64 ^ ((w >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
