@@ -200,8 +200,9 @@ fn probe(array: &ArrayRef) -> Result<Probe<'_>, String> {
 struct KeyColumn {
     data_type: DataType,
     words: Vec<u128>,
-    /// Fixed-width columns: whether each group's value is non-NULL.
+    /// Fixed-width columns: whether each group's value is non-NULL, and whether any is not.
     valid: Vec<bool>,
+    has_null: bool,
     /// String columns: the bytes of each group's long string (empty for the others),
     /// group g's ending at `ends[g]`.
     bytes: Vec<u8>,
@@ -239,8 +240,9 @@ impl KeyColumn {
 /// has it) get the same id, ids count up from 0 in order of first appearance.
 pub(crate) struct GroupKeys {
     columns: Vec<KeyColumn>,
-    hashes: Vec<u64>,
-    table: HashTable<usize>,
+    groups: usize,
+    /// (hash, group id): the hash beside the id, so growing the table reads no group.
+    table: HashTable<(u64, usize)>,
 }
 
 impl GroupKeys {
@@ -263,6 +265,7 @@ impl GroupKeys {
                     data_type: t.clone(),
                     words: Vec::new(),
                     valid: Vec::new(),
+                    has_null: false,
                     bytes: Vec::new(),
                     ends: Vec::new(),
                 }),
@@ -271,14 +274,14 @@ impl GroupKeys {
             .collect::<Result<_, String>>()?;
         Ok(GroupKeys {
             columns,
-            hashes: Vec::new(),
+            groups: 0,
             table: HashTable::new(),
         })
     }
 
     /// How many groups there are.
     pub fn len(&self) -> usize {
-        self.hashes.len()
+        self.groups
     }
 
     /// The group id of every row of `keys` (one array per key column), adding new groups;
@@ -308,11 +311,8 @@ impl GroupKeys {
                 }
             }
         }
-        let GroupKeys {
-            columns,
-            hashes: group_hashes,
-            table,
-        } = self;
+        let GroupKeys { columns, groups, table } = self;
+        let mut last: Option<(usize, usize)> = None;
         let mut find = |r: usize| -> Result<usize, String> {
             let hash = hashes[r];
             let equal = |&g: &usize| {
@@ -324,20 +324,29 @@ impl GroupKeys {
                     match (&p.strings, &p.nulls) {
                         (Some(s), _) => !is_long(w) || col.long_bytes(g) == s.bytes(r),
                         (None, Some(n)) => col.valid[g] == n.is_valid(r),
-                        (None, None) => col.valid[g],
+                        (None, None) => !col.has_null || col.valid[g],
                     }
                 })
             };
-            let id = match table.find(hash, equal) {
-                Some(&g) => g,
+            // Rows often repeat the key of the row before (clustered or sorted input).
+            if let Some((before, g)) = last
+                && hashes[before] == hash
+                && equal(&g)
+            {
+                last = Some((r, g));
+                return Ok(g);
+            }
+            let id = match table.find(hash, |&(h, g)| h == hash && equal(&g)) {
+                Some(&(_, g)) => g,
                 None => {
-                    let g = group_hashes.len();
-                    group_hashes.push(hash);
+                    let g = *groups;
+                    *groups += 1;
                     for (col, p) in columns.iter_mut().zip(&probes) {
                         let valid = p.nulls.as_ref().is_none_or(|n| n.is_valid(r));
                         let w = p.words[r];
                         col.words.push(w);
                         col.valid.push(valid);
+                        col.has_null |= !valid;
                         match &p.strings {
                             Some(s) if is_long(w) => col.bytes.extend_from_slice(s.bytes(r)),
                             Some(_) => {}
@@ -346,12 +355,15 @@ impl GroupKeys {
                             }
                             None => {}
                         }
-                        col.ends.push(col.bytes.len());
+                        if col.is_string() {
+                            col.ends.push(col.bytes.len());
+                        }
                     }
-                    table.insert_unique(hash, g, |&g| group_hashes[g]);
+                    table.insert_unique(hash, (hash, g), |&(h, _)| h);
                     g
                 }
             };
+            last = Some((r, id));
             Ok(id)
         };
         let mut ids = vec![0; rows];
