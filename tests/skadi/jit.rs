@@ -19,8 +19,10 @@ fn q6_body_is_lowered_to_an_llvm_loop() {
     assert!(ir.contains("sitofp i64"), "{ir}");
     // The predicate's comparisons and the loop over rows are native LLVM instructions.
     assert!(ir.contains("fcmp"), "{ir}");
-    // The pipeline is folded into the partial aggregate: a kernel that runs the one above,
-    // then adds the kept rows' revenue into the sum (fold.rs).
+    // The pipeline is folded into the partial aggregate (fold.rs): its predicate alone,
+    // reading arguments 0-2 and not the price, lists the kept rows; a fold kernel adds
+    // their revenue into the sum. (The kernel above serves batches with NULLs.)
+    assert!(ir.contains("__kernel_x_d2_d2_d2_g1_p0_1_2(i64"), "{ir}");
     assert!(ir.contains("__kernel_x_d2_d2_d2_g1_fold"), "{ir}");
     assert!(ir.contains("icmp slt i64"), "no row loop in\n{ir}");
     assert!(!ir.contains("call "), "the body was not inlined into its kernel:\n{ir}");

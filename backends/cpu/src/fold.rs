@@ -1,6 +1,6 @@
-//! Folding a pipeline into the partial (or single-step) aggregate after it: one compiled
-//! loop (kernel.rs' fold form) calls the pipeline's body on each row and adds the rows it
-//! keeps into their groups' states. The pipeline's results and kept rows are never
+//! Folding a pipeline into the partial (or single-step) aggregate after it: its predicate
+//! alone lists the kept rows, then one compiled loop (kernel.rs' fold form) calls the
+//! pipeline's body on each of them and adds it into its group's states. The pipeline's results and kept rows are never
 //! materialized, and the aggregate's per-call loops over them never run. The group keys
 //! must be columns the pipeline passes through (their ids are found, in Rust, for every
 //! row the pipeline reads); each call a sum, avg, min, max or count of a number the body
@@ -14,6 +14,9 @@ use skadi_common::{AggregateFunction as F, AggregateMode, Operator, ProjectExpr}
 /// How a fused vertex's pipeline and aggregate run as one kernel.
 pub(crate) struct FoldPlan {
     pub spec: KernelSpec,
+    /// The pipeline's predicate alone, reading only the arguments it is strict in (so
+    /// columns only the other results read are read for kept rows only).
+    pub predicate: Option<KernelSpec>,
     /// Columns of the pipeline's input: the group keys, the extra values the kernel reads
     /// (after the body's arguments), and every column whose NULLs the kernel cannot see.
     pub keys: Vec<usize>,
@@ -44,6 +47,7 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
         args,
         exprs,
         keep,
+        strict,
         ..
     } = pipeline
     else {
@@ -126,6 +130,14 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
         });
     }
     checked.extend(&extras);
+    let predicate = match keep {
+        Some(k) => {
+            let mut p = crate::kernel_spec(body, args, input, *keep);
+            p.predicate = Some(strict.get(*k)?.clone());
+            Some(p)
+        }
+        None => None,
+    };
     let mut spec = crate::kernel_spec(body, args, input, *keep);
     spec.fold = Some(Fold {
         extra,
@@ -134,6 +146,7 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
     });
     Some(FoldPlan {
         spec,
+        predicate,
         keys: key_columns,
         extras,
         checked,

@@ -35,6 +35,9 @@ pub(crate) struct KernelSpec {
     pub reduce: Option<usize>,
     /// A pipeline and the aggregate after it as one loop (see [`fold_kernel_mlir`]).
     pub fold: Option<Fold>,
+    /// A predicate kernel (see [`predicate_kernel_mlir`]): only the `guard` result, from
+    /// only these arguments (the ones it is strict in).
+    pub predicate: Option<Vec<usize>>,
 }
 
 /// What a folded kernel accumulates: per aggregate call, into per-group state arrays.
@@ -89,6 +92,10 @@ impl KernelSpec {
         if let Some(g) = self.guard {
             name = format!("{name}_g{g}");
         }
+        if let Some(reads) = &self.predicate {
+            let reads: Vec<String> = reads.iter().map(usize::to_string).collect();
+            name = format!("{name}_p{}", reads.join("_"));
+        }
         if let Some(n) = self.reduce {
             name = format!("{name}_sum{n}");
         }
@@ -105,6 +112,9 @@ impl KernelSpec {
 
 /// MLIR for the kernel `spec` of a body whose signature is `params -> results`.
 pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[String]) -> String {
+    if let Some(reads) = &spec.predicate {
+        return predicate_kernel_mlir(spec, reads, params, results);
+    }
     if let Some(rows) = spec.reduce {
         return reduce_kernel_mlir(spec, rows, params, results);
     }
@@ -286,22 +296,24 @@ fn load_row(w: &mut String, indent: &str, first: usize, scalars: &[String], form
     args
 }
 
-/// The second half of a pipeline folded into the partial (or single-step) aggregate
-/// after it. The backend first runs the pipeline's plain kernel (a loop LLVM can
-/// vectorize) and finds the group ids of the rows it keeps; this kernel then adds each
-/// kept row into its group's states in one loop: the aggregate's per-call loops, the
-/// predicate's bitmap and the kept rows' copies are never made. Its columns are the plain
-/// kernel's (the body's arguments, then its results, as that kernel left them), the extra
-/// value columns, the rows' group ids (i64; read for kept rows only, and only when keyed),
-/// then per call its group arrays: f64 values, i64 values, i64 counts. NULLs are not
-/// handled here: the backend calls it on batches whose columns it reads have none.
+/// A pipeline folded into the partial (or single-step) aggregate after it. The backend
+/// first lists the rows the pipeline keeps (with its predicate kernel, which reads only
+/// the predicate's columns) and finds their group ids; this kernel then, in one loop over
+/// that list, calls the body on each kept row and adds it into its group's states: the
+/// pipeline's results, the kept rows' copies and the aggregate's per-call loops are never
+/// made, and columns only the other results read are read for kept rows only. Its
+/// columns: the body's arguments, the extra value columns, the kept rows (u32 indices;
+/// `%rows` counts them), the rows' group ids (i64, by row; read only when keyed), then per
+/// call its group arrays: f64 values, i64 values, i64 counts. NULLs are not handled here:
+/// the backend calls it on batches whose columns it reads have none.
 fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: &[String]) -> String {
     let mut k = String::new();
     let w = &mut k;
-    let (p, r) = (params.len(), results.len());
+    let p = params.len();
     let extra_scalars: Vec<String> = fold.extra.iter().map(|(t, _)| t.clone()).collect();
     let extra_forms: Vec<ArgForm> = fold.extra.iter().map(|(_, f)| *f).collect();
-    let ids = p + r + fold.extra.len();
+    let selection = p + fold.extra.len();
+    let ids = selection + 1;
     let state = |call: usize, which: usize| ids + 1 + 3 * call + which;
     let columns = ids + 1 + 3 * fold.calls.len();
     let _ = writeln!(w, "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{", spec.symbol());
@@ -310,39 +322,39 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
     let _ = writeln!(w, "    %zero = arith.constant 0 : i64");
     let _ = writeln!(w, "    %one = arith.constant 1 : i64");
     let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
-    for (e, form) in extra_forms.iter().enumerate() {
+    for (j, form) in spec.forms.iter().chain(&extra_forms).enumerate() {
         if let Some(scale) = form {
-            let _ = writeln!(
-                w,
-                "    %div{} = arith.constant {:?} : f64",
-                p + r + e,
-                10f64.powi(*scale as i32)
-            );
+            let _ = writeln!(w, "    %div{j} = arith.constant {:?} : f64", 10f64.powi(*scale as i32));
         }
     }
-    for j in p..columns {
+    for j in 0..columns {
         let _ = writeln!(
             w,
             "    %slot{j} = llvm.getelementptr %columns[{j}] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr"
         );
         let _ = writeln!(w, "    %col{j} = llvm.load %slot{j} : !llvm.ptr -> !llvm.ptr");
     }
+    // Only kept rows are listed: the body's predicate holds on each.
     let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
-    let _ = writeln!(w, "      %row = arith.index_cast %i : index to i64");
-    let indent = if let Some(g) = spec.guard {
-        let j = p + g;
-        let _ = writeln!(
-            w,
-            "      %ka = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, i8"
-        );
-        let _ = writeln!(w, "      %kb = llvm.load %ka : !llvm.ptr -> i8");
-        let _ = writeln!(w, "      %keep = arith.trunci %kb : i8 to i1");
-        let _ = writeln!(w, "      scf.if %keep {{");
-        "        "
-    } else {
-        "      "
-    };
-    let extras = load_row(w, indent, p + r, &extra_scalars, &extra_forms);
+    let _ = writeln!(w, "      %k = arith.index_cast %i : index to i64");
+    let _ = writeln!(
+        w,
+        "      %sa = llvm.getelementptr inbounds %col{selection}[%k] : (!llvm.ptr, i64) -> !llvm.ptr, i32"
+    );
+    let _ = writeln!(w, "      %s = llvm.load %sa : !llvm.ptr -> i32");
+    let _ = writeln!(w, "      %row = arith.extui %s : i32 to i64");
+    let args = load_row(w, "      ", 0, params, &spec.forms);
+    let _ = writeln!(
+        w,
+        "      %r:{} = func.call @{}({}) : ({}) -> ({})",
+        results.len(),
+        spec.body,
+        args.join(", "),
+        params.join(", "),
+        results.join(", ")
+    );
+    let indent = "      ";
+    let extras = load_row(w, indent, p, &extra_scalars, &extra_forms);
     if fold.keyed {
         let _ = writeln!(
             w,
@@ -369,16 +381,7 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
             continue;
         }
         let (v, ty) = match value {
-            FoldValue::Result(n) => {
-                let ty = memory_type(&results[n]);
-                let _ = writeln!(
-                    w,
-                    "{indent}%ra{c} = llvm.getelementptr inbounds %col{}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {ty}",
-                    p + n
-                );
-                let _ = writeln!(w, "{indent}%rv{c} = llvm.load %ra{c} : !llvm.ptr -> {ty}");
-                (format!("%rv{c}"), ty)
-            }
+            FoldValue::Result(n) => (format!("%r#{n}"), results[n].as_str()),
             FoldValue::Extra(e) => (extras[e].clone(), extra_scalars[e].as_str()),
         };
         let (lane, col) = if call.float {
@@ -423,9 +426,74 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
         }
         let _ = writeln!(w, "{indent}llvm.store {stored}, %sp{c} : {lane}, !llvm.ptr");
     }
-    if spec.guard.is_some() {
-        let _ = writeln!(w, "      }}");
+    let _ = writeln!(w, "    }}");
+    let _ = writeln!(w, "    return");
+    let _ = writeln!(w, "  }}");
+    k
+}
+
+/// A pipeline's predicate alone, for a scan to filter rows with before it decodes the
+/// other columns (late materialization): it loads only the arguments in `reads` (the
+/// ones the predicate result is strict in, so the only ones it depends on), passes zeros
+/// for the others, and stores the `guard` result. Its columns: one per body argument
+/// (those not read may be null), then the predicate's bytes.
+fn predicate_kernel_mlir(spec: &KernelSpec, reads: &[usize], params: &[String], results: &[String]) -> String {
+    let mut k = String::new();
+    let w = &mut k;
+    let g = spec.guard.expect("a predicate kernel stores its pipeline's predicate");
+    let p = params.len();
+    let _ = writeln!(w, "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{", spec.symbol());
+    let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
+    let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
+    let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
+    for &j in reads {
+        if let Some(Some(scale)) = spec.forms.get(j) {
+            let _ = writeln!(w, "    %div{j} = arith.constant {:?} : f64", 10f64.powi(*scale as i32));
+        }
     }
+    for j in reads.iter().copied().chain([p]) {
+        let _ = writeln!(
+            w,
+            "    %slot{j} = llvm.getelementptr %columns[{j}] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr"
+        );
+        let _ = writeln!(w, "    %col{j} = llvm.load %slot{j} : !llvm.ptr -> !llvm.ptr");
+    }
+    let mut args = Vec::new();
+    for (j, t) in params.iter().enumerate() {
+        if !reads.contains(&j) {
+            let zero = match t.as_str() {
+                "i1" => "false".to_string(),
+                t if t.starts_with('f') => format!("0.0 : {t}"),
+                t => format!("0 : {t}"),
+            };
+            let _ = writeln!(w, "    %z{j} = arith.constant {zero}");
+        }
+    }
+    let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
+    let _ = writeln!(w, "      %row = arith.index_cast %i : index to i64");
+    for j in 0..p {
+        if reads.contains(&j) {
+            let loaded = load_row(w, "      ", j, &params[j..=j], &spec.forms[j..=j]);
+            args.push(loaded[0].clone());
+        } else {
+            args.push(format!("%z{j}"));
+        }
+    }
+    let _ = writeln!(
+        w,
+        "      %r:{} = func.call @{}({}) : ({}) -> ({})",
+        results.len(),
+        spec.body,
+        args.join(", "),
+        params.join(", "),
+        results.join(", ")
+    );
+    let _ = writeln!(w, "      %x = arith.extui %r#{g} : i1 to i8");
+    let _ = writeln!(
+        w,
+        "      %o = llvm.getelementptr inbounds %col{p}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, i8"
+    );
+    let _ = writeln!(w, "      llvm.store %x, %o : i8, !llvm.ptr");
     let _ = writeln!(w, "    }}");
     let _ = writeln!(w, "    return");
     let _ = writeln!(w, "  }}");

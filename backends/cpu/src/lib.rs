@@ -110,6 +110,7 @@ fn kernel_spec(body: &str, args: &[String], input: &Schema, guard: Option<usize>
         guard,
         reduce: None,
         fold: None,
+        predicate: None,
     }
 }
 
@@ -124,6 +125,7 @@ fn op_kernel(op: &Operator, input: &Schema) -> Option<KernelSpec> {
             guard: None,
             reduce: Some(args.len()),
             fold: None,
+            predicate: None,
         },
         _ => kernel_spec(body, body_args(op), input, guard(op)),
     })
@@ -168,7 +170,9 @@ fn plan_kernels(plan: &PhysicalPlan) -> Vec<KernelSpec> {
             let folded = steps
                 .get(k + 1)
                 .and_then(|(next, _)| fold::fold_plan(op, &input, &output, next))
-                .map(|f| f.spec);
+                .map(|f| [Some(f.spec), f.predicate].into_iter().flatten())
+                .into_iter()
+                .flatten();
             for spec in op_kernel(op, &input).into_iter().chain(folded) {
                 if !specs.contains(&spec) {
                     specs.push(spec);
@@ -355,6 +359,15 @@ impl CpuPlan {
         let out = Arc::new(to_arrow_schema(&aggregate.schema));
         let mut agg = aggregate::HashAggregate::new(*mode, keys, aggregates, &piped, out).map_err(fail)?;
         let fold = plan.spec.fold.as_ref().expect("a fold plan's kernel folds");
+        let predicate = match &plan.predicate {
+            Some(spec) => Some(
+                self.compiled
+                    .as_ref()
+                    .and_then(|c| c.kernels.get(spec))
+                    .ok_or_else(|| fail(format!("no compiled kernel {}", spec.symbol())))?,
+            ),
+            None => None,
+        };
         for b in input {
             let b = b?;
             let nulls = plan.checked.iter().any(|&c| b.column(c).null_count() > 0);
@@ -367,39 +380,38 @@ impl CpuPlan {
             }
             self.count_call();
             let keys: Vec<ArrayRef> = plan.keys.iter().map(|&k| b.column(k).clone()).collect();
-            let mut buffers = Vec::with_capacity(args.len() + folded.signature.results.len() + plan.extras.len());
+            let rows = b.num_rows();
+            let mut buffers = Vec::with_capacity(args.len() + plan.extras.len());
             for (j, &c) in args.iter().enumerate() {
                 let in_place = folded.forms.get(j).copied().flatten().is_some();
                 buffers.push(eval::argument(b.column(c), &folded.signature.params[j], in_place).map_err(fail)?);
             }
-            for scalar in &folded.signature.results {
-                buffers.push(eval::result_buffer(scalar, b.num_rows()));
-            }
             for (&c, (scalar, form)) in plan.extras.iter().zip(&fold.extra) {
                 buffers.push(eval::argument(b.column(c), scalar, form.is_some()).map_err(fail)?);
             }
-            let rows = b.num_rows();
             let mut pointers: Vec<*mut u8> = buffers.iter_mut().map(eval::Buffer::ptr).collect();
-            // SAFETY: the plain kernel reads the arguments and writes the results, each
-            // buffer `rows` values of its scalar type (the arguments NULL-free, checked above).
-            unsafe { (plain.function)(rows as i64, pointers.as_ptr()) };
-            let selected: Vec<u32> = match guard(&pipeline.op) {
-                Some(g) => {
-                    let eval::Buffer::Bytes(keep) = &buffers[args.len() + g] else {
-                        return Err(fail("a predicate's result is bytes".into()));
-                    };
+            let selected: Vec<u32> = match predicate {
+                Some(predicate) => {
+                    let mut keep = vec![0u8; rows];
+                    let mut at: Vec<*mut u8> = pointers[..args.len()].to_vec();
+                    at.push(keep.as_mut_ptr());
+                    // SAFETY: the predicate kernel reads argument buffers of `rows` values of
+                    // their scalar types (NULL-free, checked above) and writes `rows` bytes.
+                    unsafe { (predicate.function)(rows as i64, at.as_ptr()) };
                     (0..rows as u32).filter(|&r| keep[r as usize] != 0).collect()
                 }
                 None => (0..rows as u32).collect(),
             };
             let (ids, targets) = agg.fold_targets(&keys, rows, &selected).map_err(fail)?;
+            pointers.push(selected.as_ptr() as *mut u8);
             pointers.push(ids.as_ptr() as *mut u8);
             pointers.extend(targets);
-            // SAFETY: the columns are as fold_kernel_mlir reads them: the plain kernel's, as
-            // it left them; each extra column `rows` values of its scalar type (NULL-free);
-            // the ids one usize (i64) per row, found for every kept row; each group array
-            // one slot per group (fold_targets grew them), untouched until the call returns.
-            unsafe { (folded.function)(rows as i64, pointers.as_ptr()) };
+            // SAFETY: the columns are as fold_kernel_mlir reads them: each argument and extra
+            // column `rows` values of its scalar type (NULL-free); the kept rows' indices,
+            // each below `rows`; the ids one usize (i64) per row, found for every kept row;
+            // each group array one slot per group (fold_targets grew them), untouched until
+            // the call returns.
+            unsafe { (folded.function)(selected.len() as i64, pointers.as_ptr()) };
         }
         Ok(Box::new(std::iter::once(agg.finish().map_err(fail))))
     }
