@@ -22,6 +22,9 @@ pub(crate) struct FoldPlan {
     pub keys: Vec<usize>,
     pub extras: Vec<usize>,
     pub checked: Vec<usize>,
+    /// Whether a checked column may hold NULLs: only then can a batch go the unfolded
+    /// way, and only then is the pipeline's plain kernel compiled.
+    pub nullable: bool,
 }
 
 /// The scalar type (and decimal form) a kernel reads a column of type `dt` as.
@@ -144,7 +147,9 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
         keyed: !keys.is_empty(),
         calls,
     });
+    let nullable = checked.iter().any(|&c| input.field(c).is_nullable());
     Some(FoldPlan {
+        nullable,
         spec,
         predicate,
         keys: key_columns,

@@ -165,15 +165,21 @@ fn plan_kernels(plan: &PhysicalPlan) -> Vec<KernelSpec> {
         };
         for (k, &(op, schema)) in steps.iter().enumerate() {
             let output = to_arrow_schema(schema);
-            // A pipeline before an aggregate also gets its folded kernel (the plain one
-            // stays, for batches with NULLs).
-            let folded = steps
+            // A pipeline folded into the aggregate after it gets the fold's kernels, and
+            // its plain one only if a batch can take the unfolded way (see fold.rs).
+            let fold = steps
                 .get(k + 1)
-                .and_then(|(next, _)| fold::fold_plan(op, &input, &output, next))
-                .map(|f| [Some(f.spec), f.predicate].into_iter().flatten())
+                .and_then(|(next, _)| fold::fold_plan(op, &input, &output, next));
+            let plain = match &fold {
+                Some(f) if !f.nullable => None,
+                _ => op_kernel(op, &input),
+            };
+            let folded = fold
+                .map(|f| [Some(f.spec), f.predicate])
                 .into_iter()
+                .flatten()
                 .flatten();
-            for spec in op_kernel(op, &input).into_iter().chain(folded) {
+            for spec in plain.into_iter().chain(folded) {
                 if !specs.contains(&spec) {
                     specs.push(spec);
                 }
@@ -348,7 +354,10 @@ impl CpuPlan {
         else {
             return Err(fail("folds a pipeline into an aggregate".into()));
         };
-        let plain = self.kernel(&pipeline.op, &in_schema).map_err(fail)?;
+        let plain = match plan.nullable {
+            true => Some(self.kernel(&pipeline.op, &in_schema).map_err(fail)?),
+            false => None,
+        };
         let folded = self
             .compiled
             .as_ref()
@@ -372,6 +381,7 @@ impl CpuPlan {
             let b = b?;
             let nulls = plan.checked.iter().any(|&c| b.column(c).null_count() > 0);
             if nulls {
+                let plain = plain.ok_or_else(|| fail("a NULL in a column its schema says has none".into()))?;
                 let rows = self
                     .pipeline_batch(&pipeline.op, plain, &b, &args, &picks, &piped)
                     .map_err(fail)?;
