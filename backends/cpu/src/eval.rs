@@ -77,7 +77,7 @@ pub(crate) fn argument(array: &ArrayRef, scalar: &str, in_place_decimal: bool) -
     }
 }
 
-pub(crate) fn result_buffer(scalar: &str, rows: usize) -> Buffer {
+fn result_buffer(scalar: &str, rows: usize) -> Buffer {
     let bytes = match scalar {
         "i1" | "i8" => 1,
         "i16" => 2,

@@ -124,22 +124,12 @@ pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[Strin
     let body = &spec.body;
     let mut k = String::new();
     let w = &mut k;
-    let _ = writeln!(w, "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{", spec.symbol());
-    let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
-    let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
-    let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
-    for (j, form) in spec.forms.iter().enumerate() {
-        if let Some(scale) = form {
-            let _ = writeln!(w, "    %div{j} = arith.constant {:?} : f64", 10f64.powi(*scale as i32));
-        }
-    }
-    for j in 0..params.len() + results.len() {
-        let _ = writeln!(
-            w,
-            "    %slot{j} = llvm.getelementptr %columns[{j}] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr"
-        );
-        let _ = writeln!(w, "    %col{j} = llvm.load %slot{j} : !llvm.ptr -> !llvm.ptr");
-    }
+    open_kernel(
+        w,
+        &spec.symbol(),
+        0..params.len() + results.len(),
+        spec.forms.iter().copied().enumerate(),
+    );
     let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
     let _ = writeln!(w, "      %row = arith.index_cast %i : index to i64");
     let args = load_row(w, "      ", 0, params, &spec.forms);
@@ -195,18 +185,8 @@ pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[Strin
 fn reduce_kernel_mlir(spec: &KernelSpec, row_params: usize, params: &[String], results: &[String]) -> String {
     let mut k = String::new();
     let w = &mut k;
-    let _ = writeln!(w, "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{", spec.symbol());
-    let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
-    let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
+    open_kernel(w, &spec.symbol(), 0..row_params + 2, []);
     let _ = writeln!(w, "    %zero = arith.constant 0.0 : f64");
-    let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
-    for j in 0..row_params + 2 {
-        let _ = writeln!(
-            w,
-            "    %slot{j} = llvm.getelementptr %columns[{j}] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr"
-        );
-        let _ = writeln!(w, "    %col{j} = llvm.load %slot{j} : !llvm.ptr -> !llvm.ptr");
-    }
     let (state, sums) = (row_params, row_params + 1);
     let mut state_args = Vec::new();
     for s in 0..params.len() - row_params {
@@ -267,6 +247,33 @@ fn reduce_kernel_mlir(spec: &KernelSpec, row_params: usize, params: &[String], r
     k
 }
 
+/// Writes a kernel's opening: its signature, the loop's bounds (`%c0`, `%c1`, `%n`), the
+/// pointers `%col{j}` of `columns`, and the divisors `%div{j}` of decimal columns read in
+/// place.
+fn open_kernel(
+    w: &mut String,
+    symbol: &str,
+    columns: impl IntoIterator<Item = usize>,
+    forms: impl IntoIterator<Item = (usize, ArgForm)>,
+) {
+    let _ = writeln!(w, "  func.func @{symbol}(%rows: i64, %columns: !llvm.ptr) {{");
+    let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
+    let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
+    let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
+    for (j, form) in forms {
+        if let Some(scale) = form {
+            let _ = writeln!(w, "    %div{j} = arith.constant {:?} : f64", 10f64.powi(scale as i32));
+        }
+    }
+    for j in columns {
+        let _ = writeln!(
+            w,
+            "    %slot{j} = llvm.getelementptr %columns[{j}] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr"
+        );
+        let _ = writeln!(w, "    %col{j} = llvm.load %slot{j} : !llvm.ptr -> !llvm.ptr");
+    }
+}
+
 /// Writes the loads of row `%row` from columns `first..` (of body scalar types `scalars`,
 /// read with `forms`: decimals converted as eval::decimal_to_f64 does, `value as f64 /
 /// 10^scale`); returns the loaded values' SSA names.
@@ -316,24 +323,14 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
     let ids = selection + 1;
     let state = |call: usize, which: usize| ids + 1 + 3 * call + which;
     let columns = ids + 1 + 3 * fold.calls.len();
-    let _ = writeln!(w, "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{", spec.symbol());
-    let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
-    let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
+    open_kernel(
+        w,
+        &spec.symbol(),
+        0..columns,
+        spec.forms.iter().chain(&extra_forms).copied().enumerate(),
+    );
     let _ = writeln!(w, "    %zero = arith.constant 0 : i64");
     let _ = writeln!(w, "    %one = arith.constant 1 : i64");
-    let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
-    for (j, form) in spec.forms.iter().chain(&extra_forms).enumerate() {
-        if let Some(scale) = form {
-            let _ = writeln!(w, "    %div{j} = arith.constant {:?} : f64", 10f64.powi(*scale as i32));
-        }
-    }
-    for j in 0..columns {
-        let _ = writeln!(
-            w,
-            "    %slot{j} = llvm.getelementptr %columns[{j}] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr"
-        );
-        let _ = writeln!(w, "    %col{j} = llvm.load %slot{j} : !llvm.ptr -> !llvm.ptr");
-    }
     // Only kept rows are listed: the body's predicate holds on each.
     let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
     let _ = writeln!(w, "      %k = arith.index_cast %i : index to i64");
@@ -442,22 +439,12 @@ fn predicate_kernel_mlir(spec: &KernelSpec, reads: &[usize], params: &[String], 
     let w = &mut k;
     let g = spec.guard.expect("a predicate kernel stores its pipeline's predicate");
     let p = params.len();
-    let _ = writeln!(w, "  func.func @{}(%rows: i64, %columns: !llvm.ptr) {{", spec.symbol());
-    let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
-    let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
-    let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
-    for &j in reads {
-        if let Some(Some(scale)) = spec.forms.get(j) {
-            let _ = writeln!(w, "    %div{j} = arith.constant {:?} : f64", 10f64.powi(*scale as i32));
-        }
-    }
-    for j in reads.iter().copied().chain([p]) {
-        let _ = writeln!(
-            w,
-            "    %slot{j} = llvm.getelementptr %columns[{j}] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr"
-        );
-        let _ = writeln!(w, "    %col{j} = llvm.load %slot{j} : !llvm.ptr -> !llvm.ptr");
-    }
+    open_kernel(
+        w,
+        &spec.symbol(),
+        reads.iter().copied().chain([p]),
+        reads.iter().map(|&j| (j, spec.forms.get(j).copied().flatten())),
+    );
     let mut args = Vec::new();
     for (j, t) in params.iter().enumerate() {
         if !reads.contains(&j) {

@@ -288,9 +288,13 @@ impl CpuPlan {
         let Some(spec) = op_kernel(op, input) else {
             return Err(format!("{} calls no body", op.name()));
         };
+        self.compiled_kernel(&spec)
+    }
+
+    fn compiled_kernel(&self, spec: &KernelSpec) -> Result<&Kernel, String> {
         self.compiled
             .as_ref()
-            .and_then(|c| c.kernels.get(&spec))
+            .and_then(|c| c.kernels.get(spec))
             .ok_or_else(|| format!("no compiled kernel {}", spec.symbol()))
     }
 
@@ -358,23 +362,14 @@ impl CpuPlan {
             true => Some(self.kernel(&pipeline.op, &in_schema).map_err(fail)?),
             false => None,
         };
-        let folded = self
-            .compiled
-            .as_ref()
-            .and_then(|c| c.kernels.get(&plan.spec))
-            .ok_or_else(|| fail(format!("no compiled kernel {}", plan.spec.symbol())))?;
+        let folded = self.compiled_kernel(&plan.spec).map_err(fail)?;
         let args = column_indices(&in_schema, args).map_err(fail)?;
         let picks = picks(&in_schema, exprs).map_err(fail)?;
         let out = Arc::new(to_arrow_schema(&aggregate.schema));
         let mut agg = aggregate::HashAggregate::new(*mode, keys, aggregates, &piped, out).map_err(fail)?;
         let fold = plan.spec.fold.as_ref().expect("a fold plan's kernel folds");
         let predicate = match &plan.predicate {
-            Some(spec) => Some(
-                self.compiled
-                    .as_ref()
-                    .and_then(|c| c.kernels.get(spec))
-                    .ok_or_else(|| fail(format!("no compiled kernel {}", spec.symbol())))?,
-            ),
+            Some(spec) => Some(self.compiled_kernel(spec).map_err(fail)?),
             None => None,
         };
         for b in input {
