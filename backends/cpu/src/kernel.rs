@@ -121,7 +121,6 @@ pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[Strin
     if let Some(fold) = &spec.fold {
         return fold_kernel_mlir(spec, fold, params, results);
     }
-    let body = &spec.body;
     let mut k = String::new();
     let w = &mut k;
     open_kernel(
@@ -133,14 +132,7 @@ pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[Strin
     let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
     let _ = writeln!(w, "      %row = arith.index_cast %i : index to i64");
     let args = load_row(w, "      ", 0, params, &spec.forms);
-    let _ = writeln!(
-        w,
-        "      %r:{} = func.call @{body}({}) : ({}) -> ({})",
-        results.len(),
-        args.join(", "),
-        params.join(", "),
-        results.join(", ")
-    );
+    call_body(w, &spec.body, &args, params, results);
     let store = |w: &mut String, i: usize, indent: &str| {
         let r = &results[i];
         let j = params.len() + i;
@@ -223,13 +215,7 @@ fn reduce_kernel_mlir(spec: &KernelSpec, row_params: usize, params: &[String], r
         }
     }
     args.extend(state_args);
-    let _ = writeln!(
-        w,
-        "      %r:{r} = func.call @{}({}) : ({}) -> ({types})",
-        spec.body,
-        args.join(", "),
-        params.join(", ")
-    );
+    call_body(w, &spec.body, &args, params, &vec!["f64".to_string(); r]);
     for i in 0..r {
         let _ = writeln!(w, "      %next{i} = arith.addf %acc{i}, %r#{i} : f64");
     }
@@ -272,6 +258,18 @@ fn open_kernel(
         );
         let _ = writeln!(w, "    %col{j} = llvm.load %slot{j} : !llvm.ptr -> !llvm.ptr");
     }
+}
+
+/// Writes the call of `body` on `args` in a kernel's loop: its results are `%r#0...`.
+fn call_body(w: &mut String, body: &str, args: &[String], params: &[String], results: &[String]) {
+    let _ = writeln!(
+        w,
+        "      %r:{} = func.call @{body}({}) : ({}) -> ({})",
+        results.len(),
+        args.join(", "),
+        params.join(", "),
+        results.join(", ")
+    );
 }
 
 /// Writes the loads of row `%row` from columns `first..` (of body scalar types `scalars`,
@@ -341,15 +339,7 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
     let _ = writeln!(w, "      %s = llvm.load %sa : !llvm.ptr -> i32");
     let _ = writeln!(w, "      %row = arith.extui %s : i32 to i64");
     let args = load_row(w, "      ", 0, params, &spec.forms);
-    let _ = writeln!(
-        w,
-        "      %r:{} = func.call @{}({}) : ({}) -> ({})",
-        results.len(),
-        spec.body,
-        args.join(", "),
-        params.join(", "),
-        results.join(", ")
-    );
+    call_body(w, &spec.body, &args, params, results);
     let indent = "      ";
     let extras = load_row(w, indent, p, &extra_scalars, &extra_forms);
     if fold.keyed {
@@ -466,15 +456,7 @@ fn predicate_kernel_mlir(spec: &KernelSpec, reads: &[usize], params: &[String], 
             args.push(format!("%z{j}"));
         }
     }
-    let _ = writeln!(
-        w,
-        "      %r:{} = func.call @{}({}) : ({}) -> ({})",
-        results.len(),
-        spec.body,
-        args.join(", "),
-        params.join(", "),
-        results.join(", ")
-    );
+    call_body(w, &spec.body, &args, params, results);
     let _ = writeln!(w, "      %x = arith.extui %r#{g} : i1 to i8");
     let _ = writeln!(
         w,
