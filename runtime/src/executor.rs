@@ -159,7 +159,15 @@ impl LocalExecutor {
                     if !edge.partitioning.is_exchange() {
                         continue;
                     }
+                    let start = Instant::now();
                     let parts = partition_batches(out.clone(), &edge.partitioning, consumer.parallelism)?;
+                    if crate::profiling() {
+                        eprintln!(
+                            "profile stage {stage_id} shard {shard} exchange #{v} → #{}: {:.1} ms",
+                            consumer.id,
+                            start.elapsed().as_secs_f64() * 1e3
+                        );
+                    }
                     for (p, batches) in parts.into_iter().enumerate() {
                         cache.put(
                             CacheKey {

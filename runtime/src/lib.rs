@@ -17,3 +17,11 @@ pub use cache::{Cache, CacheKey, CacheStats};
 pub use error::RuntimeError;
 pub use exchange::partition_batches;
 pub use executor::{LocalExecutor, Progress, RunOutput};
+
+/// Whether `SKADI_PROFILE` is set (non-empty, not `0`): a developer's knob. Shards then
+/// report on stderr each vertex's own time and rows (the CPU backend) and each exchange's
+/// partitioning time (the executor).
+pub fn profiling() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("SKADI_PROFILE").is_some_and(|v| !v.is_empty() && v != "0"))
+}

@@ -470,6 +470,7 @@ impl PreparedPlan for CpuPlan {
         for id in outputs {
             *uses.entry(*id).or_default() += 1;
         }
+        let profile = skadi_runtime::profiling().then(Profile::default);
         let mut streams: HashMap<VertexId, Stream> = HashMap::new();
         let mut kept: HashMap<VertexId, Vec<RecordBatch>> = HashMap::new();
         for &id in &stage.vertices {
@@ -496,7 +497,12 @@ impl PreparedPlan for CpuPlan {
                 };
                 vertex_inputs.push((stream, schema));
             }
+            let start = std::time::Instant::now();
             let stream = self.operator(&v.op, &v.schema, shard, vertex_inputs, fail)?;
+            let stream = match &profile {
+                Some(p) => p.wrap(id, start.elapsed(), stream),
+                None => stream,
+            };
             if uses.get(&id).copied().unwrap_or(0) > 1 {
                 kept.insert(id, stream.collect::<Result<_, _>>()?);
             } else {
@@ -514,7 +520,62 @@ impl PreparedPlan for CpuPlan {
             };
             out.insert(id, batches);
         }
+        if let Some(p) = profile {
+            p.report(&self.plan, stage, shard, &kept);
+        }
         Ok(out)
+    }
+}
+
+/// Per-vertex inclusive time and rows of one shard's streams, when `SKADI_PROFILE` is set:
+/// the shard then reports each vertex's own time (its stream's time less that of the
+/// streamed inputs it pulled) and its output rows.
+#[derive(Default)]
+struct Profile {
+    spent: std::rc::Rc<std::cell::RefCell<HashMap<VertexId, (std::time::Duration, usize)>>>,
+}
+
+impl Profile {
+    /// Times `inner`'s batches, counting `setup` (making the stream, which may already have
+    /// pulled its inputs) as the vertex's too.
+    fn wrap<'a>(&self, id: VertexId, setup: std::time::Duration, inner: Stream<'a>) -> Stream<'a> {
+        self.spent.borrow_mut().entry(id).or_default().0 += setup;
+        let spent = self.spent.clone();
+        let mut inner = inner;
+        Box::new(std::iter::from_fn(move || {
+            let start = std::time::Instant::now();
+            let next = inner.next();
+            let mut spent = spent.borrow_mut();
+            let entry = spent.entry(id).or_default();
+            entry.0 += start.elapsed();
+            if let Some(Ok(b)) = &next {
+                entry.1 += b.num_rows();
+            }
+            next
+        }))
+    }
+
+    fn report(&self, plan: &PhysicalPlan, stage: &Stage, shard: usize, kept: &HashMap<VertexId, Vec<RecordBatch>>) {
+        let spent = self.spent.borrow();
+        let mut lines = String::new();
+        for &id in &stage.vertices {
+            let v = &plan.vertices[id];
+            let (total, rows) = spent.get(&id).copied().unwrap_or_default();
+            // Streamed inputs ran inside this vertex's calls; materialized ones did not.
+            let nested: std::time::Duration = v
+                .inputs
+                .iter()
+                .filter(|e| !e.partitioning.is_exchange() && !kept.contains_key(&e.from))
+                .filter_map(|e| spent.get(&e.from).map(|s| s.0))
+                .sum();
+            lines.push_str(&format!(
+                "profile stage {} shard {shard} #{id} {}: {:.1} ms, {rows} rows\n",
+                stage.id,
+                v.op.name(),
+                total.saturating_sub(nested).as_secs_f64() * 1e3
+            ));
+        }
+        eprint!("{lines}");
     }
 }
 
