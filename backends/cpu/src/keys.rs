@@ -243,6 +243,96 @@ pub(crate) struct GroupKeys {
     groups: usize,
     /// (hash, group id): the hash beside the id, so growing the table reads no group.
     table: HashTable<(u64, usize)>,
+    /// One key column of at most 64 bits: its values are in this table instead, beside
+    /// their ids, so a probe reads no group's words.
+    ints: Option<IntTable>,
+}
+
+/// Open addressing (linear probing) from a 64-bit key to a group id, the key inline.
+/// Kept at most half full; NULL keys are not in it.
+struct IntTable {
+    slots: Vec<(u64, u32)>,
+    len: usize,
+    /// The NULL key's group, once a NULL came.
+    null: Option<usize>,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl IntTable {
+    fn new() -> Self {
+        IntTable {
+            slots: vec![(0, EMPTY); 1024],
+            len: 0,
+            null: None,
+        }
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// Asks the cache for the slot `hash` starts at; a batch's probes are issued ahead.
+    #[inline(always)]
+    fn prefetch(&self, hash: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let slot = self.slots.as_ptr().wrapping_add(hash as usize & self.mask());
+            // SAFETY: prefetching has no effect on memory; the address is in the slots.
+            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(slot as *const i8) };
+        }
+    }
+
+    /// The id of `key`, or `None` after inserting it as group `next`.
+    #[inline(always)]
+    fn find_or_insert(&mut self, key: u64, hash: u64, next: usize) -> Option<usize> {
+        let mask = self.mask();
+        let mut i = hash as usize & mask;
+        loop {
+            let (k, id) = self.slots[i];
+            if id == EMPTY {
+                self.slots[i] = (key, next as u32);
+                self.len += 1;
+                return None;
+            }
+            if k == key {
+                return Some(id as usize);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Room for `more` keys at most half full.
+    fn reserve(&mut self, more: usize) {
+        if 2 * (self.len + more) <= self.slots.len() {
+            return;
+        }
+        let size = (2 * (self.len + more)).next_power_of_two();
+        let old = std::mem::replace(&mut self.slots, vec![(0, EMPTY); size]);
+        let mask = size - 1;
+        for (k, id) in old.into_iter().filter(|&(_, id)| id != EMPTY) {
+            let mut i = mix(k) as usize & mask;
+            while self.slots[i].1 != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = (k, id);
+        }
+    }
+}
+
+/// Whether a key column's words fit in 64 bits (the [`IntTable`] path).
+fn fits_u64(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Boolean
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Date32
+            | DataType::Int64
+            | DataType::Float32
+            | DataType::Float64
+    )
 }
 
 impl GroupKeys {
@@ -276,7 +366,70 @@ impl GroupKeys {
             columns,
             groups: 0,
             table: HashTable::new(),
+            ints: (types.len() == 1 && fits_u64(&types[0])).then(IntTable::new),
         })
+    }
+
+    /// [`GroupKeys::ids`] for one key column of at most 64 bits: each row's hash is one
+    /// [`mix`] of its value, and each probe is prefetched a few rows ahead.
+    fn int_ids(&mut self, probe: &Probe, selected: Option<&[u32]>) -> Vec<usize> {
+        const AHEAD: usize = 16;
+        let GroupKeys {
+            columns, groups, ints, ..
+        } = self;
+        let table = ints.as_mut().expect("int_ids is called for int keys");
+        let col = &mut columns[0];
+        let rows = probe.words.len();
+        let hashes: Vec<u64> = probe.words.iter().map(|&w| mix(w as u64)).collect();
+        table.reserve(selected.map_or(rows, |s| s.len()));
+        let mut last: Option<(u64, usize)> = None;
+        let mut find = |table: &mut IntTable, r: usize| -> usize {
+            let valid = probe.nulls.as_ref().is_none_or(|n| n.is_valid(r));
+            let key = probe.words[r] as u64;
+            if !valid {
+                return *table.null.get_or_insert_with(|| {
+                    col.words.push(0);
+                    col.valid.push(false);
+                    col.has_null = true;
+                    *groups += 1;
+                    *groups - 1
+                });
+            }
+            // Rows often repeat the key of the row before (clustered or sorted input).
+            if let Some((k, g)) = last
+                && k == key
+            {
+                return g;
+            }
+            let g = table.find_or_insert(key, hashes[r], *groups).unwrap_or_else(|| {
+                col.words.push(probe.words[r]);
+                col.valid.push(true);
+                *groups += 1;
+                *groups - 1
+            });
+            last = Some((key, g));
+            g
+        };
+        let mut ids = vec![0; rows];
+        match selected {
+            None => {
+                for r in 0..rows {
+                    if r + AHEAD < rows {
+                        table.prefetch(hashes[r + AHEAD]);
+                    }
+                    ids[r] = find(table, r);
+                }
+            }
+            Some(sel) => {
+                for (k, &r) in sel.iter().enumerate() {
+                    if let Some(&ahead) = sel.get(k + AHEAD) {
+                        table.prefetch(hashes[ahead as usize]);
+                    }
+                    ids[r as usize] = find(table, r as usize);
+                }
+            }
+        }
+        ids
     }
 
     /// How many groups there are.
@@ -289,6 +442,9 @@ impl GroupKeys {
     pub fn ids(&mut self, keys: &[ArrayRef], selected: Option<&[u32]>) -> Result<Vec<usize>, String> {
         let rows = keys.first().map_or(0, |k| k.len());
         let probes: Vec<Probe> = keys.iter().map(probe).collect::<Result<_, _>>()?;
+        if self.ints.is_some() {
+            return Ok(self.int_ids(&probes[0], selected));
+        }
         // A row's hash: its first column's, then each next column's mixed in. A value's
         // hash depends on the value only (a NULL hashes as its word).
         let mut hashes = vec![0u64; rows];
@@ -311,7 +467,9 @@ impl GroupKeys {
                 }
             }
         }
-        let GroupKeys { columns, groups, table } = self;
+        let GroupKeys {
+            columns, groups, table, ..
+        } = self;
         let mut last: Option<(usize, usize)> = None;
         let mut find = |r: usize| -> Result<usize, String> {
             let hash = hashes[r];
@@ -434,6 +592,70 @@ fn emit_column(col: &KeyColumn) -> Result<ArrayRef, String> {
 mod tests {
     use super::*;
     use arrow::array::{Float64Array, Int64Array};
+
+    /// Not a check: prints how long finding group ids takes for sorted keys, many random
+    /// keys and few (`cargo test --release -p skadi-backend-cpu bench_group_ids -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn bench_group_ids() {
+        for (name, modulo, sorted) in [
+            ("sorted", 0u64, true),
+            ("200k random", 200_000, false),
+            ("10k", 10_000, false),
+        ] {
+            let mut keys = GroupKeys::new(&[DataType::Int64]).unwrap();
+            let batches: Vec<ArrayRef> = (0..366)
+                .map(|b| {
+                    let v: Vec<i64> = (0..8192u64)
+                        .map(|r| {
+                            let i = b * 8192 + r;
+                            if sorted {
+                                (i / 4) as i64
+                            } else {
+                                (mix(i) % modulo) as i64
+                            }
+                        })
+                        .collect();
+                    Arc::new(Int64Array::from(v)) as ArrayRef
+                })
+                .collect();
+            let start = std::time::Instant::now();
+            for b in &batches {
+                std::hint::black_box(keys.ids(std::slice::from_ref(b), None).unwrap());
+            }
+            eprintln!("{name}: {:?} for 3M rows, {} groups", start.elapsed(), keys.len());
+        }
+    }
+
+    #[test]
+    fn one_integer_key_has_its_own_table_with_nulls_and_selections() {
+        let mut keys = GroupKeys::new(&[DataType::Int64]).unwrap();
+        assert!(keys.ints.is_some());
+        let batch: ArrayRef = Arc::new(Int64Array::from(vec![Some(7), None, Some(-7), Some(7), None, Some(0)]));
+        assert_eq!(
+            keys.ids(std::slice::from_ref(&batch), None).unwrap(),
+            vec![0, 1, 2, 0, 1, 3]
+        );
+        // Only rows 1 and 2 (4, 7) of the next batch are looked at; then 4998 more new keys
+        // grow the table.
+        let more: ArrayRef = Arc::new(Int64Array::from((0..5000).map(|i| Some(i * 3 + 1)).collect::<Vec<_>>()));
+        assert_eq!(
+            keys.ids(std::slice::from_ref(&more), Some(&[1, 2])).unwrap()[..3],
+            [0, 4, 0]
+        );
+        keys.ids(std::slice::from_ref(&more), None).unwrap();
+        assert_eq!(keys.len(), 4 + 4999);
+        let again: ArrayRef = Arc::new(Int64Array::from(vec![Some(4), Some(1), None, Some(7)]));
+        assert_eq!(keys.ids(std::slice::from_ref(&again), None).unwrap(), vec![4, 5, 1, 0]);
+        let out = keys.emit().unwrap();
+        let out = out[0].as_primitive::<Int64Type>();
+        assert_eq!(out.len(), 5003);
+        assert_eq!(
+            (out.value(0), out.is_null(1), out.value(2), out.value(3)),
+            (7, true, -7, 0)
+        );
+        assert_eq!((out.value(4), out.value(5), out.value(6)), (4, 1, 10));
+    }
 
     #[test]
     fn equal_keys_share_an_id_and_come_back_out() {
