@@ -6,7 +6,7 @@
 //! Kinds are read relative to the sides: unmatched probe rows are emitted (NULL-padded)
 //! as each probe batch is joined; unmatched build rows once the probe side is done —
 //! which is why lowering never broadcasts a build side whose unmatched rows are kept.
-//! An inner join builds on whichever side turns out smaller (see [`hash_join`]).
+//! An inner, semi or anti join builds on whichever side turns out smaller (see [`hash_join`]).
 
 use crate::keys::IntHash;
 use crate::{eval, jit::Kernel};
@@ -256,11 +256,20 @@ pub(crate) fn hash_join(
     mut inputs: [Batches<'_>; 2],
     emit: impl FnMut(RecordBatch) -> Result<(), String>,
 ) -> Result<(), String> {
-    // An inner join builds on the smaller side: the plan's estimate chose one; when the
-    // other side turns out smaller (its stream ends before it has as many rows as the
-    // built side), the table is built on it instead. Either way each output row is the
-    // same pair; only their order differs. Nothing more is buffered than would be built.
-    if spec.kind == JoinKind::Inner {
+    // An inner, semi or anti join builds on the smaller side: the plan's estimate chose
+    // one; when the other side turns out smaller (its stream ends before it has as many
+    // rows as the built side), the table is built on it instead. Either way each output
+    // row is the same (a pair, or a left row that found a match or none); only their
+    // order differs. Nothing more is buffered than would be built. A semi or anti join
+    // built on its left keeps its left rows' outcomes until the right side is done, which
+    // holds in any plan: each left row's shard sees every right row with its key. A
+    // null-aware anti join must see the right side's NULLs first, so it never flips.
+    let flips = match spec.kind {
+        JoinKind::Inner => true,
+        JoinKind::Semi | JoinKind::Anti => !spec.null_aware,
+        _ => false,
+    };
+    if flips {
         let (build, probe) = (spec.build, 1 - spec.build);
         let built: Vec<RecordBatch> = take_input(&mut inputs[build]).collect::<Result<_, _>>()?;
         let built_rows: usize = built.iter().map(|b| b.num_rows()).sum();
