@@ -243,15 +243,39 @@ pub(crate) struct GroupKeys {
     groups: usize,
     /// (hash, group id): the hash beside the id, so growing the table reads no group.
     table: HashTable<(u64, usize)>,
-    /// One key column of at most 64 bits: its values are in this table instead, beside
-    /// their ids, so a probe reads no group's words.
-    ints: Option<IntTable>,
+    /// Keys that fit in 128 bits are in this table instead, inline beside their ids, so a
+    /// probe reads no group's words.
+    inline: Option<Inline>,
 }
 
-/// Open addressing (linear probing) from a 64-bit key to a group id, the key inline.
-/// Kept at most half full; NULL keys are not in it.
-struct IntTable {
-    slots: Vec<(u64, u32)>,
+/// The inline-key tables: one column of at most 64 bits (`Narrow`); one decimal column,
+/// or two columns of at most 64 bits each (`Wide`, the second in the high half).
+enum Inline {
+    Narrow(SlotTable<u64>),
+    Wide(SlotTable<u128>),
+}
+
+/// A key kept inline in a [`SlotTable`].
+trait SlotKey: Copy + Eq + Default {
+    fn hash(self) -> u64;
+}
+
+impl SlotKey for u64 {
+    fn hash(self) -> u64 {
+        mix(self)
+    }
+}
+
+impl SlotKey for u128 {
+    fn hash(self) -> u64 {
+        mix_word(self)
+    }
+}
+
+/// Open addressing (linear probing) from a key to a group id, the key inline. Kept at
+/// most half full. A one-column key's NULL is not in it but in `null`.
+struct SlotTable<K> {
+    slots: Vec<(K, u32)>,
     len: usize,
     /// The NULL key's group, once a NULL came.
     null: Option<usize>,
@@ -259,10 +283,10 @@ struct IntTable {
 
 const EMPTY: u32 = u32::MAX;
 
-impl IntTable {
+impl<K: SlotKey> SlotTable<K> {
     fn new() -> Self {
-        IntTable {
-            slots: vec![(0, EMPTY); 1024],
+        SlotTable {
+            slots: vec![(K::default(), EMPTY); 1024],
             len: 0,
             null: None,
         }
@@ -285,7 +309,7 @@ impl IntTable {
 
     /// The id of `key`, or `None` after inserting it as group `next`.
     #[inline(always)]
-    fn find_or_insert(&mut self, key: u64, hash: u64, next: usize) -> Option<usize> {
+    fn find_or_insert(&mut self, key: K, hash: u64, next: usize) -> Option<usize> {
         let mask = self.mask();
         let mut i = hash as usize & mask;
         loop {
@@ -308,19 +332,84 @@ impl IntTable {
             return;
         }
         let size = (2 * (self.len + more)).next_power_of_two();
-        let old = std::mem::replace(&mut self.slots, vec![(0, EMPTY); size]);
+        let old = std::mem::replace(&mut self.slots, vec![(K::default(), EMPTY); size]);
         let mask = size - 1;
         for (k, id) in old.into_iter().filter(|&(_, id)| id != EMPTY) {
-            let mut i = mix(k) as usize & mask;
+            let mut i = k.hash() as usize & mask;
             while self.slots[i].1 != EMPTY {
                 i = (i + 1) & mask;
             }
             self.slots[i] = (k, id);
         }
     }
+
+    /// Group ids of rows (all, or the `selected` ones) whose keys are `key(r)`; `None`
+    /// for a NULL key (one-column keys only). New groups take their words from `probes`.
+    fn ids(
+        &mut self,
+        columns: &mut [KeyColumn],
+        groups: &mut usize,
+        probes: &[Probe],
+        key: impl Fn(usize) -> Option<K>,
+        selected: Option<&[u32]>,
+    ) -> Vec<usize> {
+        const AHEAD: usize = 16;
+        let rows = probes[0].words.len();
+        let keys: Vec<Option<K>> = (0..rows).map(&key).collect();
+        let hashes: Vec<u64> = keys.iter().map(|k| k.map_or(0, K::hash)).collect();
+        self.reserve(selected.map_or(rows, |s| s.len()));
+        let count = std::cell::Cell::new(*groups);
+        let mut new_group = |r: usize, valid: bool| {
+            for (col, p) in columns.iter_mut().zip(probes) {
+                col.words.push(p.words[r]);
+                col.valid.push(valid);
+                col.has_null |= !valid;
+            }
+            count.replace(count.get() + 1)
+        };
+        let mut last: Option<(K, usize)> = None;
+        let mut find = |table: &mut Self, r: usize| -> usize {
+            let Some(key) = keys[r] else {
+                return *table.null.get_or_insert_with(|| new_group(r, false));
+            };
+            // Rows often repeat the key of the row before (clustered or sorted input).
+            if let Some((k, g)) = last
+                && k == key
+            {
+                return g;
+            }
+            let g = match table.find_or_insert(key, hashes[r], count.get()) {
+                Some(g) => g,
+                None => new_group(r, true),
+            };
+            last = Some((key, g));
+            g
+        };
+        let mut ids = vec![0; rows];
+        match selected {
+            None => {
+                for r in 0..rows {
+                    if r + AHEAD < rows {
+                        self.prefetch(hashes[r + AHEAD]);
+                    }
+                    ids[r] = find(self, r);
+                }
+            }
+            Some(sel) => {
+                for (k, &r) in sel.iter().enumerate() {
+                    if let Some(&ahead) = sel.get(k + AHEAD) {
+                        self.prefetch(hashes[ahead as usize]);
+                    }
+                    ids[r as usize] = find(self, r as usize);
+                }
+            }
+        }
+        *groups = count.get();
+        ids
+    }
 }
 
-/// Whether a key column's words fit in 64 bits (the [`IntTable`] path).
+/// Whether a key column's words fit in 64 bits.
 fn fits_u64(t: &DataType) -> bool {
     matches!(
         t,
@@ -333,6 +422,12 @@ fn fits_u64(t: &DataType) -> bool {
             | DataType::Float32
             | DataType::Float64
     )
+}
+
+/// A row's hash in the general table: its first column's word hash, then each next
+/// column's mixed in (a long string's hash is of all its bytes).
+fn combine(h: u64, next: u64) -> u64 {
+    mix(h.rotate_left(17) ^ next)
 }
 
 impl GroupKeys {
@@ -366,70 +461,29 @@ impl GroupKeys {
             columns,
             groups: 0,
             table: HashTable::new(),
-            ints: (types.len() == 1 && fits_u64(&types[0])).then(IntTable::new),
+            inline: match types {
+                [t] if fits_u64(t) => Some(Inline::Narrow(SlotTable::new())),
+                [DataType::Decimal128(..)] => Some(Inline::Wide(SlotTable::new())),
+                [a, b] if fits_u64(a) && fits_u64(b) => Some(Inline::Wide(SlotTable::new())),
+                _ => None,
+            },
         })
     }
 
-    /// [`GroupKeys::ids`] for one key column of at most 64 bits: each row's hash is one
-    /// [`mix`] of its value, and each probe is prefetched a few rows ahead.
-    fn int_ids(&mut self, probe: &Probe, selected: Option<&[u32]>) -> Vec<usize> {
-        const AHEAD: usize = 16;
-        let GroupKeys {
-            columns, groups, ints, ..
-        } = self;
-        let table = ints.as_mut().expect("int_ids is called for int keys");
-        let col = &mut columns[0];
-        let rows = probe.words.len();
-        let hashes: Vec<u64> = probe.words.iter().map(|&w| mix(w as u64)).collect();
-        table.reserve(selected.map_or(rows, |s| s.len()));
-        let mut last: Option<(u64, usize)> = None;
-        let mut find = |table: &mut IntTable, r: usize| -> usize {
-            let valid = probe.nulls.as_ref().is_none_or(|n| n.is_valid(r));
-            let key = probe.words[r] as u64;
-            if !valid {
-                return *table.null.get_or_insert_with(|| {
-                    col.words.push(0);
-                    col.valid.push(false);
-                    col.has_null = true;
-                    *groups += 1;
-                    *groups - 1
-                });
-            }
-            // Rows often repeat the key of the row before (clustered or sorted input).
-            if let Some((k, g)) = last
-                && k == key
-            {
-                return g;
-            }
-            let g = table.find_or_insert(key, hashes[r], *groups).unwrap_or_else(|| {
-                col.words.push(probe.words[r]);
-                col.valid.push(true);
-                *groups += 1;
-                *groups - 1
-            });
-            last = Some((key, g));
-            g
-        };
-        let mut ids = vec![0; rows];
-        match selected {
-            None => {
-                for r in 0..rows {
-                    if r + AHEAD < rows {
-                        table.prefetch(hashes[r + AHEAD]);
-                    }
-                    ids[r] = find(table, r);
-                }
-            }
-            Some(sel) => {
-                for (k, &r) in sel.iter().enumerate() {
-                    if let Some(&ahead) = sel.get(k + AHEAD) {
-                        table.prefetch(hashes[ahead as usize]);
-                    }
-                    ids[r as usize] = find(table, r as usize);
-                }
-            }
+    /// Leaves the inline table for the general one (a two-column key met a NULL): every
+    /// group so far goes into the general table, hashed as `ids` hashes rows.
+    fn leave_inline(&mut self) {
+        self.inline = None;
+        self.table = HashTable::with_capacity(self.groups);
+        for g in 0..self.groups {
+            let hash = self
+                .columns
+                .iter()
+                .map(|c| mix_word(c.words[g]))
+                .reduce(combine)
+                .unwrap_or(0);
+            self.table.insert_unique(hash, (hash, g), |&(h, _)| h);
         }
-        ids
     }
 
     /// How many groups there are.
@@ -442,8 +496,39 @@ impl GroupKeys {
     pub fn ids(&mut self, keys: &[ArrayRef], selected: Option<&[u32]>) -> Result<Vec<usize>, String> {
         let rows = keys.first().map_or(0, |k| k.len());
         let probes: Vec<Probe> = keys.iter().map(probe).collect::<Result<_, _>>()?;
-        if self.ints.is_some() {
-            return Ok(self.int_ids(&probes[0], selected));
+        if probes.len() == 2
+            && self.inline.is_some()
+            && probes
+                .iter()
+                .any(|p| p.nulls.as_ref().is_some_and(|n| n.null_count() > 0))
+        {
+            self.leave_inline();
+        }
+        let GroupKeys {
+            columns,
+            groups,
+            inline,
+            ..
+        } = self;
+        let valid = |p: &Probe, r: usize| p.nulls.as_ref().is_none_or(|n| n.is_valid(r));
+        match (inline, &probes[..]) {
+            (Some(Inline::Narrow(t)), [p]) => {
+                return Ok(t.ids(
+                    columns,
+                    groups,
+                    &probes,
+                    |r| valid(p, r).then(|| p.words[r] as u64),
+                    selected,
+                ));
+            }
+            (Some(Inline::Wide(t)), [p]) => {
+                return Ok(t.ids(columns, groups, &probes, |r| valid(p, r).then(|| p.words[r]), selected));
+            }
+            (Some(Inline::Wide(t)), [a, b]) => {
+                let key = |r: usize| Some(u128::from(a.words[r] as u64) | (u128::from(b.words[r] as u64) << 64));
+                return Ok(t.ids(columns, groups, &probes, key, selected));
+            }
+            _ => {}
         }
         // A row's hash: its first column's, then each next column's mixed in. A value's
         // hash depends on the value only (a NULL hashes as its word).
@@ -463,7 +548,7 @@ impl GroupKeys {
             }
             if c > 0 {
                 for (h, &v) in hashes.iter_mut().zip(&column) {
-                    *h = mix(h.rotate_left(17) ^ v);
+                    *h = combine(*h, v);
                 }
             }
         }
@@ -598,13 +683,19 @@ mod tests {
     #[test]
     #[ignore]
     fn bench_group_ids() {
-        for (name, modulo, sorted) in [
-            ("sorted", 0u64, true),
-            ("200k random", 200_000, false),
-            ("10k", 10_000, false),
+        for (name, modulo, sorted, columns) in [
+            ("sorted", 0u64, true, 1),
+            ("200k random", 200_000, false, 1),
+            ("10k", 10_000, false, 1),
+            ("800k random, two columns", 800_000, false, 2),
+            ("800k random, two columns, general table", 800_000, false, 3),
         ] {
-            let mut keys = GroupKeys::new(&[DataType::Int64]).unwrap();
-            let batches: Vec<ArrayRef> = (0..366)
+            let types = vec![DataType::Int64; columns.min(2)];
+            let mut keys = GroupKeys::new(&types).unwrap();
+            if columns == 3 {
+                keys.inline = None;
+            }
+            let batches: Vec<Vec<ArrayRef>> = (0..366)
                 .map(|b| {
                     let v: Vec<i64> = (0..8192u64)
                         .map(|r| {
@@ -616,12 +707,17 @@ mod tests {
                             }
                         })
                         .collect();
-                    Arc::new(Int64Array::from(v)) as ArrayRef
+                    let second: Vec<i64> = v.iter().map(|k| k % 7).collect();
+                    let mut out = vec![Arc::new(Int64Array::from(v)) as ArrayRef];
+                    if columns > 1 {
+                        out.push(Arc::new(Int64Array::from(second)));
+                    }
+                    out
                 })
                 .collect();
             let start = std::time::Instant::now();
             for b in &batches {
-                std::hint::black_box(keys.ids(std::slice::from_ref(b), None).unwrap());
+                std::hint::black_box(keys.ids(b, None).unwrap());
             }
             eprintln!("{name}: {:?} for 3M rows, {} groups", start.elapsed(), keys.len());
         }
@@ -630,7 +726,7 @@ mod tests {
     #[test]
     fn one_integer_key_has_its_own_table_with_nulls_and_selections() {
         let mut keys = GroupKeys::new(&[DataType::Int64]).unwrap();
-        assert!(keys.ints.is_some());
+        assert!(matches!(keys.inline, Some(Inline::Narrow(_))));
         let batch: ArrayRef = Arc::new(Int64Array::from(vec![Some(7), None, Some(-7), Some(7), None, Some(0)]));
         assert_eq!(
             keys.ids(std::slice::from_ref(&batch), None).unwrap(),
@@ -655,6 +751,43 @@ mod tests {
             (7, true, -7, 0)
         );
         assert_eq!((out.value(4), out.value(5), out.value(6)), (4, 1, 10));
+    }
+
+    #[test]
+    fn two_integer_keys_go_inline_until_a_null_comes() {
+        let mut keys = GroupKeys::new(&[DataType::Int32, DataType::Int64]).unwrap();
+        assert!(matches!(keys.inline, Some(Inline::Wide(_))));
+        let batch = |a: Vec<Option<i32>>, b: Vec<Option<i64>>| -> Vec<ArrayRef> {
+            vec![
+                Arc::new(arrow::array::Int32Array::from(a)),
+                Arc::new(Int64Array::from(b)),
+            ]
+        };
+        // (1, 2) and (2, 1) differ; (-1, 0) keeps its sign.
+        let first = batch(
+            vec![Some(1), Some(2), Some(1), Some(-1)],
+            vec![Some(2), Some(1), Some(2), Some(0)],
+        );
+        assert_eq!(keys.ids(&first, None).unwrap(), vec![0, 1, 0, 2]);
+        let nulls = batch(
+            vec![None, Some(2), Some(-1), None],
+            vec![Some(2), Some(1), Some(0), Some(2)],
+        );
+        assert_eq!(keys.ids(&nulls, None).unwrap(), vec![3, 1, 2, 3]);
+        assert!(keys.inline.is_none());
+        assert_eq!(keys.ids(&first, None).unwrap(), vec![0, 1, 0, 2]);
+        let out = keys.emit().unwrap();
+        let a = out[0].as_primitive::<arrow::datatypes::Int32Type>();
+        assert_eq!((a.value(2), a.is_null(3)), (-1, true));
+        assert_eq!(out[1].as_primitive::<Int64Type>().value(3), 2);
+        // One decimal column is inline too, its NULL a group of its own.
+        let mut dec = GroupKeys::new(&[DataType::Decimal128(38, 2)]).unwrap();
+        let values: ArrayRef = Arc::new(
+            Decimal128Array::from(vec![Some(i128::MAX), None, Some(-5), Some(i128::MAX)])
+                .with_precision_and_scale(38, 2)
+                .unwrap(),
+        );
+        assert_eq!(dec.ids(&[values], None).unwrap(), vec![0, 1, 2, 0]);
     }
 
     #[test]
