@@ -767,23 +767,41 @@ fn join(l: &mut Lowering, mut op_: Operator, op: &FlowOp, sides: [usize; 2], wor
     let p_probe = l.vertices[sides[probe]].parallelism;
     let side_name = |s: usize| if s == 0 { "left" } else { "right" };
     let location = op.location.clone();
+    let wants_broadcast = can_broadcast
+        && (must_broadcast
+            || p_probe == 1
+            || rows[build] <= BROADCAST_ROWS
+            || rows[build] * (p_probe - 1) as f64 <= rows[probe]);
+    // The join runs in its probe side's stage; a broadcast build side must not be in or
+    // depend on that stage (a scan both sides read, say), or the stage would wait on itself.
+    let separate = |l: &Lowering, sides: [usize; 2]| {
+        let probe_root = stage_root(&l.vertices, sides[probe]);
+        !upstream(&l.vertices, sides[build]).any(|v| stage_root(&l.vertices, v) == probe_root)
+    };
+    let mut sides = sides;
+    if wants_broadcast && !separate(l, sides) && matches!(l.vertices[sides[probe]].op, Operator::Scan { .. }) {
+        // The probe side is a scan the build side also reads (after CSE): reading it
+        // again costs less than hash-partitioning the probe rows.
+        let scan = l.vertices[sides[probe]].clone();
+        let reason = format!("{}; read again for a join whose build side reads it too", scan.reason);
+        let copy = l.add(
+            scan.op,
+            scan.schema,
+            scan.parallelism,
+            scan.inputs,
+            scan.location,
+            reason,
+        );
+        l.rows[copy] = l.rows[sides[probe]];
+        sides[probe] = copy;
+    }
     let edge = |from: usize, partitioning: Partitioning| Edge { from, partitioning };
     let mut edges = [
         edge(sides[0], Partitioning::Forward),
         edge(sides[1], Partitioning::Forward),
     ];
-    // The join runs in its probe side's stage; a broadcast build side must not be in or
-    // depend on that stage (a scan both sides read, say), or the stage would wait on itself.
-    let probe_root = stage_root(&l.vertices, sides[probe]);
-    let separate = !upstream(&l.vertices, sides[build]).any(|v| stage_root(&l.vertices, v) == probe_root);
     let (p, reason);
-    if can_broadcast
-        && separate
-        && (must_broadcast
-            || p_probe == 1
-            || rows[build] <= BROADCAST_ROWS
-            || rows[build] * (p_probe - 1) as f64 <= rows[probe])
-    {
+    if wants_broadcast && separate(l, sides) {
         p = p_probe;
         edges[build].partitioning = Partitioning::Broadcast;
         reason = format!(

@@ -104,14 +104,25 @@ impl FlowGraph {
     /// `replaces`' result to the new op's result. The replaced ops stay until
     /// [`FlowGraph::erase_dead`] removes them.
     pub fn replace(&mut self, new: &NewOp, at: usize, replaces: usize) -> Result<(), FlowGraphError> {
+        let inserted = self.insert_op(new, at)?;
+        let replaced = self
+            .op_at(if replaces >= at { replaces + 1 } else { replaces })?
+            .to_raw();
+        replace_uses(replaced, inserted);
+        Ok(())
+    }
+
+    /// Inserts `new` before op `at`, with `at`'s location; nothing reads it yet. The new
+    /// op's index is `at`; ops from `at` on move up by one.
+    pub fn insert(&mut self, new: &NewOp, at: usize) -> Result<(), FlowGraphError> {
+        self.insert_op(new, at).map(|_| ())
+    }
+
+    fn insert_op(&mut self, new: &NewOp, at: usize) -> Result<MlirOperation, FlowGraphError> {
         self.changed();
         let context = self.static_context();
         let ops = self.flow_ops();
         let anchor = *ops.get(at).ok_or_else(|| rewrite_error(format!("no flow op #{at}")))?;
-        let replaced = ops
-            .get(replaces)
-            .ok_or_else(|| rewrite_error(format!("no flow op #{replaces}")))?
-            .to_raw();
         let mut operands = Vec::new();
         for &i in &new.inputs {
             let producer = ops.get(i).ok_or_else(|| rewrite_error(format!("no flow op #{i}")))?;
@@ -138,9 +149,21 @@ impl FlowGraph {
             .build()
             .map_err(|e| rewrite_error(format!("cannot build {}: {e}", new.name)))?;
         let block = self.module().body();
-        let inserted = block.insert_operation_before(anchor, op).to_raw();
-        replace_uses(replaced, inserted);
-        Ok(())
+        Ok(block.insert_operation_before(anchor, op).to_raw())
+    }
+
+    /// Op `index`'s attributes: names and MLIR text, as [`NewOp::attributes`] takes them.
+    pub fn attributes(&self, index: usize) -> Result<Vec<(String, String)>, FlowGraphError> {
+        let op = self.op_at(index)?;
+        Ok(op
+            .attributes()
+            .map(|(name, value)| {
+                (
+                    name.as_string_ref().as_str().unwrap_or_default().to_string(),
+                    value.to_string(),
+                )
+            })
+            .collect())
     }
 
     /// Redirects every use of op `of`'s result to op `with`'s result (same table type).

@@ -6,7 +6,7 @@
 //! | level | passes |
 //! |-------|--------|
 //! | `-O0` | none: the frontend's graph is lowered as it is, one vertex per op |
-//! | `-O1` | canonicalize, dce, cse, prune-columns, pushdown-predicates |
+//! | `-O1` | canonicalize, dce, cse, pushdown-semijoins, prune-columns, pushdown-predicates |
 //! | `-O2` | `-O1`, then fuse (default; fuse canonicalizes what it composed) |
 //!
 //! Lowering also fuses physical vertices (a scan, the row-wise vertices after it and a
@@ -18,6 +18,7 @@ mod dce;
 mod fuse;
 mod prune;
 mod pushdown;
+mod semijoin;
 
 use skadi_flowgraph::{FlowGraph, FlowGraphError};
 use std::time::{Duration, Instant};
@@ -38,6 +39,7 @@ pub fn all_passes() -> Vec<Box<dyn Pass>> {
         Box::new(canonicalize::Canonicalize),
         Box::new(dce::DeadVertices),
         Box::new(cse::CommonSubgraphs),
+        Box::new(semijoin::PushdownSemiJoins),
         Box::new(prune::PruneColumns),
         Box::new(pushdown::PushdownPredicates),
         Box::new(fuse::Fuse),
@@ -65,7 +67,14 @@ impl OptLevel {
 
     /// The level's pass pipeline, by name.
     pub fn pipeline(self) -> Vec<&'static str> {
-        let o1 = ["canonicalize", "dce", "cse", "prune-columns", "pushdown-predicates"];
+        let o1 = [
+            "canonicalize",
+            "dce",
+            "cse",
+            "pushdown-semijoins",
+            "prune-columns",
+            "pushdown-predicates",
+        ];
         match self {
             OptLevel::O0 => vec![],
             OptLevel::O1 => o1.to_vec(),
