@@ -6,7 +6,7 @@
 //! | level | passes |
 //! |-------|--------|
 //! | `-O0` | none: the frontend's graph is lowered as it is, one vertex per op |
-//! | `-O1` | canonicalize, dce, cse, pushdown-semijoins, prune-columns, pushdown-predicates |
+//! | `-O1` | canonicalize, dce, cse, pushdown-semijoins, reduce-aggregates, prune-columns, pushdown-predicates |
 //! | `-O2` | `-O1`, then fuse (default; fuse canonicalizes what it composed) |
 //!
 //! Lowering also fuses physical vertices (a scan, the row-wise vertices after it and a
@@ -18,6 +18,7 @@ mod dce;
 mod fuse;
 mod prune;
 mod pushdown;
+mod reduce;
 mod semijoin;
 
 use skadi_flowgraph::{FlowGraph, FlowGraphError};
@@ -40,6 +41,7 @@ pub fn all_passes() -> Vec<Box<dyn Pass>> {
         Box::new(dce::DeadVertices),
         Box::new(cse::CommonSubgraphs),
         Box::new(semijoin::PushdownSemiJoins),
+        Box::new(reduce::ReduceAggregates),
         Box::new(prune::PruneColumns),
         Box::new(pushdown::PushdownPredicates),
         Box::new(fuse::Fuse),
@@ -72,6 +74,7 @@ impl OptLevel {
             "dce",
             "cse",
             "pushdown-semijoins",
+            "reduce-aggregates",
             "prune-columns",
             "pushdown-predicates",
         ];

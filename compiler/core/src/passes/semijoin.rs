@@ -130,7 +130,7 @@ fn next_move(view: &GraphView) -> Option<Move> {
 /// so a semi join moved below it reads no more rows than it did above it. A side that
 /// drops rows may make the inner join the stronger filter (TPC-H Q21: the suppliers of
 /// one nation), which should then run first; the semi join stays.
-fn drops_rows(view: &GraphView, op: usize) -> bool {
+pub(crate) fn drops_rows(view: &GraphView, op: usize) -> bool {
     let mut todo = vec![op];
     let mut seen = vec![false; view.ops.len()];
     while let Some(i) = todo.pop() {
