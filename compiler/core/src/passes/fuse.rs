@@ -70,12 +70,7 @@ fn find_chain(view: &GraphView) -> Option<Vec<usize>> {
 /// it makes the training step compute its features itself, once per row per pass,
 /// instead of reading a materialized table.
 fn find_training_input(view: &GraphView) -> Option<(usize, usize)> {
-    let mut readers = vec![0usize; view.ops.len()];
-    for op in &view.ops {
-        for &j in &op.inputs {
-            readers[j] += 1;
-        }
-    }
+    let readers = super::reader_counts(view);
     view.ops.iter().enumerate().find_map(|(i, op)| match &op.kind {
         // k-means without given centroids starts from its input's first rows, which must
         // then exist as a table.

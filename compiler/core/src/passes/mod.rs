@@ -21,8 +21,31 @@ mod pushdown;
 mod reduce;
 mod semijoin;
 
-use skadi_flowgraph::{FlowGraph, FlowGraphError};
+use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView};
 use std::time::{Duration, Instant};
+
+/// How many ops read each op's result.
+pub(crate) fn reader_counts(view: &GraphView) -> Vec<usize> {
+    let mut readers = vec![0usize; view.ops.len()];
+    for op in &view.ops {
+        for &i in &op.inputs {
+            readers[i] += 1;
+        }
+    }
+    readers
+}
+
+/// `op` and every op it reads, directly or not.
+pub(crate) fn upstream(view: &GraphView, op: usize) -> impl Iterator<Item = usize> {
+    let mut seen = vec![false; view.ops.len()];
+    let mut todo = vec![op];
+    while let Some(i) = todo.pop() {
+        if !std::mem::replace(&mut seen[i], true) {
+            todo.extend(&view.ops[i].inputs);
+        }
+    }
+    seen.into_iter().enumerate().filter(|(_, s)| *s).map(|(i, _)| i)
+}
 
 /// One transformation of a FlowGraph.
 pub trait Pass {

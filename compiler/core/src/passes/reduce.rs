@@ -17,7 +17,7 @@
 //! parts. The aggregate and the ops after it must have no other reader (they are
 //! rebuilt), and `X` must not read the aggregate.
 
-use super::{Pass, semijoin::drops_rows};
+use super::{Pass, reader_counts, semijoin::drops_rows, upstream};
 use skadi_common::{Column, JoinKind};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, MapExpr, NewOp, OpKind, string_array};
 
@@ -55,12 +55,7 @@ struct Reduction {
 }
 
 fn next_reduction(view: &GraphView) -> Option<Reduction> {
-    let mut readers = vec![0usize; view.ops.len()];
-    for op in &view.ops {
-        for &i in &op.inputs {
-            readers[i] += 1;
-        }
-    }
+    let readers = reader_counts(view);
     view.ops.iter().enumerate().find_map(|(j, op)| {
         let OpKind::Join {
             kind,
@@ -103,7 +98,7 @@ fn next_reduction(view: &GraphView) -> Option<Reduction> {
             {
                 return None;
             }
-            if !drops_rows(view, x) || upstream(view, x).contains(&aggregate) {
+            if !drops_rows(view, x) || upstream(view, x).any(|i| i == aggregate) {
                 return None;
             }
             Some(Reduction {
@@ -167,18 +162,6 @@ fn aggregate_below(
         }
         at = op.inputs[0];
     }
-}
-
-/// `op` and every op it reads, directly or not.
-fn upstream(view: &GraphView, op: usize) -> Vec<usize> {
-    let mut seen = vec![false; view.ops.len()];
-    let mut todo = vec![op];
-    while let Some(i) = todo.pop() {
-        if !std::mem::replace(&mut seen[i], true) {
-            todo.extend(&view.ops[i].inputs);
-        }
-    }
-    (0..seen.len()).filter(|&i| seen[i]).collect()
 }
 
 /// Inserts `Y ⋉ π(X)` before the join (`π` keeps X's keys only, renamed so no name is

@@ -131,24 +131,12 @@ fn next_move(view: &GraphView) -> Option<Move> {
 /// drops rows may make the inner join the stronger filter (TPC-H Q21: the suppliers of
 /// one nation), which should then run first; the semi join stays.
 pub(crate) fn drops_rows(view: &GraphView, op: usize) -> bool {
-    let mut todo = vec![op];
-    let mut seen = vec![false; view.ops.len()];
-    while let Some(i) = todo.pop() {
-        if std::mem::replace(&mut seen[i], true) {
-            continue;
-        }
-        let drops = match &view.ops[i].kind {
-            OpKind::Filter { .. } | OpKind::Aggregate { .. } | OpKind::Limit { .. } => true,
-            OpKind::Pipeline { keep, .. } => keep.is_some(),
-            OpKind::Join { kind, .. } => matches!(kind, JoinKind::Semi | JoinKind::Anti),
-            _ => false,
-        };
-        if drops {
-            return true;
-        }
-        todo.extend(&view.ops[i].inputs);
-    }
-    false
+    super::upstream(view, op).any(|i| match &view.ops[i].kind {
+        OpKind::Filter { .. } | OpKind::Aggregate { .. } | OpKind::Limit { .. } => true,
+        OpKind::Pipeline { keep, .. } => keep.is_some(),
+        OpKind::Join { kind, .. } => matches!(kind, JoinKind::Semi | JoinKind::Anti),
+        _ => false,
+    })
 }
 
 fn is_inner_join(view: &GraphView, op: usize) -> bool {
