@@ -337,14 +337,23 @@ fn join_building_on(
     if track_build {
         table.matched = vec![false; table.batch.num_rows()];
     }
-    let pair_schema: SchemaRef = {
+    // The filter's arguments, in order: the candidate pairs' columns it reads.
+    let (filter_schema, filter_columns): (SchemaRef, Vec<usize>) = {
         let fields: Vec<_> = spec.schemas[0]
             .fields()
             .iter()
             .chain(spec.schemas[1].fields().iter())
-            .map(|f| f.as_ref().clone().with_nullable(true))
             .collect();
-        std::sync::Arc::new(arrow::datatypes::Schema::new(fields))
+        let args = spec.filter.as_ref().map_or(&[][..], |(_, args)| args.as_slice());
+        let picked: Vec<_> = args
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| fields[a].as_ref().clone().with_name(format!("{i}")).with_nullable(true))
+            .collect();
+        (
+            std::sync::Arc::new(arrow::datatypes::Schema::new(picked)),
+            (0..args.len()).collect(),
+        )
     };
     let build_empty = table.batch.num_rows() == 0;
     let probe_stream = take_input(&mut inputs[probe]);
@@ -356,15 +365,23 @@ fn join_building_on(
         if let Some((kernel, args)) = &spec.filter
             && !p.is_empty()
         {
-            let pairs = joined(
-                spec,
-                &pair_schema,
-                &batch,
-                &UInt32Array::from(p.clone()),
-                &table.batch,
-                &UInt32Array::from(b.clone()),
-            )?;
-            let keep = eval::selection(kernel, &pairs, args)?;
+            // Only the columns the filter reads are gathered for the candidate pairs.
+            let (p_rows, b_rows) = (UInt32Array::from(p.clone()), UInt32Array::from(b.clone()));
+            let left_width = spec.schemas[0].fields().len();
+            let columns = args
+                .iter()
+                .map(|&a| {
+                    let (side, column) = if a < left_width { (0, a) } else { (1, a - left_width) };
+                    let (rows, indices) = if side == build {
+                        (&table.batch, &b_rows)
+                    } else {
+                        (&batch, &p_rows)
+                    };
+                    take(rows.column(column), indices, None).map_err(|e| e.to_string())
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let pairs = RecordBatch::try_new(filter_schema.clone(), columns).map_err(|e| e.to_string())?;
+            let keep = eval::selection(kernel, &pairs, &filter_columns)?;
             let mut k = 0;
             for i in 0..p.len() {
                 if keep.value(i) {
