@@ -1,14 +1,15 @@
 //! The hash join: one input (the build side) goes into a hash table on its key columns;
 //! the other (the probe side) streams through it a batch at a time. Keys are compared
-//! as SQL does: a NULL key equals nothing. Single integer keys (and dates) are hashed as
-//! i64; every other key list through Arrow's row format.
+//! as SQL does: a NULL key equals nothing. A single integer key (or date) sits inline in
+//! an open-addressing table ([`SlotTable`]) with the chain's head, probes prefetched a
+//! few rows ahead; every other key list goes through Arrow's row format.
 //!
 //! Kinds are read relative to the sides: unmatched probe rows are emitted (NULL-padded)
 //! as each probe batch is joined; unmatched build rows once the probe side is done —
 //! which is why lowering never broadcasts a build side whose unmatched rows are kept.
 //! An inner, semi or anti join builds on whichever side turns out smaller (see [`hash_join`]).
 
-use crate::keys::IntHash;
+use crate::keys::{SlotKey, SlotTable};
 use crate::{eval, jit::Kernel};
 use arrow::{
     array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array},
@@ -18,7 +19,6 @@ use arrow::{
 };
 use hashbrown::HashTable;
 use skadi_common::JoinKind;
-use std::collections::HashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
 const NONE: u32 = u32::MAX;
@@ -104,7 +104,8 @@ fn keys_of(batch: &RecordBatch, indices: &[usize], converter: &Option<RowConvert
 /// `next[row]` the one before it.
 struct Table {
     batch: RecordBatch,
-    int_heads: HashMap<i64, u32, IntHash>,
+    /// Single integer keys: each key's chain head, the key inline.
+    int_heads: SlotTable<u64>,
     /// Row-format keys: per distinct key, its latest build row (the chain's head); the
     /// key's bytes are that row's in `build_rows`, so no key is copied.
     row_heads: HashTable<u32>,
@@ -121,7 +122,7 @@ impl Table {
         let n = batch.num_rows();
         let mut t = Table {
             batch,
-            int_heads: HashMap::default(),
+            int_heads: SlotTable::new(),
             row_heads: HashTable::new(),
             build_rows: None,
             next: vec![NONE; n],
@@ -135,9 +136,8 @@ impl Table {
                 for (r, k) in keys.into_iter().enumerate() {
                     match k {
                         Some(k) => {
-                            let head = t.int_heads.entry(k).or_insert(NONE);
-                            t.next[r] = *head;
-                            *head = r as u32;
+                            let k = k as u64;
+                            t.next[r] = t.int_heads.replace(k, k.hash(), r as u32).unwrap_or(NONE);
                         }
                         None => t.null_key = true,
                     }
@@ -190,8 +190,14 @@ impl Table {
                 }
             }
             Keys::Int(keys) => {
+                // Hashes first, so each probe's slot is asked for a few rows ahead.
+                const AHEAD: usize = 16;
+                let hashes: Vec<u64> = keys.iter().map(|k| k.map_or(0, |k| (k as u64).hash())).collect();
                 for (row, k) in keys.iter().enumerate() {
-                    if let Some(&head) = k.as_ref().and_then(|k| self.int_heads.get(k)) {
+                    if let Some(&h) = hashes.get(row + AHEAD) {
+                        self.int_heads.prefetch(h);
+                    }
+                    if let Some(head) = k.and_then(|k| self.int_heads.get(k as u64, hashes[row])) {
                         walk(row, head);
                     }
                 }

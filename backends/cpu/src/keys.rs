@@ -31,29 +31,6 @@ fn mix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
-/// A hasher for integer keys (the join's single-integer key table): one [`mix`] of the
-/// value instead of a byte-stream hash.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct IntHasher(u64);
-
-impl std::hash::Hasher for IntHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = mix(self.0.rotate_left(8) ^ u64::from(b));
-        }
-    }
-
-    fn write_i64(&mut self, v: i64) {
-        self.0 = mix(self.0 ^ v as u64);
-    }
-}
-
-pub(crate) type IntHash = std::hash::BuildHasherDefault<IntHasher>;
-
 fn mix_word(w: u128) -> u64 {
     mix(w as u64 ^ ((w >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
@@ -256,7 +233,7 @@ enum Inline {
 }
 
 /// A key kept inline in a [`SlotTable`].
-trait SlotKey: Copy + Eq + Default {
+pub(crate) trait SlotKey: Copy + Eq + Default {
     fn hash(self) -> u64;
 }
 
@@ -274,7 +251,7 @@ impl SlotKey for u128 {
 
 /// Open addressing (linear probing) from a key to a group id, the key inline. Kept at
 /// most half full. A one-column key's NULL is not in it but in `null`.
-struct SlotTable<K> {
+pub(crate) struct SlotTable<K> {
     slots: Vec<(K, u32)>,
     len: usize,
     /// The NULL key's group, once a NULL came.
@@ -284,7 +261,7 @@ struct SlotTable<K> {
 const EMPTY: u32 = u32::MAX;
 
 impl<K: SlotKey> SlotTable<K> {
-    fn new() -> Self {
+    pub fn new() -> Self {
         SlotTable {
             slots: vec![(K::default(), EMPTY); 1024],
             len: 0,
@@ -298,7 +275,7 @@ impl<K: SlotKey> SlotTable<K> {
 
     /// Asks the cache for the slot `hash` starts at; a batch's probes are issued ahead.
     #[inline(always)]
-    fn prefetch(&self, hash: u64) {
+    pub fn prefetch(&self, hash: u64) {
         #[cfg(target_arch = "x86_64")]
         {
             let slot = self.slots.as_ptr().wrapping_add(hash as usize & self.mask());
@@ -326,8 +303,45 @@ impl<K: SlotKey> SlotTable<K> {
         }
     }
 
+    /// The id stored with `key`.
+    #[inline(always)]
+    pub fn get(&self, key: K, hash: u64) -> Option<u32> {
+        let mask = self.mask();
+        let mut i = hash as usize & mask;
+        loop {
+            let (k, id) = self.slots[i];
+            if id == EMPTY {
+                return None;
+            }
+            if k == key {
+                return Some(id);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Stores `id` with `key`; returns the id it replaces (the caller chains it).
+    #[inline(always)]
+    pub fn replace(&mut self, key: K, hash: u64, id: u32) -> Option<u32> {
+        let mask = self.mask();
+        let mut i = hash as usize & mask;
+        loop {
+            let (k, old) = self.slots[i];
+            if old == EMPTY {
+                self.slots[i] = (key, id);
+                self.len += 1;
+                return None;
+            }
+            if k == key {
+                self.slots[i].1 = id;
+                return Some(old);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// Room for `more` keys at most half full.
-    fn reserve(&mut self, more: usize) {
+    pub fn reserve(&mut self, more: usize) {
         if 2 * (self.len + more) <= self.slots.len() {
             return;
         }
