@@ -449,25 +449,21 @@ impl GroupKeys {
         let columns = types
             .iter()
             .map(|t| match t {
-                DataType::Utf8
-                | DataType::LargeUtf8
-                | DataType::Utf8View
-                | DataType::Boolean
-                | DataType::Int8
-                | DataType::Int16
-                | DataType::Int32
-                | DataType::Date32
-                | DataType::Int64
-                | DataType::Float32
-                | DataType::Float64
-                | DataType::Decimal128(..) => Ok(KeyColumn {
-                    data_type: t.clone(),
-                    words: Vec::new(),
-                    valid: Vec::new(),
-                    has_null: false,
-                    bytes: Vec::new(),
-                    ends: Vec::new(),
-                }),
+                t if fits_u64(t)
+                    || matches!(
+                        t,
+                        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Decimal128(..)
+                    ) =>
+                {
+                    Ok(KeyColumn {
+                        data_type: t.clone(),
+                        words: Vec::new(),
+                        valid: Vec::new(),
+                        has_null: false,
+                        bytes: Vec::new(),
+                        ends: Vec::new(),
+                    })
+                }
                 other => Err(format!("cannot group by a {other} column yet")),
             })
             .collect::<Result<_, String>>()?;

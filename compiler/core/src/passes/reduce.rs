@@ -11,13 +11,14 @@
 //! columns through (names are followed back).
 //!
 //! It pays when `X` keeps few keys, so it runs only when something upstream of `X`
-//! drops rows (a filter, a semi join, ...; see `semijoin::drops_rows`): TPC-H Q17's
+//! filters rows (a filter, a semi join, ...; see `semijoin::filters_rows`; an aggregate
+//! alone keeps every key of its input): TPC-H Q17's
 //! average per part is then computed for the ~200 parts of one brand and container, not
 //! all 200 K, and Q20's quantity per part and supplier for the ~8 K pairs of 'forest'
 //! parts. The aggregate and the ops after it must have no other reader (they are
 //! rebuilt), and `X` must not read the aggregate.
 
-use super::{Pass, reader_counts, semijoin::drops_rows, upstream};
+use super::{Pass, reader_counts, semijoin::filters_rows, upstream};
 use skadi_common::{Column, JoinKind};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, MapExpr, NewOp, OpKind, string_array};
 
@@ -98,7 +99,7 @@ fn next_reduction(view: &GraphView) -> Option<Reduction> {
             {
                 return None;
             }
-            if !drops_rows(view, x) || upstream(view, x).any(|i| i == aggregate) {
+            if !filters_rows(view, x) || upstream(view, x).any(|i| i == aggregate) {
                 return None;
             }
             Some(Reduction {

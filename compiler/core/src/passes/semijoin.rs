@@ -131,8 +131,15 @@ fn next_move(view: &GraphView) -> Option<Move> {
 /// drops rows may make the inner join the stronger filter (TPC-H Q21: the suppliers of
 /// one nation), which should then run first; the semi join stays.
 pub(crate) fn drops_rows(view: &GraphView, op: usize) -> bool {
+    filters_rows(view, op) || super::upstream(view, op).any(|i| matches!(view.ops[i].kind, OpKind::Aggregate { .. }))
+}
+
+/// Whether anything upstream of `op` (itself included) drops rows by their values: a
+/// filter, a semi or anti join, a limit. Unlike [`drops_rows`], an aggregate does not
+/// count: it has as many keys as its input.
+pub(crate) fn filters_rows(view: &GraphView, op: usize) -> bool {
     super::upstream(view, op).any(|i| match &view.ops[i].kind {
-        OpKind::Filter { .. } | OpKind::Aggregate { .. } | OpKind::Limit { .. } => true,
+        OpKind::Filter { .. } | OpKind::Limit { .. } => true,
         OpKind::Pipeline { keep, .. } => keep.is_some(),
         OpKind::Join { kind, .. } => matches!(kind, JoinKind::Semi | JoinKind::Anti),
         _ => false,
