@@ -144,7 +144,17 @@ impl LocalExecutor {
                     .or_default()
                     .extend(batches.iter().cloned());
             }
+            let began = start.elapsed();
             let mut outs = prepared.run_shard(stage, shard, stage_inputs, &exports[stage_id])?;
+            if crate::profiling() {
+                let ended = start.elapsed();
+                eprintln!(
+                    "profile stage {stage_id} shard {shard}: {:.1} ms, from {:.1} to {:.1} ms into the run",
+                    (ended - began).as_secs_f64() * 1e3,
+                    began.as_secs_f64() * 1e3,
+                    ended.as_secs_f64() * 1e3
+                );
+            }
             for &v in &exports[stage_id] {
                 let out = outs
                     .remove(&v)

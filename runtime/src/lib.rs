@@ -20,7 +20,7 @@ pub use executor::{LocalExecutor, Progress, RunOutput};
 
 /// Whether `SKADI_PROFILE` is set (non-empty, not `0`): a developer's knob. Shards then
 /// report on stderr each vertex's own time and rows (the CPU backend) and each exchange's
-/// partitioning time (the executor).
+/// partitioning time and each shard's wall time within the run (the executor).
 pub fn profiling() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *ON.get_or_init(|| std::env::var_os("SKADI_PROFILE").is_some_and(|v| !v.is_empty() && v != "0"))
