@@ -8,8 +8,8 @@ use arrow::{
     array::{Array, ArrayRef, AsArray, BooleanArray, PrimitiveArray},
     buffer::{BooleanBuffer, NullBuffer, ScalarBuffer},
     datatypes::{
-        ArrowPrimitiveType, DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type,
-        Int32Type, Int64Type,
+        ArrowPrimitiveType, DataType, Date32Type, Decimal64Type, Decimal128Type, Float32Type, Float64Type, Int8Type,
+        Int16Type, Int32Type, Int64Type,
     },
     record_batch::RecordBatch,
 };
@@ -34,6 +34,7 @@ impl Buffer {
                 DataType::Float32 => a.as_primitive::<Float32Type>().values().as_ptr() as *mut u8,
                 DataType::Float64 => a.as_primitive::<Float64Type>().values().as_ptr() as *mut u8,
                 DataType::Decimal128(..) => a.as_primitive::<Decimal128Type>().values().as_ptr() as *mut u8,
+                DataType::Decimal64(..) => a.as_primitive::<Decimal64Type>().values().as_ptr() as *mut u8,
                 other => unreachable!("only primitive columns are passed in place, not {other}"),
             },
             Buffer::F64(v) => v.as_mut_ptr() as *mut u8,
@@ -62,7 +63,9 @@ pub(crate) fn decimal_to_f64(array: &ArrayRef) -> Vec<f64> {
 /// `in_place_decimal` when the kernel converts the decimal itself.
 pub(crate) fn argument(array: &ArrayRef, scalar: &str, in_place_decimal: bool) -> Result<Buffer, String> {
     match (array.data_type(), scalar) {
-        (DataType::Decimal128(..), "f64") if in_place_decimal => Ok(Buffer::InPlace(array.clone())),
+        (DataType::Decimal128(..) | DataType::Decimal64(..), "f64") if in_place_decimal => {
+            Ok(Buffer::InPlace(array.clone()))
+        }
         (DataType::Int8, "i8")
         | (DataType::Int16, "i16")
         | (DataType::Int32 | DataType::Date32, "i32")
@@ -99,10 +102,7 @@ fn primitive<T: ArrowPrimitiveType>(bytes: Vec<u8>, nulls: Option<NullBuffer>) -
 fn result_array(buffer: Buffer, scalar: &str, nulls: Option<NullBuffer>) -> ArrayRef {
     match (buffer, scalar) {
         (Buffer::F64(v), _) => Arc::new(PrimitiveArray::<Float64Type>::new(ScalarBuffer::from(v), nulls)),
-        (Buffer::Bytes(v), "i1") => Arc::new(BooleanArray::new(
-            BooleanBuffer::from_iter(v.iter().map(|&b| b != 0)),
-            nulls,
-        )),
+        (Buffer::Bytes(v), "i1") => Arc::new(BooleanArray::new(pack_bits(&v), nulls)),
         (Buffer::Bytes(v), "i8") => primitive::<Int8Type>(v, nulls),
         (Buffer::Bytes(v), "i16") => primitive::<Int16Type>(v, nulls),
         (Buffer::Bytes(v), "i32") => primitive::<Int32Type>(v, nulls),
@@ -110,6 +110,31 @@ fn result_array(buffer: Buffer, scalar: &str, nulls: Option<NullBuffer>) -> Arra
         (Buffer::Bytes(v), "f32") => primitive::<Float32Type>(v, nulls),
         _ => unreachable!("result buffers are made by result_buffer for scalar {scalar}"),
     }
+}
+
+/// Bytes as bits (a byte other than 0 is true), eight bytes to a byte at a time: a
+/// kernel writes each i1 result as a byte, and a filter's results are most of a scan.
+pub(crate) fn pack_bits(bytes: &[u8]) -> BooleanBuffer {
+    /// Eight bytes' truth in the low bit of each.
+    fn low_bits(mut x: u64) -> u64 {
+        x |= (x >> 4) & 0x0f0f_0f0f_0f0f_0f0f;
+        x |= (x >> 2) & 0x3333_3333_3333_3333;
+        x |= (x >> 1) & 0x5555_5555_5555_5555;
+        x & 0x0101_0101_0101_0101
+    }
+    let eight = |chunk: &[u8]| {
+        let x = low_bits(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
+        // Byte i's low bit lands in bit 56 + i.
+        x.wrapping_mul(0x0102_0408_1020_4080) >> 56
+    };
+    let mut packed: Vec<u8> = bytes.chunks_exact(8).map(|c| eight(c) as u8).collect();
+    let rest = bytes.chunks_exact(8).remainder();
+    if !rest.is_empty() {
+        let mut last = [0u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        packed.push(eight(&last) as u8);
+    }
+    BooleanBuffer::new(arrow::buffer::Buffer::from_vec(packed), 0, bytes.len())
 }
 
 /// Runs `kernel` over `batch`'s columns `args`; returns its results as arrays, each NULL
@@ -173,4 +198,20 @@ pub(crate) fn keep_mask(result: &ArrayRef) -> BooleanArray {
 pub(crate) fn selection(kernel: &Kernel, batch: &RecordBatch, args: &[usize]) -> Result<BooleanArray, String> {
     let (results, _) = evaluate(kernel, batch, args, None)?;
     Ok(keep_mask(&results[0]))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn packed_bits_are_the_bytes_truth_in_order() {
+        for len in [0, 1, 7, 8, 9, 63, 64, 65, 200] {
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| [0u8, 1, 0, 0, 2, 255, 1, 0, 128][(i * 7 + i / 3) % 9])
+                .collect();
+            let bits = super::pack_bits(&bytes);
+            assert_eq!(bits.len(), len);
+            let expected: Vec<bool> = bytes.iter().map(|&b| b != 0).collect();
+            assert_eq!(bits.iter().collect::<Vec<_>>(), expected, "{len} bytes");
+        }
+    }
 }

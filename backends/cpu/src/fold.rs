@@ -29,8 +29,10 @@ pub(crate) struct FoldPlan {
 
 /// The scalar type (and decimal form) a kernel reads a column of type `dt` as.
 fn scalar_of(dt: &DataType) -> Option<(String, ArgForm)> {
+    if let Some(form) = crate::kernel::decimal_form(dt) {
+        return Some(("f64".into(), Some(form)));
+    }
     let scalar = match dt {
-        DataType::Decimal128(p, s) if *p <= 18 => return Some(("f64".into(), Some(*s))),
         DataType::Float64 => "f64",
         DataType::Float32 => "f32",
         DataType::Int64 => "i64",
@@ -98,7 +100,10 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
         // The lane the aggregate accumulates in (aggregate.rs: floats and decimals in
         // f64, integers in i64, averages always in f64).
         let float = function == FoldFunction::Avg
-            || matches!(dt, DataType::Float32 | DataType::Float64 | DataType::Decimal128(..));
+            || matches!(
+                dt,
+                DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) | DataType::Decimal64(..)
+            );
         let value = match expr {
             ProjectExpr::Body(n) => {
                 scalar_of(dt)?;

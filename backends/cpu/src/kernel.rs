@@ -16,10 +16,30 @@ fn memory_type(scalar: &str) -> &str {
 }
 
 /// How a kernel reads one argument column: body scalars in place, or (for an f64
-/// parameter) a Decimal128 column of that scale, in place, converted in the loop. Only
-/// decimals of precision ≤ 18 are read in place (their values fit an i64, whose low half
-/// of the 16-byte slot is read); wider ones are converted before the call.
-pub(crate) type ArgForm = Option<i8>;
+/// parameter) a decimal column in place, converted in the loop. Only decimals of
+/// precision ≤ 18 are read in place (their values fit an i64: a Decimal128's is the low
+/// half of its 16-byte slot, a Decimal64's the whole slot); wider ones are converted
+/// before the call.
+pub(crate) type ArgForm = Option<InPlaceDecimal>;
+
+/// A decimal column read in place: its scale, and whether its slots are 16 bytes wide
+/// (Decimal128) or 8 (Decimal64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct InPlaceDecimal {
+    pub scale: i8,
+    pub wide: bool,
+}
+
+/// How a kernel reads a column of type `dt` as an f64 parameter: in place if a decimal
+/// whose values fit an i64.
+pub(crate) fn decimal_form(dt: &arrow::datatypes::DataType) -> ArgForm {
+    use arrow::datatypes::DataType;
+    match dt {
+        DataType::Decimal128(p, s) if *p <= 18 => Some(InPlaceDecimal { scale: *s, wide: true }),
+        DataType::Decimal64(_, s) => Some(InPlaceDecimal { scale: *s, wide: false }),
+        _ => None,
+    }
+}
 
 /// A kernel: a body and how it reads each argument.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -85,7 +105,12 @@ impl KernelSpec {
             let forms: Vec<String> = self
                 .forms
                 .iter()
-                .map(|f| f.map_or("x".to_string(), |s| format!("d{}", s).replace('-', "m")))
+                .map(|f| {
+                    f.map_or("x".to_string(), |d| {
+                        let width = if d.wide { "" } else { "n" };
+                        format!("d{width}{}", d.scale).replace('-', "m")
+                    })
+                })
                 .collect();
             name = format!("{name}_{}", forms.join("_"));
         }
@@ -247,8 +272,8 @@ fn open_kernel(
     let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
     let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
     for (j, form) in forms {
-        if let Some(scale) = form {
-            let _ = writeln!(w, "    %div{j} = arith.constant {:?} : f64", 10f64.powi(scale as i32));
+        if let Some(d) = form {
+            let _ = writeln!(w, "    %div{j} = arith.constant {:?} : f64", 10f64.powi(d.scale as i32));
         }
     }
     for j in columns {
@@ -279,16 +304,25 @@ fn load_row(w: &mut String, indent: &str, first: usize, scalars: &[String], form
     let mut args = Vec::new();
     for (k, p) in scalars.iter().enumerate() {
         let j = first + k;
-        let decimal = forms.get(k).copied().flatten().is_some();
-        let m = if decimal { "i128" } else { memory_type(p) };
+        let decimal = forms.get(k).copied().flatten();
+        let m = match decimal {
+            Some(d) if d.wide => "i128",
+            Some(_) => "i64",
+            None => memory_type(p),
+        };
         let _ = writeln!(
             w,
             "{indent}%a{j} = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {m}"
         );
         let _ = writeln!(w, "{indent}%m{j} = llvm.load %a{j} : !llvm.ptr -> {m}");
-        if decimal {
-            let _ = writeln!(w, "{indent}%t{j} = arith.trunci %m{j} : i128 to i64");
-            let _ = writeln!(w, "{indent}%f{j} = arith.sitofp %t{j} : i64 to f64");
+        if let Some(d) = decimal {
+            let value = if d.wide {
+                let _ = writeln!(w, "{indent}%t{j} = arith.trunci %m{j} : i128 to i64");
+                format!("%t{j}")
+            } else {
+                format!("%m{j}")
+            };
+            let _ = writeln!(w, "{indent}%f{j} = arith.sitofp {value} : i64 to f64");
             let _ = writeln!(w, "{indent}%v{j} = arith.divf %f{j}, %div{j} : f64");
             args.push(format!("%v{j}"));
         } else if p == "i1" {

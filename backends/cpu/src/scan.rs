@@ -8,8 +8,11 @@ use arrow::{
     datatypes::{DataType, Field, Schema, SchemaRef},
     record_batch::{RecordBatch, RecordBatchOptions},
 };
-use parquet::arrow::{ProjectionMask, arrow_reader::ParquetRecordBatchReaderBuilder};
-use skadi_common::{Column, FileSlice};
+use parquet::arrow::{
+    ProjectionMask,
+    arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder},
+};
+use skadi_common::FileSlice;
 use std::{
     fs::File,
     io::{BufRead, BufReader},
@@ -21,21 +24,31 @@ pub(crate) const BATCH_ROWS: usize = 8192;
 
 type Batches = Box<dyn Iterator<Item = Result<RecordBatch, String>> + Send>;
 
-/// Reads `columns` (file column names) of `slices`; the batches have `schema`'s names.
+/// Reads `columns` (file column names) of `slices`; the batches have `out_schema`'s names
+/// and types. A Decimal64 column of a Decimal128 file column is decoded as Decimal64.
 pub(crate) fn scan(
     format: &str,
     slices: &[FileSlice],
     columns: &[String],
-    schema: &[Column],
+    out_schema: SchemaRef,
 ) -> Result<Batches, String> {
-    let out_schema: SchemaRef = Arc::new(skadi_common::types::to_arrow_schema(schema));
     let mut readers: Vec<Batches> = Vec::new();
     for slice in slices {
         let path = slice.path.display().to_string();
         let file = File::open(&slice.path).map_err(|e| format!("{path}: {e}"))?;
         let batches: Batches = match format {
             "parquet" => {
-                let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{path}: {e}"))?;
+                let error = |e: parquet::errors::ParquetError| format!("{path}: {e}");
+                let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(error)?;
+                let metadata = match narrowed(metadata.schema(), columns, &out_schema) {
+                    Some(hint) => ArrowReaderMetadata::try_new(
+                        metadata.metadata().clone(),
+                        ArrowReaderOptions::new().with_schema(hint),
+                    )
+                    .map_err(error)?,
+                    None => metadata,
+                };
+                let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
                 let indices = positions(builder.schema(), columns, &path)?;
                 let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
                 let mut builder = builder.with_projection(mask).with_batch_size(BATCH_ROWS);
@@ -170,6 +183,30 @@ impl Iterator for TextLines {
         }
         self.read_batch().transpose()
     }
+}
+
+/// The file's schema with the decimals the plan reads as Decimal64 so typed, if any are.
+fn narrowed(file: &SchemaRef, columns: &[String], out: &Schema) -> Option<SchemaRef> {
+    let narrow: Vec<&String> = columns
+        .iter()
+        .zip(out.fields())
+        .filter(|(_, f)| matches!(f.data_type(), DataType::Decimal64(..)))
+        .map(|(c, _)| c)
+        .collect();
+    if narrow.is_empty() {
+        return None;
+    }
+    let fields: Vec<Field> = file
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Decimal128(p, s) if *p <= 18 && narrow.contains(&f.name()) => {
+                f.as_ref().clone().with_data_type(DataType::Decimal64(*p, *s))
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Some(Arc::new(Schema::new_with_metadata(fields, file.metadata().clone())))
 }
 
 fn positions(schema: &Schema, columns: &[String], path: &str) -> Result<Vec<usize>, String> {
