@@ -7,7 +7,7 @@
 //! |-------|--------|
 //! | `-O0` | none: the frontend's graph is lowered as it is, one vertex per op |
 //! | `-O1` | canonicalize, dce, cse, pushdown-semijoins, reduce-aggregates, prune-columns, pushdown-predicates |
-//! | `-O2` | `-O1`, then fuse (default; fuse canonicalizes what it composed) |
+//! | `-O2` | `-O1` with pushdown-maps before prune-columns, then fuse (default; fuse canonicalizes what it composed) |
 //!
 //! Lowering also fuses physical vertices (a scan, the row-wise vertices after it and a
 //! partial aggregate become one vertex) at `-O2`.
@@ -16,6 +16,7 @@ mod canonicalize;
 mod cse;
 mod dce;
 mod fuse;
+mod maps;
 mod prune;
 mod pushdown;
 mod reduce;
@@ -65,6 +66,7 @@ pub fn all_passes() -> Vec<Box<dyn Pass>> {
         Box::new(cse::CommonSubgraphs),
         Box::new(semijoin::PushdownSemiJoins),
         Box::new(reduce::ReduceAggregates),
+        Box::new(maps::PushdownMaps),
         Box::new(prune::PruneColumns),
         Box::new(pushdown::PushdownPredicates),
         Box::new(fuse::Fuse),
@@ -104,7 +106,15 @@ impl OptLevel {
         match self {
             OptLevel::O0 => vec![],
             OptLevel::O1 => o1.to_vec(),
-            OptLevel::O2 => o1.into_iter().chain(["fuse"]).collect(),
+            // Moving maps below joins pays once fusion joins them to the scans they read.
+            OptLevel::O2 => o1
+                .into_iter()
+                .flat_map(|p| match p {
+                    "prune-columns" => vec!["pushdown-maps", p],
+                    _ => vec![p],
+                })
+                .chain(["fuse"])
+                .collect(),
         }
     }
 
