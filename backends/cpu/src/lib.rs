@@ -180,7 +180,7 @@ fn step_schemas(steps: &[skadi_common::Step]) -> Vec<SchemaRef> {
                     .is_some_and(|f| f.extras.contains(&c) && !f.keys.contains(&c));
                 match field.data_type() {
                     arrow::datatypes::DataType::Decimal128(p, s)
-                        if *p <= 18 && (read_by_body || folded) && (!passed || folded) =>
+                        if *p <= 18 && (folded || (read_by_body && !passed)) =>
                     {
                         Arc::new(
                             field

@@ -218,8 +218,10 @@ pub fn format_timings(runs: &[PassRun]) -> String {
 /// Every pass with its summary, then each level's pipeline (`skadi passes`).
 pub fn describe() -> String {
     let mut out = String::from("FlowGraph passes (run a list with --passes a,b,c):\n");
-    for p in all_passes() {
-        out.push_str(&format!("  {:<14} {}\n", p.name(), p.summary()));
+    let passes = all_passes();
+    let width = passes.iter().map(|p| p.name().len()).max().unwrap_or(0);
+    for p in passes {
+        out.push_str(&format!("  {:<width$}  {}\n", p.name(), p.summary()));
     }
     out.push_str("\nPipelines:\n");
     for level in [OptLevel::O0, OptLevel::O1, OptLevel::O2] {
