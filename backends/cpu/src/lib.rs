@@ -150,52 +150,78 @@ fn body_args(op: &Operator) -> &[String] {
     }
 }
 
-/// The Arrow schema each step of a fused vertex produces. A scan whose next step is a
-/// pipeline reads as Decimal64 each decimal column (precision ≤ 18) that only compiled
-/// code reads: the pipeline's body, or a fold into the aggregate after it that sees no
-/// NULL (fold.rs), not passed on as a column. Kernels read such a column in place
-/// either way, and Parquet then decodes 8-byte values into 8-byte slots instead of
-/// widening each to 16 bytes (a third of a scan's time, for a table of decimals).
+/// The Arrow schema each step of a fused vertex produces. A scan whose pipeline follows
+/// it (directly, or after string matches and functions, which pass every column on)
+/// reads as Decimal64 each decimal column (precision ≤ 18) that only compiled code
+/// reads: the pipeline's body, or a fold into the aggregate after it that sees no NULL
+/// (fold.rs), not passed on as a column. Kernels read such a column in place either
+/// way, and Parquet then decodes 8-byte values into 8-byte slots instead of widening
+/// each to 16 bytes (a third of a scan's time, for a table of decimals).
 fn step_schemas(steps: &[skadi_common::Step]) -> Vec<SchemaRef> {
+    use arrow::datatypes::DataType;
     let mut schemas: Vec<Schema> = steps.iter().map(|s| to_arrow_schema(&s.schema)).collect();
-    if let [scan, pipeline, rest @ ..] = steps
-        && let Operator::Scan { .. } = scan.op
-        && let Operator::Pipeline { args, exprs, .. } = &pipeline.op
-    {
-        let fold = rest
-            .first()
-            .and_then(|next| fold::fold_plan(&pipeline.op, &schemas[0], &schemas[1], &next.op))
-            .filter(|f| !f.nullable);
-        let input = &schemas[0];
-        let narrowed: Vec<Arc<arrow::datatypes::Field>> = input
-            .fields()
-            .iter()
-            .enumerate()
-            .map(|(c, field)| {
-                let name = field.name();
-                let read_by_body = args.contains(name);
-                let passed = exprs.iter().any(|e| matches!(e, ProjectExpr::Column(n) if n == name));
-                let folded = fold
-                    .as_ref()
-                    .is_some_and(|f| f.extras.contains(&c) && !f.keys.contains(&c));
-                match field.data_type() {
-                    arrow::datatypes::DataType::Decimal128(p, s)
-                        if *p <= 18 && (folded || (read_by_body && !passed)) =>
-                    {
-                        Arc::new(
-                            field
-                                .as_ref()
-                                .clone()
-                                .with_data_type(arrow::datatypes::DataType::Decimal64(*p, *s)),
-                        )
-                    }
+    if let Some((p, narrow)) = narrow_decimals(steps, &schemas) {
+        for schema in &mut schemas[..p] {
+            let fields: Vec<Arc<arrow::datatypes::Field>> = schema
+                .fields()
+                .iter()
+                .map(|field| match field.data_type() {
+                    DataType::Decimal128(precision, scale) if narrow.contains(field.name()) => Arc::new(
+                        field
+                            .as_ref()
+                            .clone()
+                            .with_data_type(DataType::Decimal64(*precision, *scale)),
+                    ),
                     _ => field.clone(),
-                }
-            })
-            .collect();
-        schemas[0] = Schema::new(narrowed);
+                })
+                .collect();
+            *schema = Schema::new(fields);
+        }
     }
     schemas.into_iter().map(Arc::new).collect()
+}
+
+/// For [`step_schemas`]: the pipeline's step and the decimal columns the steps before it
+/// read as Decimal64, when those steps are a scan and string steps.
+fn narrow_decimals(steps: &[skadi_common::Step], schemas: &[Schema]) -> Option<(usize, Vec<String>)> {
+    let p = steps.iter().position(|s| matches!(s.op, Operator::Pipeline { .. }))?;
+    let Operator::Pipeline { args, exprs, .. } = &steps[p].op else {
+        unreachable!("found as a pipeline")
+    };
+    if p == 0 || !matches!(steps[0].op, Operator::Scan { .. }) {
+        return None;
+    }
+    // The column each step between the scan and the pipeline reads itself.
+    let between = steps[1..p]
+        .iter()
+        .map(|step| match &step.op {
+            Operator::Match { column, .. } | Operator::StringFunction { column, .. } => Some(column),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let input = &schemas[p - 1];
+    let fold = steps
+        .get(p + 1)
+        .and_then(|next| fold::fold_plan(&steps[p].op, input, &schemas[p], &next.op))
+        .filter(|f| !f.nullable);
+    let narrow = input
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(c, field)| {
+            let name = field.name();
+            let read_by_body = args.contains(name);
+            let passed = exprs.iter().any(|e| matches!(e, ProjectExpr::Column(n) if n == name));
+            let folded = fold
+                .as_ref()
+                .is_some_and(|f| f.extras.contains(c) && !f.keys.contains(c));
+            matches!(field.data_type(), arrow::datatypes::DataType::Decimal128(p, _) if *p <= 18)
+                && (folded || (read_by_body && !passed))
+                && !between.contains(&name)
+        })
+        .map(|(_, field)| field.name().clone())
+        .collect();
+    Some((p, narrow))
 }
 
 /// Every kernel the plan's vertices call, each once.
@@ -969,5 +995,47 @@ mod tests {
         assert_eq!(narrowed(false), ["a", "c"]);
         // A NULL may send a batch the unfolded way, where the aggregate reads `c` itself.
         assert_eq!(narrowed(true), ["a"]);
+    }
+
+    #[test]
+    fn string_matches_between_the_scan_and_the_pipeline_pass_narrow_decimals_on() {
+        let d = ColumnType::Decimal(15, 2);
+        let scanned = vec![column("s", ColumnType::Utf8, false), column("a", d, false)];
+        let mut matched = scanned.clone();
+        matched.push(column("m", ColumnType::Bool, false));
+        let steps = [
+            Step {
+                op: Operator::Scan {
+                    table: "t".into(),
+                    format: "parquet".into(),
+                    columns: vec!["s".into(), "a".into()],
+                    shards: vec![],
+                },
+                schema: scanned,
+            },
+            Step {
+                op: Operator::Match {
+                    column: "s".into(),
+                    match_kind: skadi_common::MatchKind::Eq,
+                    patterns: vec!["x".into()],
+                },
+                schema: matched,
+            },
+            Step {
+                op: Operator::Pipeline {
+                    body: "f".into(),
+                    args: vec!["m".into(), "a".into()],
+                    exprs: vec![ProjectExpr::Body(1)],
+                    keep: Some(0),
+                    strict: vec![vec![0], vec![1]],
+                },
+                schema: vec![column("x", ColumnType::Float64, false)],
+            },
+        ];
+        let schemas = step_schemas(&steps);
+        for schema in &schemas[..2] {
+            let a = schema.field_with_name("a").unwrap();
+            assert_eq!(a.data_type(), &arrow::datatypes::DataType::Decimal64(15, 2));
+        }
     }
 }

@@ -7,8 +7,8 @@
 //! old map becomes a project that names them as it did. Projects between the join and
 //! the map pass the new columns on.
 //!
-//! It moves only when the body's arguments that nothing after the map reads outnumber the
-//! results it yields: the join then carries fewer columns, and once `prune-columns` drops
+//! It moves only when the body's arguments that nothing after the map reads (nor the join
+//! itself) outnumber the results it yields: the join then carries fewer columns, and once `prune-columns` drops
 //! the consumed ones and `fuse` joins the new map to the row-wise chain over `B`'s scan,
 //! those arguments are read by compiled code alone (which decodes decimals narrower,
 //! see the CPU backend's `step_schemas`). TPC-H Q3's `l_extendedprice * (1 - l_discount)`
@@ -101,8 +101,27 @@ fn next_move(view: &GraphView) -> Option<Move> {
             }
         }
         let join = &view.ops[at];
+        let OpKind::Join {
+            left_keys,
+            right_keys,
+            filter_args,
+            ..
+        } = &join.kind
+        else {
+            return None;
+        };
         let has = |side: usize, n: &String| view.ops[join.inputs[side]].schema.iter().any(|c| &c.name == n);
         let side = (0..2).find(|&s| names.iter().all(|n| has(s, n)))?;
+        // A column the join reads stays below it however the map moves.
+        let join_reads = |n: &String| left_keys.contains(n) || right_keys.contains(n) || filter_args.contains(n);
+        let freed = args
+            .iter()
+            .zip(&names)
+            .filter(|(a, n)| !passed(a) && !join_reads(n))
+            .count();
+        if freed <= results.len() {
+            return None;
+        }
         projects.reverse();
         Some(Move {
             map: m,
