@@ -23,7 +23,7 @@ pub use output::{OutputFormat, format_batches, format_table, model_json, write_p
 pub use session::{Compiled, QueryResult, Session};
 
 pub use skadi_backend_cpu::CpuBackend;
-pub use skadi_common::{Operator, PLAN_VERSION, PhysicalPlan};
+pub use skadi_common::{Operator, PLAN_VERSION, PhysicalPlan, operators};
 pub use skadi_compiler::{
     DeviceProfile, explain,
     passes::{OptLevel, PassRun, describe as describe_passes, format_timings as format_pass_timings},

@@ -11,8 +11,9 @@ use skadi_compiler::{
 };
 use skadi_flowgraph::FlowGraph;
 use skadi_pipeline::Pipeline;
-use skadi_runtime::{Backend, LocalExecutor, Progress};
+use skadi_runtime::{Backend, BackendSet, Backends, LocalExecutor, Progress};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A catalog and the settings to compile and run against it.
@@ -25,7 +26,10 @@ pub struct Session {
     passes: Option<Vec<String>>,
     /// Device profiles for the cost model (built-in unless replaced).
     profiles: Vec<DeviceProfile>,
-    backend: CpuBackend,
+    /// The backends plans run on: the CPU, and any other registered.
+    backends: Backends,
+    /// The CPU backend (also in `backends`), for its counters and lowered code.
+    cpu: CpuBackend,
     /// DataFusion's planning session for the catalog, made at the first SQL query.
     planner: std::sync::OnceLock<skadi_sql::Planner>,
 }
@@ -51,6 +55,7 @@ impl Session {
     /// Opens the catalog directory (see `skadi_catalog`); workers default to the CPUs.
     pub fn open(catalog_dir: impl AsRef<Path>) -> Result<Session, Error> {
         let dir = catalog_dir.as_ref();
+        let cpu = CpuBackend::new();
         Ok(Session {
             catalog: Catalog::open(dir)?,
             catalog_dir: dir.to_path_buf(),
@@ -58,13 +63,15 @@ impl Session {
             opt_level: OptLevel::default(),
             passes: None,
             profiles: builtin_profiles(),
-            backend: CpuBackend::new(),
+            backends: Backends::new().with(Arc::new(cpu.clone())),
+            cpu,
             planner: std::sync::OnceLock::new(),
         })
     }
 
     /// A session with no tables: enough to run saved physical plans, which name their files.
     pub fn without_catalog() -> Session {
+        let cpu = CpuBackend::new();
         Session {
             catalog: Catalog::default(),
             catalog_dir: PathBuf::new(),
@@ -72,7 +79,8 @@ impl Session {
             opt_level: OptLevel::default(),
             passes: None,
             profiles: builtin_profiles(),
-            backend: CpuBackend::new(),
+            backends: Backends::new().with(Arc::new(cpu.clone())),
+            cpu,
             planner: std::sync::OnceLock::new(),
         }
     }
@@ -86,7 +94,15 @@ impl Session {
     /// Whether a plan reuses native code compiled for the same bodies by an earlier plan
     /// of this session (the default), or compiles its own.
     pub fn with_code_reuse(mut self, reuse: bool) -> Self {
-        self.backend = CpuBackend::new().with_code_reuse(reuse);
+        self.cpu = CpuBackend::new().with_code_reuse(reuse);
+        self.backends.register(Arc::new(self.cpu.clone()));
+        self
+    }
+
+    /// Registers another backend (or replaces the one of its name): lowering may then
+    /// give it vertices its device profile says it runs, and plans naming it run on it.
+    pub fn with_backend(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.backends.register(backend);
         self
     }
 
@@ -116,7 +132,7 @@ impl Session {
 
     /// The backends plans can run on in this session.
     pub fn registered_backends(&self) -> Vec<String> {
-        vec![self.backend.name().to_string()]
+        self.backends.names()
     }
 
     pub fn opt_level(&self) -> OptLevel {
@@ -127,9 +143,9 @@ impl Session {
         self.workers
     }
 
-    /// The CPU backend this session runs plans on (and its counters).
+    /// The CPU backend this session runs plans on (its counters, its lowered code).
     pub fn backend(&self) -> &CpuBackend {
-        &self.backend
+        &self.cpu
     }
 
     pub fn catalog_dir(&self) -> &Path {
@@ -244,9 +260,11 @@ impl Session {
         })
     }
 
-    /// Runs a physical plan on the embedded runtime.
+    /// Runs a physical plan on the embedded runtime, each stage on the backend its
+    /// vertices name; a plan naming a backend this session has not registered is refused
+    /// before any task runs.
     pub fn run_plan(&self, plan: &PhysicalPlan, progress: Option<Progress>) -> Result<QueryResult, Error> {
-        let out = LocalExecutor::new(self.workers).run(plan, &self.backend, progress)?;
+        let out = LocalExecutor::new(self.workers).run(plan, &self.backends, progress)?;
         let schema = out
             .batches
             .first()

@@ -1,17 +1,23 @@
 //! The vocabulary every Skadi tier shares: column types and schemas (and how they map to
-//! Arrow), and the physical plan — the versioned, self-contained document the compiler
-//! writes and the runtime and backends read.
+//! Arrow), the operators vertices compute (one payload type each, used by the FlowGraph
+//! view and the physical plan alike), and the physical plan — the versioned,
+//! self-contained document the compiler writes and the runtime and backends read.
 //!
 //! This crate must stay a leaf: it knows nothing of MLIR, SQL, kernels or threads, so a
 //! worker can deserialize a plan without linking a compiler.
 
 pub mod ml;
+pub mod operators;
 pub mod plan;
 pub mod types;
 
+pub use operators::{
+    Aggregate, AggregateCall, AggregateFunction, AggregateMode, Exchange, FLAT_MAP_FUNCTIONS, FileSlice, Filter,
+    FlatMap, Iterate, Join, JoinKind, Limit, Map, Match, MatchKind, Pipeline, Project, ProjectExpr, STRING_FUNCTIONS,
+    Scan, Sink, Sort, SortKey, Source, StringFunction, TEXT_COLUMNS,
+};
 pub use plan::{
-    AggregateCall, AggregateFunction, AggregateMode, Body, Edge, FLAT_MAP_FUNCTIONS, FileSlice, HASH_SCHEME, JoinKind,
-    MatchKind, Operator, PLAN_VERSION, Partitioning, PhysicalPlan, PlanError, ProjectExpr, STRING_FUNCTIONS, SortKey,
-    Stage, StageId, Step, TEXT_COLUMNS, Vertex, VertexId,
+    Body, Edge, HASH_SCHEME, Operator, PLAN_VERSION, Partitioning, PhysicalPlan, PlanError, Stage, StageId, Step,
+    Vertex, VertexId,
 };
 pub use types::{Column, ColumnType, Schema, TypeError, to_arrow_schema};

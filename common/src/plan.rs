@@ -5,12 +5,18 @@
 //! The plan is data: a versioned JSON document that carries everything a worker needs to
 //! run one shard — file slices per scan shard and the MLIR text of every body.
 
-use crate::types::Column;
+use crate::{
+    operators::{
+        Aggregate, AggregateMode, Filter, FlatMap, Iterate, Join, Limit, Map, Match, Pipeline, Project, Scan, Sink,
+        Sort, StringFunction,
+    },
+    types::Column,
+};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::fmt;
 
 /// Bumped whenever the JSON layout changes incompatibly; readers reject other versions.
-pub const PLAN_VERSION: u32 = 5;
+pub const PLAN_VERSION: u32 = 6;
 
 /// The hash scheme of hash-partitioned edges: xxh3-64 over the Arrow row encoding of the
 /// key columns, modulo the consumer's parallelism. Producers on any worker must agree on
@@ -101,37 +107,17 @@ pub struct Body {
     pub mlir: String,
 }
 
+/// What a vertex computes: one operator's payload (see [`crate::operators`]), with what
+/// lowering decided about it (an aggregate's mode, a join's build side, a training
+/// vertex's threads), or a fused chain of operators.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Operator {
-    /// Reads `columns` of the files; `shards[i]` is what shard i reads.
-    Scan {
-        table: String,
-        format: String,
-        columns: Vec<String>,
-        shards: Vec<Vec<FileSlice>>,
-    },
-    /// Keeps the rows for which `body(args...)` is true.
-    Filter {
-        body: String,
-        args: Vec<String>,
-    },
-    /// Builds each output column from an input column or a result of `body(args...)`.
-    Project {
-        body: Option<String>,
-        args: Vec<String>,
-        exprs: Vec<ProjectExpr>,
-    },
-    /// A fused row-wise step: `body(args...)` once per row; when `keep` is set, rows whose
-    /// result `keep` is false or NULL are dropped; output column i is `exprs[i]`. Result r
-    /// is NULL where any of the args `strict[r]` is.
-    Pipeline {
-        body: String,
-        args: Vec<String>,
-        exprs: Vec<ProjectExpr>,
-        keep: Option<usize>,
-        strict: Vec<Vec<usize>>,
-    },
+    Scan(Scan),
+    Filter(Filter),
+    Project(Project),
+    Map(Map),
+    Pipeline(Pipeline),
     /// Operators run as one vertex, each streaming its batches into the next (a scan, the
     /// row-wise steps after it, a partial aggregate). The vertex's schema is the last
     /// step's; the first step reads the vertex's input.
@@ -140,73 +126,27 @@ pub enum Operator {
     },
     Aggregate {
         mode: AggregateMode,
-        keys: Vec<String>,
-        aggregates: Vec<AggregateCall>,
+        #[serde(flatten)]
+        aggregate: Aggregate,
     },
-    Sort {
-        keys: Vec<SortKey>,
-        fetch: Option<usize>,
-    },
-    Limit {
-        skip: usize,
-        fetch: Option<usize>,
-    },
-    /// Joins input 0 (left) and input 1 (right) on `left_keys[i] = right_keys[i]` (NULL
-    /// equals nothing) through a hash table built on input `build`. Inner and outer kinds
-    /// output left ++ right columns (outer kinds pad the unmatched side with NULLs); semi
-    /// and anti output the left rows with / without a match. No keys pairs every row.
-    /// `filter(filter_args...)`, over the joined row, is a further condition of a match.
+    Sort(Sort),
+    Limit(Limit),
+    /// A join through a hash table built on input `build` (0 left, 1 right).
     HashJoin {
-        join_kind: JoinKind,
-        left_keys: Vec<String>,
-        right_keys: Vec<String>,
+        #[serde(flatten)]
+        join: Join,
         build: usize,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        filter: Option<String>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        filter_args: Vec<String>,
-        /// Anti joins from `NOT IN`: a NULL key on either side makes the answer unknown.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        null_aware: bool,
     },
-    /// Appends a boolean column: whether string column `column` equals (`Eq`) or is LIKE
-    /// (`Like`) any of `patterns`; NULL where the column is.
-    Match {
-        column: String,
-        match_kind: MatchKind,
-        patterns: Vec<String>,
-    },
-    /// Appends `function(column, args...)`, a string function (see
-    /// [`STRING_FUNCTIONS`]); NULL where the column is.
-    StringFunction {
-        function: String,
-        column: String,
-        args: Vec<String>,
-    },
-    /// One output row per piece of string column `column` (see [`FLAT_MAP_FUNCTIONS`]):
-    /// the input's other columns repeated, then the piece (the last column). Rows whose
-    /// column is NULL or has no pieces produce none.
-    FlatMap {
-        function: String,
-        column: String,
-        pattern: String,
-    },
-    /// Trains a model (see [`crate::ml`]) on all its input's rows: each pass calls
-    /// `body(args..., state...)` on every row whose `strict` args are all non-NULL and
-    /// sums its results; [`crate::ml::Training::update`] turns the sums into the next
-    /// state. Each pass is split over `threads` threads. The output is one row: the state,
-    /// then [`crate::ml::METRIC_COLUMNS`].
+    Match(Match),
+    StringFunction(StringFunction),
+    FlatMap(FlatMap),
+    /// Training; each pass is split over `threads` threads.
     Iterate {
-        training: crate::ml::Training,
-        body: String,
-        args: Vec<String>,
-        strict: Vec<usize>,
+        #[serde(flatten)]
+        iterate: Iterate,
         threads: usize,
     },
-    /// The plan's result: renames the columns to what the user asked for.
-    Sink {
-        names: Vec<String>,
-    },
+    Sink(Sink),
 }
 
 /// One operator of a fused vertex, and the schema it produces.
@@ -228,234 +168,86 @@ impl Operator {
     /// The body the operator calls, if any.
     pub fn body(&self) -> Option<&str> {
         match self {
-            Operator::Filter { body, .. } | Operator::Pipeline { body, .. } | Operator::Iterate { body, .. } => {
-                Some(body)
-            }
-            Operator::HashJoin { filter, .. } => filter.as_deref(),
-            Operator::Project { body, .. } => body.as_deref(),
+            Operator::Filter(Filter { body, .. })
+            | Operator::Map(Map { body, .. })
+            | Operator::Pipeline(Pipeline { body, .. })
+            | Operator::Iterate {
+                iterate: Iterate { body, .. },
+                ..
+            } => Some(body),
+            Operator::HashJoin { join, .. } => join.filter.as_deref(),
             _ => None,
         }
     }
 
+    /// The columns the operator passes to its body.
+    pub fn body_args(&self) -> &[String] {
+        match self {
+            Operator::Filter(Filter { args, .. })
+            | Operator::Map(Map { args, .. })
+            | Operator::Pipeline(Pipeline { args, .. })
+            | Operator::Iterate {
+                iterate: Iterate { args, .. },
+                ..
+            } => args,
+            Operator::HashJoin { join, .. } => &join.filter_args,
+            _ => &[],
+        }
+    }
+
+    /// The name device profiles list and `skadi explain` shows.
     pub fn name(&self) -> &'static str {
         match self {
-            Operator::Scan { .. } => "scan",
-            Operator::Filter { .. } => "filter",
-            Operator::Project { .. } => "project",
-            Operator::Pipeline { .. } => "pipeline",
+            Operator::Scan(_) => "scan",
+            Operator::Filter(_) => "filter",
+            Operator::Project(_) => "project",
+            Operator::Map(_) => "map",
+            Operator::Pipeline(_) => "pipeline",
             Operator::Fused { .. } => "fused",
-            Operator::Aggregate {
-                mode: AggregateMode::Partial,
-                ..
-            } => "partial_aggregate",
-            Operator::Aggregate {
-                mode: AggregateMode::Final,
-                ..
-            } => "final_aggregate",
-            Operator::Aggregate {
-                mode: AggregateMode::Single,
-                ..
-            } => "aggregate",
+            Operator::Aggregate { mode, .. } => mode.operator_name(),
             Operator::HashJoin { .. } => "hash_join",
-            Operator::Match { .. } => "match",
-            Operator::StringFunction { .. } => "string_function",
-            Operator::FlatMap { .. } => "flat_map",
-            Operator::Sort { .. } => "sort",
-            Operator::Limit { .. } => "limit",
+            Operator::Match(_) => "match",
+            Operator::StringFunction(_) => "string_function",
+            Operator::FlatMap(_) => "flat_map",
+            Operator::Sort(_) => "sort",
+            Operator::Limit(_) => "limit",
             Operator::Iterate { .. } => "iterate",
-            Operator::Sink { .. } => "sink",
+            Operator::Sink(_) => "sink",
         }
     }
 }
 
-/// How a join treats rows without a match; see [`Operator::HashJoin`].
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum JoinKind {
-    Inner,
-    Left,
-    Right,
-    Full,
-    Semi,
-    Anti,
-}
-
-impl JoinKind {
-    pub const ALL: [JoinKind; 6] = [
-        JoinKind::Inner,
-        JoinKind::Left,
-        JoinKind::Right,
-        JoinKind::Full,
-        JoinKind::Semi,
-        JoinKind::Anti,
-    ];
-
-    pub fn name(self) -> &'static str {
+/// The operator as `skadi explain` shows it: each payload's own text, and what lowering
+/// added.
+impl fmt::Display for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            JoinKind::Inner => "inner",
-            JoinKind::Left => "left",
-            JoinKind::Right => "right",
-            JoinKind::Full => "full",
-            JoinKind::Semi => "semi",
-            JoinKind::Anti => "anti",
+            Operator::Scan(op) => op.fmt(f),
+            Operator::Filter(op) => op.fmt(f),
+            Operator::Project(op) => op.fmt(f),
+            Operator::Map(op) => op.fmt(f),
+            Operator::Pipeline(op) => op.fmt(f),
+            Operator::Fused { steps } => {
+                let steps: Vec<String> = steps.iter().map(|s| s.op.to_string()).collect();
+                write!(f, "fused [{}]", steps.join(" → "))
+            }
+            Operator::Aggregate { mode, aggregate } => write!(f, "{} {aggregate}", mode.operator_name()),
+            Operator::HashJoin { join, build } => {
+                write!(
+                    f,
+                    "hash_join {join} build={}",
+                    if *build == 0 { "left" } else { "right" }
+                )
+            }
+            Operator::Match(op) => op.fmt(f),
+            Operator::StringFunction(op) => op.fmt(f),
+            Operator::FlatMap(op) => op.fmt(f),
+            Operator::Sort(op) => op.fmt(f),
+            Operator::Limit(op) => op.fmt(f),
+            Operator::Iterate { iterate, threads } => write!(f, "{iterate} threads={threads}"),
+            Operator::Sink(op) => op.fmt(f),
         }
     }
-
-    pub fn parse(name: &str) -> Option<JoinKind> {
-        JoinKind::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// Whether the output carries the right input's columns (semi and anti do not).
-    pub fn outputs_right(self) -> bool {
-        !matches!(self, JoinKind::Semi | JoinKind::Anti)
-    }
-
-    /// Whether unmatched rows of input `side` (0 left, 1 right) are kept, NULL-padded.
-    pub fn preserves(self, side: usize) -> bool {
-        matches!(
-            (self, side),
-            (JoinKind::Left, 0) | (JoinKind::Right, 1) | (JoinKind::Full, _)
-        )
-    }
-}
-
-/// The functions of [`Operator::StringFunction`] and how many arguments each takes after
-/// the string (fewest, most). Arguments are integers, except `regexp_extract`'s: a
-/// regular expression and the number of the capture group to return (0: the whole match).
-/// `length` and `to_number` (the text as the result column's number type, NULL where it
-/// is not a number) return numbers; the others strings.
-pub const STRING_FUNCTIONS: [(&str, usize, usize); 9] = [
-    ("to_number", 0, 0),
-    ("regexp_extract", 2, 2),
-    ("substr", 1, 2),
-    ("upper", 0, 0),
-    ("lower", 0, 0),
-    ("trim", 0, 0),
-    ("ltrim", 0, 0),
-    ("rtrim", 0, 0),
-    ("length", 0, 0),
-];
-
-/// The columns of a source in format "text", a table of a file's lines: the file's path,
-/// its file name, the line (without its line break; invalid UTF-8 replaced) and the
-/// line's number from 1.
-pub const TEXT_COLUMNS: [(&str, crate::ColumnType); 4] = [
-    ("path", crate::ColumnType::Utf8),
-    ("file", crate::ColumnType::Utf8),
-    ("line", crate::ColumnType::Utf8),
-    ("line_number", crate::ColumnType::Int64),
-];
-
-/// The functions of [`Operator::FlatMap`]: `split` cuts the string at each match of the
-/// pattern (empty pieces are dropped); `tokens` returns each match of the pattern.
-pub const FLAT_MAP_FUNCTIONS: [&str; 2] = ["split", "tokens"];
-
-/// What a [`Operator::Match`] tests.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum MatchKind {
-    /// Equal to one of the patterns (`=`, `IN`).
-    Eq,
-    /// SQL `LIKE` one of the patterns (`%` any run, `_` one character).
-    Like,
-    /// Contains a match of one of the patterns, regular expressions (Rust `regex` syntax).
-    Regex,
-}
-
-impl MatchKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            MatchKind::Eq => "eq",
-            MatchKind::Like => "like",
-            MatchKind::Regex => "regex",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<MatchKind> {
-        [MatchKind::Eq, MatchKind::Like, MatchKind::Regex]
-            .into_iter()
-            .find(|k| k.name() == name)
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct FileSlice {
-    pub path: PathBuf,
-    /// Parquet row groups to read; `None` reads the whole file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub row_groups: Option<Vec<usize>>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "snake_case")]
-pub enum ProjectExpr {
-    /// The input column of that name, unchanged.
-    Column(String),
-    /// Result number N of the body.
-    Body(usize),
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum AggregateMode {
-    /// Raw rows in, per-shard states out (`keys ++ states`).
-    Partial,
-    /// States in (after a hash exchange on the keys), final values out.
-    Final,
-    /// Raw rows in, final values out (one shard sees every row of its groups).
-    Single,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum AggregateFunction {
-    Sum,
-    Count,
-    /// `count(*)`: rows, not values.
-    CountRows,
-    Min,
-    Max,
-    Avg,
-    /// The group's values as a string: sorted, joined by ", ".
-    Collect,
-    /// The group's distinct values as a string: sorted, joined by ", ".
-    CollectSet,
-}
-
-impl AggregateFunction {
-    /// How many state columns a partial aggregate emits for this function.
-    pub fn state_width(self) -> usize {
-        match self {
-            AggregateFunction::Avg => 2,
-            _ => 1,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            AggregateFunction::Sum => "sum",
-            AggregateFunction::Count | AggregateFunction::CountRows => "count",
-            AggregateFunction::Min => "min",
-            AggregateFunction::Max => "max",
-            AggregateFunction::Avg => "avg",
-            AggregateFunction::Collect => "collect",
-            AggregateFunction::CollectSet => "collect_set",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AggregateCall {
-    pub function: AggregateFunction,
-    /// The input column; `None` only for `count(*)`.
-    pub input: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SortKey {
-    pub column: String,
-    pub descending: bool,
-    pub nulls_first: bool,
 }
 
 impl PhysicalPlan {
@@ -540,7 +332,7 @@ impl PhysicalPlan {
             }
             let ops = v.op.flatten();
             for (k, op) in ops.iter().enumerate() {
-                if let Operator::Scan { shards, .. } = op {
+                if let Operator::Scan(Scan { shards, .. }) = op {
                     if shards.len() != v.parallelism {
                         return Err(format!(
                             "scan vertex {i} has {} shards for parallelism {}",
@@ -591,6 +383,13 @@ impl PhysicalPlan {
             if s.vertices.iter().any(|&v| v >= n || self.vertices[v].stage != i) {
                 return Err(format!("stage {i} lists a vertex of another stage"));
             }
+            let backend = &self.vertices[s.vertices[0]].backend;
+            if let Some(&v) = s.vertices.iter().find(|&&v| self.vertices[v].backend != *backend) {
+                return Err(format!(
+                    "stage {i} mixes backends: vertex #{} runs on '{backend}', vertex #{v} on '{}' (a stage runs on one backend)",
+                    s.vertices[0], self.vertices[v].backend
+                ));
+            }
         }
         Ok(())
     }
@@ -609,39 +408,5 @@ impl PhysicalPlan {
 
     pub fn body(&self, name: &str) -> Option<&Body> {
         self.bodies.iter().find(|b| b.name == name)
-    }
-}
-
-impl AggregateFunction {
-    /// The type of the aggregate's final value over an input of type `input` (`None` for
-    /// `count(*)`), or `None` where that is not supported yet. Sums and averages of
-    /// decimals and floats are computed in f64; sums of integers in i64.
-    pub fn output_type(self, input: Option<crate::ColumnType>) -> Option<crate::ColumnType> {
-        use crate::ColumnType as T;
-        match (self, input) {
-            (AggregateFunction::Count | AggregateFunction::CountRows, _) => Some(T::Int64),
-            (AggregateFunction::Avg, Some(t)) if t.is_numeric() && t != T::Date32 => Some(T::Float64),
-            (AggregateFunction::Sum, Some(T::Int8 | T::Int16 | T::Int32 | T::Int64)) => Some(T::Int64),
-            (AggregateFunction::Sum, Some(T::Float32 | T::Float64 | T::Decimal(..))) => Some(T::Float64),
-            (AggregateFunction::Min | AggregateFunction::Max, Some(T::Decimal(..))) => Some(T::Float64),
-            (AggregateFunction::Min | AggregateFunction::Max, Some(t)) if t.is_numeric() => Some(t),
-            (AggregateFunction::Collect | AggregateFunction::CollectSet, Some(_)) => Some(T::Utf8),
-            _ => None,
-        }
-    }
-
-    /// Whether partial states can be combined before the shuffle (a combiner): false for
-    /// the collects, whose state is every value.
-    pub fn combinable(self) -> bool {
-        !matches!(self, AggregateFunction::Collect | AggregateFunction::CollectSet)
-    }
-
-    /// The types of the partial state columns for an input of type `input`.
-    pub fn state_types(self, input: Option<crate::ColumnType>) -> Option<Vec<crate::ColumnType>> {
-        use crate::ColumnType as T;
-        Some(match self {
-            AggregateFunction::Avg => vec![T::Float64, T::Int64],
-            f => vec![f.output_type(input)?],
-        })
     }
 }

@@ -15,4 +15,14 @@ pub enum RuntimeError {
     Exchange(String),
     #[error("the plan is inconsistent: {0}")]
     Plan(String),
+    #[error(
+        "vertex #{vertex} ({op}) runs on backend '{backend}', which is not registered (registered: {})",
+        registered.join(", ")
+    )]
+    UnregisteredBackend {
+        vertex: usize,
+        op: String,
+        backend: String,
+        registered: Vec<String>,
+    },
 }

@@ -2,7 +2,9 @@
 //! inputs become ready. Exchange inputs are futures on cache entries; an entry is deleted
 //! once every task that reads it has finished.
 
-use crate::{Backend, Cache, CacheKey, CacheStats, RuntimeError, StageInputs, partition_batches};
+use crate::{
+    BackendSet, Cache, CacheKey, CacheStats, RuntimeError, StageInputs, backend::prepare_stages, partition_batches,
+};
 use arrow::record_batch::RecordBatch;
 use skadi_common::{Partitioning, PhysicalPlan};
 use std::{
@@ -52,15 +54,16 @@ impl LocalExecutor {
         }
     }
 
+    /// Runs `plan`, each stage on the backend its vertices name (one of `backends`).
     pub fn run(
         &self,
         plan: &PhysicalPlan,
-        backend: &dyn Backend,
+        backends: &dyn BackendSet,
         progress: Option<Progress>,
     ) -> Result<RunOutput, RuntimeError> {
         let start = Instant::now();
         plan.check().map_err(RuntimeError::Plan)?;
-        let prepared = backend.prepare(plan)?;
+        let prepared = prepare_stages(plan, backends)?;
         let cache = Cache::new();
 
         // Task t is shard t - offset[s] of stage s.
@@ -145,7 +148,7 @@ impl LocalExecutor {
                     .extend(batches.iter().cloned());
             }
             let began = start.elapsed();
-            let mut outs = prepared.run_shard(stage, shard, stage_inputs, &exports[stage_id])?;
+            let mut outs = prepared[stage_id].run_shard(stage, shard, stage_inputs, &exports[stage_id])?;
             if crate::profiling() {
                 let ended = start.elapsed();
                 eprintln!(

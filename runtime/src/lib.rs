@@ -3,8 +3,9 @@
 //! exchange inputs from the shared cache through futures, and put their output there,
 //! partitioned for each consumer edge.
 //!
-//! What a vertex computes is the backend's business ([`Backend`]); the runtime owns
-//! scheduling, the cache, and the exchanges between stages.
+//! What a vertex computes is the backend's business ([`Backend`]): each stage runs on the
+//! backend its vertices name, looked up in the registered [`Backends`] before any task
+//! runs. The runtime owns scheduling, the cache, and the exchanges between stages.
 
 mod backend;
 mod cache;
@@ -12,7 +13,7 @@ mod error;
 mod exchange;
 mod executor;
 
-pub use backend::{Backend, PreparedPlan, StageInputs};
+pub use backend::{Backend, BackendSet, Backends, PreparedPlan, StageInputs};
 pub use cache::{Cache, CacheKey, CacheStats};
 pub use error::RuntimeError;
 pub use exchange::partition_batches;

@@ -37,7 +37,7 @@ fn q1_and_q6_scan_to_partial_aggregate_is_one_fused_vertex() {
         let explain = skadi::explain(&plan);
         assert!(explain.contains("#0 fused [scan lineitem"), "{explain}");
         // The pipeline's one body is the fused function, and the plan carries only it.
-        let Operator::Pipeline { body, .. } = &steps[1].op else {
+        let Operator::Pipeline(skadi::operators::Pipeline { body, .. }) = &steps[1].op else {
             unreachable!()
         };
         assert_eq!(
@@ -176,7 +176,7 @@ fn q15_computes_its_repeated_subquery_once() {
             .iter()
             .flat_map(|v| v.op.flatten())
             .filter(|o| match o {
-                skadi::Operator::Scan { table, .. } => op == "scan" && table == "lineitem",
+                skadi::Operator::Scan(scan) => op == "scan" && scan.table == "lineitem",
                 other => other.name() == op,
             })
             .count()

@@ -115,3 +115,71 @@ fn bench_prints_ratios_against_datafusion() {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
+
+/// A plan whose stage runs on `gpu`: every vertex of the last stage moved there.
+fn on_an_unregistered_backend(session: &Session) -> PhysicalPlan {
+    let mut plan = session.compile(&query("q6"), "q6.sql").unwrap().plan;
+    let last = plan.stages.last().unwrap().vertices.clone();
+    for v in last {
+        plan.vertices[v].backend = "gpu".into();
+    }
+    plan.check().expect("moving a whole stage keeps the plan consistent");
+    plan
+}
+
+#[test]
+fn a_plan_naming_an_unregistered_backend_is_refused_before_any_task_runs() {
+    let session = Session::open(tpch()).unwrap().with_workers(2);
+    let plan = on_an_unregistered_backend(&session);
+    let moved = plan.stages.last().unwrap().vertices[0];
+    let tasks = std::sync::atomic::AtomicUsize::new(0);
+    let count = |_: usize, _: usize| {
+        tasks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    };
+    let err = session
+        .run_plan(&plan, Some(&count))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains(&format!("vertex #{moved}"))
+            && err.contains("backend 'gpu', which is not registered")
+            && err.contains("(registered: cpu)"),
+        "{err}"
+    );
+    assert_eq!(tasks.load(std::sync::atomic::Ordering::SeqCst), 0, "a task ran");
+
+    // The same from a saved plan on the command line: a clear error and a failing exit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q6-gpu.plan.json");
+    std::fs::write(&path, plan.to_json()).unwrap();
+    let out = skadi(&["run", "--plan", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("backend 'gpu', which is not registered (registered: cpu)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "printed rows: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_stage_whose_vertices_name_two_backends_is_inconsistent() {
+    let session = Session::open(tpch()).unwrap().with_workers(2);
+    let mut plan = session.compile(&query("q6"), "q6.sql").unwrap().plan;
+    let stage = plan
+        .stages
+        .iter()
+        .find(|s| s.vertices.len() > 1)
+        .expect("a stage of two vertices");
+    let second = stage.vertices[1];
+    plan.vertices[second].backend = "gpu".into();
+    let err = PhysicalPlan::from_json(&plan.to_json(), "mixed.json")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("mixes backends") && err.contains("'gpu'"), "{err}");
+}

@@ -2,6 +2,7 @@
 //! single-step. Groups are found by their keys column by column ([`GroupKeys`]); sums and averages accumulate in f64 (floats, decimals) or i64 (integers).
 
 use crate::keys::GroupKeys;
+use crate::stage::Stream;
 use arrow::{
     array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, StringArray},
     buffer::NullBuffer,
@@ -12,7 +13,8 @@ use arrow::{
     },
     record_batch::RecordBatch,
 };
-use skadi_common::{AggregateCall, AggregateFunction as F, AggregateMode};
+use skadi_common::{Aggregate, AggregateFunction as F, AggregateMode};
+use skadi_runtime::RuntimeError;
 use std::sync::Arc;
 
 /// Accumulation lane: what a value is summed or compared as.
@@ -280,6 +282,22 @@ impl Accumulator {
     }
 }
 
+/// The aggregate of one shard's input: every batch pushed, then one batch of groups.
+pub(crate) fn stream<'a>(
+    mode: AggregateMode,
+    aggregate: &Aggregate,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let mut agg = HashAggregate::new(mode, aggregate, in_schema, out_schema).map_err(fail)?;
+    for b in input {
+        agg.push(&b?).map_err(fail)?;
+    }
+    Ok(Box::new(std::iter::once(agg.finish().map_err(fail))))
+}
+
 /// A hash aggregation over one shard's input.
 pub(crate) struct HashAggregate {
     mode: AggregateMode,
@@ -293,13 +311,8 @@ pub(crate) struct HashAggregate {
 }
 
 impl HashAggregate {
-    pub fn new(
-        mode: AggregateMode,
-        keys: &[String],
-        calls: &[AggregateCall],
-        input: &SchemaRef,
-        out: SchemaRef,
-    ) -> Result<Self, String> {
+    pub fn new(mode: AggregateMode, aggregate: &Aggregate, input: &SchemaRef, out: SchemaRef) -> Result<Self, String> {
+        let (keys, calls) = (&aggregate.keys, &aggregate.aggregates);
         let index = |c: &str| {
             input
                 .index_of(c)

@@ -7,9 +7,22 @@
 //! computes or the pipeline passes through. A batch with a NULL in a column the kernel
 //! reads goes the unfolded way (pipeline, then aggregate), so NULLs keep SQL's meaning.
 
-use crate::kernel::{ArgForm, Fold, FoldCall, FoldFunction, FoldValue, KernelSpec};
-use arrow::datatypes::{DataType, Schema};
-use skadi_common::{AggregateFunction as F, AggregateMode, Operator, ProjectExpr};
+use crate::{
+    aggregate::HashAggregate,
+    eval,
+    kernel::{ArgForm, Fold, FoldCall, FoldFunction, FoldValue, KernelSpec},
+    rows::pipeline_batch,
+    stage::{CpuPlan, Stream, column_indices, picks},
+};
+use arrow::{
+    array::ArrayRef,
+    datatypes::{DataType, Schema, SchemaRef},
+};
+use skadi_common::{
+    Aggregate, AggregateFunction as F, AggregateMode, Operator, Pipeline, ProjectExpr, Step, types::to_arrow_schema,
+};
+use skadi_runtime::RuntimeError;
+use std::sync::Arc;
 
 /// How a fused vertex's pipeline and aggregate run as one kernel.
 pub(crate) struct FoldPlan {
@@ -47,21 +60,19 @@ fn scalar_of(dt: &DataType) -> Option<(String, ArgForm)> {
 /// The fold of `pipeline` (reading batches of schema `input`, producing `piped`) into
 /// `aggregate`, when every key and call can be folded (see the module's doc).
 pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, aggregate: &Operator) -> Option<FoldPlan> {
-    let Operator::Pipeline {
+    let Operator::Pipeline(Pipeline {
         body,
         args,
         exprs,
         keep,
         strict,
-        ..
-    } = pipeline
+    }) = pipeline
     else {
         return None;
     };
     let Operator::Aggregate {
         mode: AggregateMode::Partial | AggregateMode::Single,
-        keys,
-        aggregates,
+        aggregate: Aggregate { keys, aggregates },
     } = aggregate
     else {
         return None;
@@ -140,13 +151,13 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
     checked.extend(&extras);
     let predicate = match keep {
         Some(k) => {
-            let mut p = crate::kernel_spec(body, args, input, *keep);
+            let mut p = crate::planning::kernel_spec(body, args, input, *keep);
             p.predicate = Some(strict.get(*k)?.clone());
             Some(p)
         }
         None => None,
     };
-    let mut spec = crate::kernel_spec(body, args, input, *keep);
+    let mut spec = crate::planning::kernel_spec(body, args, input, *keep);
     spec.fold = Some(Fold {
         extra,
         keyed: !keys.is_empty(),
@@ -161,4 +172,87 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
         extras,
         checked,
     })
+}
+
+/// A pipeline step and the aggregate step after it, as `plan` folds them: each batch
+/// without NULLs in the columns the kernel reads goes through the folded kernel,
+/// any other through the pipeline and then the aggregate.
+pub(crate) fn stream<'a>(
+    cpu: &'a CpuPlan,
+    plan: &FoldPlan,
+    pipeline: &'a Step,
+    aggregate: &'a Step,
+    (input, in_schema): (Stream<'a>, SchemaRef),
+    piped: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let (
+        Operator::Pipeline(pipeline_op),
+        Operator::Aggregate {
+            mode,
+            aggregate: agg_op,
+        },
+    ) = (&pipeline.op, &aggregate.op)
+    else {
+        return Err(fail("folds a pipeline into an aggregate".into()));
+    };
+    let plain = match plan.nullable {
+        true => Some(cpu.kernel(&pipeline.op, &in_schema).map_err(fail)?),
+        false => None,
+    };
+    let folded = cpu.compiled_kernel(&plan.spec).map_err(fail)?;
+    let args = column_indices(&in_schema, &pipeline_op.args).map_err(fail)?;
+    let picks = picks(&in_schema, &pipeline_op.exprs).map_err(fail)?;
+    let out = Arc::new(to_arrow_schema(&aggregate.schema));
+    let mut agg = HashAggregate::new(*mode, agg_op, &piped, out).map_err(fail)?;
+    let fold = plan.spec.fold.as_ref().expect("a fold plan's kernel folds");
+    let predicate = match &plan.predicate {
+        Some(spec) => Some(cpu.compiled_kernel(spec).map_err(fail)?),
+        None => None,
+    };
+    for b in input {
+        let b = b?;
+        let nulls = plan.checked.iter().any(|&c| b.column(c).null_count() > 0);
+        if nulls {
+            let plain = plain.ok_or_else(|| fail("a NULL in a column its schema says has none".into()))?;
+            let rows = pipeline_batch(cpu, pipeline_op, plain, &b, &args, &picks, &piped).map_err(fail)?;
+            agg.push(&rows).map_err(fail)?;
+            continue;
+        }
+        cpu.count_call();
+        let keys: Vec<ArrayRef> = plan.keys.iter().map(|&k| b.column(k).clone()).collect();
+        let rows = b.num_rows();
+        let mut buffers = Vec::with_capacity(args.len() + plan.extras.len());
+        for (j, &c) in args.iter().enumerate() {
+            let in_place = folded.forms.get(j).copied().flatten().is_some();
+            buffers.push(eval::argument(b.column(c), &folded.signature.params[j], in_place).map_err(fail)?);
+        }
+        for (&c, (scalar, form)) in plan.extras.iter().zip(&fold.extra) {
+            buffers.push(eval::argument(b.column(c), scalar, form.is_some()).map_err(fail)?);
+        }
+        let mut pointers: Vec<*mut u8> = buffers.iter_mut().map(eval::Buffer::ptr).collect();
+        let selected: Vec<u32> = match predicate {
+            Some(predicate) => {
+                let mut keep = vec![0u8; rows];
+                let mut at: Vec<*mut u8> = pointers[..args.len()].to_vec();
+                at.push(keep.as_mut_ptr());
+                // SAFETY: the predicate kernel reads argument buffers of `rows` values of
+                // their scalar types (NULL-free, checked above) and writes `rows` bytes.
+                unsafe { (predicate.function)(rows as i64, at.as_ptr()) };
+                eval::pack_bits(&keep).set_indices().map(|r| r as u32).collect()
+            }
+            None => (0..rows as u32).collect(),
+        };
+        let (ids, targets) = agg.fold_targets(&keys, rows, &selected).map_err(fail)?;
+        pointers.push(selected.as_ptr() as *mut u8);
+        pointers.push(ids.as_ptr() as *mut u8);
+        pointers.extend(targets);
+        // SAFETY: the columns are as fold_kernel_mlir reads them: each argument and extra
+        // column `rows` values of its scalar type (NULL-free); the kept rows' indices,
+        // each below `rows`; the ids one usize (i64) per row, found for every kept row;
+        // each group array one slot per group (fold_targets grew them), untouched until
+        // the call returns.
+        unsafe { (folded.function)(selected.len() as i64, pointers.as_ptr()) };
+    }
+    Ok(Box::new(std::iter::once(agg.finish().map_err(fail))))
 }

@@ -9,7 +9,8 @@
 //! which is why lowering never broadcasts a build side whose unmatched rows are kept.
 //! An inner, semi or anti join builds on whichever side turns out smaller (see [`hash_join`]).
 
-use crate::keys::{SlotKey, SlotTable};
+use crate::slots::{SlotKey, SlotTable};
+use crate::stage::{CpuPlan, Stream, column_indices};
 use crate::{eval, jit::Kernel};
 use arrow::{
     array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Array},
@@ -18,7 +19,8 @@ use arrow::{
     row::{RowConverter, SortField},
 };
 use hashbrown::HashTable;
-use skadi_common::JoinKind;
+use skadi_common::{Join, JoinKind, Operator};
+use skadi_runtime::RuntimeError;
 use xxhash_rust::xxh3::xxh3_64;
 
 const NONE: u32 = u32::MAX;
@@ -253,7 +255,59 @@ fn joined(
     } else {
         [build_cols, probe_cols].concat()
     };
-    crate::batch(schema, columns, p.len())
+    crate::stage::batch(schema, columns, p.len())
+}
+
+/// The join of a shard's two inputs (left, right) through a table built on `build`.
+pub(crate) fn stream<'a>(
+    plan: &'a CpuPlan,
+    op: &Operator,
+    join: &Join,
+    build: usize,
+    mut inputs: Vec<(Stream<'a>, SchemaRef)>,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let (Some((right, right_schema)), Some((left, left_schema)), None, 0 | 1) =
+        (inputs.pop(), inputs.pop(), inputs.pop(), build)
+    else {
+        return Err(fail("a hash join reads two inputs and builds on one of them".into()));
+    };
+    let joined = arrow::datatypes::Schema::new(
+        left_schema
+            .fields()
+            .iter()
+            .chain(right_schema.fields().iter())
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let filter = match &join.filter {
+        Some(_) => Some((
+            plan.kernel(op, &joined).map_err(fail)?,
+            column_indices(&joined, &join.filter_args).map_err(fail)?,
+        )),
+        None => None,
+    };
+    let spec = JoinSpec {
+        kind: join.join_kind,
+        build,
+        keys: [
+            column_indices(&left_schema, &join.left_keys).map_err(fail)?,
+            column_indices(&right_schema, &join.right_keys).map_err(fail)?,
+        ],
+        filter,
+        null_aware: join.null_aware,
+        schemas: [left_schema, right_schema],
+        out_schema,
+    };
+    let as_strings = |s: Stream<'a>| -> Batches<'a> { Box::new(s.map(|b| b.map_err(|e| e.to_string()))) };
+    let mut out = Vec::new();
+    hash_join(&spec, [as_strings(left), as_strings(right)], |b| {
+        out.push(b);
+        Ok(())
+    })
+    .map_err(fail)?;
+    Ok(Box::new(out.into_iter().map(Ok)))
 }
 
 /// Joins the two input streams; returns the output batches in order.
@@ -425,7 +479,7 @@ fn join_building_on(
                 if !kept.is_empty() {
                     let columns = take_all(&batch, &UInt32Array::from(kept))?;
                     let n = columns.first().map_or(0, |c| c.len());
-                    emit(crate::batch(&spec.out_schema, columns, n)?)?;
+                    emit(crate::stage::batch(&spec.out_schema, columns, n)?)?;
                 }
             }
             _ => {
@@ -465,7 +519,7 @@ fn join_building_on(
         if !rows.is_empty() {
             let n = rows.len();
             let columns = take_all(&table.batch, &UInt32Array::from(rows))?;
-            emit(crate::batch(&spec.out_schema, columns, n)?)?;
+            emit(crate::stage::batch(&spec.out_schema, columns, n)?)?;
         }
     } else if spec.kind.preserves(build) {
         let unmatched: Vec<u32> = (0..table.batch.num_rows() as u32)

@@ -1,12 +1,61 @@
 //! Operators over whole inputs or row counts: sort, limit, and the sink's renaming.
 
+use crate::stage::Stream;
 use arrow::{
     compute::{SortColumn, SortOptions, concat_batches, lexsort_to_indices, take_record_batch},
     datatypes::{Field, Schema, SchemaRef},
     record_batch::RecordBatch,
 };
-use skadi_common::SortKey;
+use skadi_common::{Sink, Sort, SortKey};
+use skadi_runtime::RuntimeError;
 use std::sync::Arc;
+
+/// A shard's rows in the sort's order, as one batch.
+pub(crate) fn sort_stream<'a>(
+    sort: &Sort,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let batches: Vec<RecordBatch> = input.collect::<Result<_, _>>()?;
+    Ok(Box::new(std::iter::once(
+        self::sort(in_schema, &batches, &sort.keys, None).map_err(fail),
+    )))
+}
+
+/// The stream cut to the limit: it stops pulling once the limit is reached.
+pub(crate) fn limit_stream<'a>(limit: &skadi_common::Limit, input: Stream<'a>) -> Stream<'a> {
+    let mut limit = Limit {
+        skip: limit.skip,
+        fetch: limit.fetch,
+    };
+    Box::new(input.map_while(move |b| match b {
+        Ok(b) => limit.apply(b).map(Ok),
+        Err(e) => Some(Err(e)),
+    }))
+}
+
+/// The result's batches under the user's column names (one empty batch if there are no
+/// rows, so the result still has its schema).
+pub(crate) fn sink_stream<'a>(
+    sink: &Sink,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let schema = sink_schema(in_schema, &sink.names);
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    for b in input {
+        let b = b?;
+        if b.num_rows() > 0 {
+            batches.push(RecordBatch::try_new(schema.clone(), b.columns().to_vec()).map_err(|e| fail(e.to_string()))?);
+        }
+    }
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(schema));
+    }
+    Ok(Box::new(batches.into_iter().map(Ok)))
+}
 
 pub(crate) fn sort(
     schema: &SchemaRef,
@@ -61,7 +110,7 @@ impl Limit {
 }
 
 /// The result's schema: the plan's output names over the data's types.
-pub(crate) fn sink_schema(input: &SchemaRef, names: &[String]) -> SchemaRef {
+fn sink_schema(input: &SchemaRef, names: &[String]) -> SchemaRef {
     let fields: Vec<Field> = input
         .fields()
         .iter()

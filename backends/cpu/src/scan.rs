@@ -2,6 +2,7 @@
 //! plan's column names and checked against the plan's types. Parquet and CSV files hold
 //! tables; a text file is a table of its lines ([`skadi_common::TEXT_COLUMNS`]).
 
+use crate::stage::Stream;
 use arrow::{
     array::{ArrayRef, Int64Array, StringArray, StringBuilder},
     compute::cast,
@@ -12,7 +13,8 @@ use parquet::arrow::{
     ProjectionMask,
     arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder},
 };
-use skadi_common::FileSlice;
+use skadi_common::{FileSlice, Scan};
+use skadi_runtime::RuntimeError;
 use std::{
     fs::File,
     io::{BufRead, BufReader},
@@ -24,14 +26,24 @@ pub(crate) const BATCH_ROWS: usize = 8192;
 
 type Batches = Box<dyn Iterator<Item = Result<RecordBatch, String>> + Send>;
 
+/// Shard `shard` of the scan.
+pub(crate) fn stream<'a>(
+    scan: &'a Scan,
+    shard: usize,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let slices = scan
+        .shards
+        .get(shard)
+        .ok_or_else(|| fail(format!("has no shard {shard} (it has {})", scan.shards.len())))?;
+    let batches = self::scan(&scan.format, slices, &scan.columns, out_schema).map_err(fail)?;
+    Ok(Box::new(batches.map(move |b| b.map_err(fail))))
+}
+
 /// Reads `columns` (file column names) of `slices`; the batches have `out_schema`'s names
 /// and types. A Decimal64 column of a Decimal128 file column is decoded as Decimal64.
-pub(crate) fn scan(
-    format: &str,
-    slices: &[FileSlice],
-    columns: &[String],
-    out_schema: SchemaRef,
-) -> Result<Batches, String> {
+fn scan(format: &str, slices: &[FileSlice], columns: &[String], out_schema: SchemaRef) -> Result<Batches, String> {
     let mut readers: Vec<Batches> = Vec::new();
     for slice in slices {
         let path = slice.path.display().to_string();

@@ -3,6 +3,7 @@
 //! (`flow.string`: substr, upper, lower, trim, length, regexp_extract) over any Arrow
 //! string layout, and `flow.flat_map` (split, tokens).
 
+use crate::stage::{Stream, batch, column_index};
 use arrow::{
     array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, Scalar, StringArray, StringBuilder, UInt32Array},
     compute::{cast, kernels::cmp::eq, kernels::comparison::like, or, take},
@@ -11,6 +12,62 @@ use arrow::{
 };
 use regex::Regex;
 use skadi_common::MatchKind;
+use skadi_runtime::RuntimeError;
+use std::sync::Arc;
+
+/// The input with the match's boolean column appended.
+pub(crate) fn match_stream<'a>(
+    op: &skadi_common::Match,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let c = column_index(in_schema, &op.column).map_err(fail)?;
+    let patterns = Patterns::new(op.match_kind, &op.patterns, in_schema.field(c).data_type()).map_err(fail)?;
+    Ok(Box::new(input.map(move |b| {
+        let b = b?;
+        let matched = patterns.test(b.column(c)).map_err(fail)?;
+        let mut columns = b.columns().to_vec();
+        columns.push(Arc::new(matched));
+        batch(&out_schema, columns, b.num_rows()).map_err(fail)
+    })))
+}
+
+/// The input with the function's result column appended.
+pub(crate) fn function_stream<'a>(
+    op: &skadi_common::StringFunction,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let c = column_index(in_schema, &op.column).map_err(fail)?;
+    let to = out_schema.field(out_schema.fields().len() - 1).data_type().clone();
+    let f = StringFunction::new(&op.function, &op.args).map_err(fail)?;
+    Ok(Box::new(input.map(move |b| {
+        let b = b?;
+        let value = f.apply(b.column(c), &to).map_err(fail)?;
+        let mut columns = b.columns().to_vec();
+        columns.push(value);
+        batch(&out_schema, columns, b.num_rows()).map_err(fail)
+    })))
+}
+
+/// A row per piece of each input row's string.
+pub(crate) fn flat_map_stream<'a>(
+    op: &skadi_common::FlatMap,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let c = column_index(in_schema, &op.column).map_err(fail)?;
+    let flat_map = FlatMap::new(&op.function, &op.pattern).map_err(fail)?;
+    Ok(Box::new(
+        input.map(move |b| flat_map.apply(&b?, c, &out_schema).map_err(fail)),
+    ))
+}
 
 /// Patterns prepared once: cast to the column's string type, or compiled as regexes.
 pub(crate) enum Patterns {

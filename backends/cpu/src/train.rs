@@ -4,6 +4,7 @@
 //! summed over the chunk, see kernel.rs) on each, adds the chunks' sums, and hands them to
 //! the model's update rule (`skadi_common::ml`) for the next state.
 
+use crate::stage::{CpuPlan, Stream, column_indices};
 use crate::{
     eval::{Buffer, argument},
     jit::Kernel,
@@ -14,7 +15,8 @@ use arrow::{
     compute::{cast, concat, filter},
     datatypes::{DataType, Float64Type, SchemaRef},
 };
-use skadi_common::ml::Training;
+use skadi_common::{Iterate, ml::Training};
+use skadi_runtime::RuntimeError;
 use std::sync::Arc;
 
 /// Rows below which a pass is not worth another thread.
@@ -29,9 +31,37 @@ fn element_size(scalar: &str) -> usize {
     }
 }
 
+/// The trained model's one row, from every batch of the shard.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stream<'a>(
+    plan: &CpuPlan,
+    iterate: &Iterate,
+    threads: usize,
+    kernel: &Kernel,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let args = column_indices(in_schema, &iterate.args).map_err(fail)?;
+    let batches: Vec<RecordBatch> = input.collect::<Result<_, _>>()?;
+    plan.count_call();
+    let row = train(
+        kernel,
+        &iterate.training,
+        &batches,
+        &args,
+        &iterate.strict,
+        threads,
+        &out_schema,
+    )
+    .map_err(fail)?;
+    Ok(Box::new(std::iter::once(Ok(row))))
+}
+
 /// Trains on `batches` (their columns `args` are the step's row arguments; rows with a
 /// NULL in an arg listed in `strict` are skipped) and returns the model's one row.
-pub(crate) fn train(
+fn train(
     kernel: &Kernel,
     training: &Training,
     batches: &[RecordBatch],

@@ -131,16 +131,16 @@ pub(crate) fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use skadi_common::{AggregateMode, ProjectExpr};
+    use skadi_common::{Aggregate, AggregateMode, Pipeline, ProjectExpr, Sort};
 
     fn pipeline() -> Operator {
-        Operator::Pipeline {
+        Operator::Pipeline(Pipeline {
             body: "b".into(),
             args: vec![],
             exprs: vec![ProjectExpr::Body(0)],
             keep: None,
             strict: vec![vec![]],
-        }
+        })
     }
 
     #[test]
@@ -155,10 +155,7 @@ mod tests {
         assert_eq!(b, "cpu");
         // ... an operator only the CPU runs stays there, and so does everything when the
         // CPU is the only backend registered.
-        let sort = Operator::Sort {
-            keys: vec![],
-            fetch: None,
-        };
+        let sort = Operator::Sort(Sort { keys: vec![] });
         assert_eq!(choose(&profiles, &all, &sort, 1e9, 1.6e10).0, "cpu");
         let (b, why) = choose(&profiles, &["cpu".to_string()], &pipeline(), 1e9, 1.6e10);
         assert_eq!(b, "cpu");
@@ -166,8 +163,10 @@ mod tests {
         // A fused vertex needs every step supported.
         let agg = Operator::Aggregate {
             mode: AggregateMode::Final,
-            keys: vec![],
-            aggregates: vec![],
+            aggregate: Aggregate {
+                keys: vec![],
+                aggregates: vec![],
+            },
         };
         let fused = Operator::Fused {
             steps: vec![

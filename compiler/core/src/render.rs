@@ -1,7 +1,7 @@
 //! Other forms of a physical plan: Graphviz DOT, a self-contained HTML page (`skadi viz`),
 //! and an MLIR module of the sharded graph (`--emit physical`).
 
-use crate::explain::{describe, partitioning};
+use crate::explain::partitioning;
 use skadi_common::{PhysicalPlan, Vertex};
 use skadi_flowgraph::{FlowGraphError, quote, string_array, table_type};
 use std::fmt::Write;
@@ -23,7 +23,7 @@ pub fn to_dot(plan: &PhysicalPlan) -> String {
         );
         for &id in &stage.vertices {
             let v = &plan.vertices[id];
-            let label = format!("#{id} {}\n×{} on {}", describe(&v.op), v.parallelism, v.backend);
+            let label = format!("#{id} {}\n×{} on {}", v.op, v.parallelism, v.backend);
             let _ = writeln!(out, "    v{id} [label=\"{}\"];", dot_escape(&label));
         }
         out.push_str("  }\n");
@@ -73,7 +73,7 @@ pub fn to_html(plan: &PhysicalPlan, title: &str) -> String {
         .map(|v: &Vertex| Node {
             id: v.id,
             stage: v.stage,
-            label: describe(&v.op),
+            label: v.op.to_string(),
             parallelism: v.parallelism,
             backend: &v.backend,
             reason: &v.reason,

@@ -301,7 +301,7 @@ impl FlowGraphBuilder {
         schema: Schema,
         loc: &SourceLoc,
     ) -> TableValue {
-        let aggs: Vec<String> = aggregates.iter().map(crate::format_aggregate).collect();
+        let aggs: Vec<String> = aggregates.iter().map(AggregateCall::to_string).collect();
         let mut attrs = format!("keys = {}, aggregates = {}", string_array(keys), string_array(&aggs));
         if !combine {
             attrs.push_str(", no_combiner");
@@ -466,7 +466,7 @@ impl FlowGraphBuilder {
     }
 
     pub fn sort(&mut self, input: TableValue, keys: &[SortKey], loc: &SourceLoc) -> TableValue {
-        let keys: Vec<String> = keys.iter().map(crate::format_sort_key).collect();
+        let keys: Vec<String> = keys.iter().map(SortKey::to_string).collect();
         let attrs = format!("keys = {}", string_array(&keys));
         let schema = self.schemas[input.0].clone();
         self.unary_op("sort", input, &attrs, schema, loc)

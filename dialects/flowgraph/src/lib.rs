@@ -26,11 +26,8 @@ pub use context::{FLOW_IRDL, new_context};
 pub use error::FlowGraphError;
 pub use graph::{FlowGraph, verify_mlir};
 pub use rewrite::NewOp;
-pub use syntax::{
-    format_aggregate, format_sort_key, index_lists, parse_aggregate, parse_bound, parse_sort_key, quote, string_array,
-    table_type,
-};
-pub use view::{Body, FlowOp, GraphView, MapExpr, OpKind};
+pub use syntax::{index_lists, parse_bound, quote, string_array, table_type};
+pub use view::{Body, FlowOp, GraphView, OpKind};
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,8 @@
 //! The spelling of FlowGraph attribute and type contents: MLIR string literals, table
-//! schemas, aggregate calls (`sum(x)`, `count(*)`) and sort keys (`x DESC NULLS FIRST`).
+//! schemas, index lists and pruning bounds. (Aggregate calls and sort keys are spelled by
+//! their payload types' `Display` and `parse`, in `skadi_common::operators`.)
 
-use skadi_common::{AggregateCall, AggregateFunction, Column, Schema, SortKey};
+use skadi_common::{Column, Schema};
 
 /// An MLIR string literal for `s`.
 pub fn quote(s: &str) -> String {
@@ -131,69 +132,6 @@ pub fn parse_bound(text: &str) -> Option<(String, &'static str, f64)> {
     Some((column.to_string(), op, value.parse().ok()?))
 }
 
-pub fn format_aggregate(call: &AggregateCall) -> String {
-    match (&call.function, &call.input) {
-        (AggregateFunction::CountRows, _) => "count(*)".to_string(),
-        (f, Some(c)) => format!("{}({})", f.name(), c),
-        (f, None) => format!("{}()", f.name()),
-    }
-}
-
-pub fn parse_aggregate(text: &str) -> Option<AggregateCall> {
-    let (name, rest) = text.split_once('(')?;
-    let arg = rest.strip_suffix(')')?;
-    let function = match (name, arg) {
-        ("count", "*") => {
-            return Some(AggregateCall {
-                function: AggregateFunction::CountRows,
-                input: None,
-            });
-        }
-        ("sum", _) => AggregateFunction::Sum,
-        ("count", _) => AggregateFunction::Count,
-        ("min", _) => AggregateFunction::Min,
-        ("max", _) => AggregateFunction::Max,
-        ("avg", _) => AggregateFunction::Avg,
-        ("collect", _) => AggregateFunction::Collect,
-        ("collect_set", _) => AggregateFunction::CollectSet,
-        _ => return None,
-    };
-    if arg.is_empty() {
-        return None;
-    }
-    Some(AggregateCall {
-        function,
-        input: Some(arg.to_string()),
-    })
-}
-
-pub fn format_sort_key(key: &SortKey) -> String {
-    format!(
-        "{} {} {}",
-        key.column,
-        if key.descending { "DESC" } else { "ASC" },
-        if key.nulls_first { "NULLS FIRST" } else { "NULLS LAST" }
-    )
-}
-
-pub fn parse_sort_key(text: &str) -> Option<SortKey> {
-    let (rest, nulls_first) = if let Some(r) = text.strip_suffix(" NULLS FIRST") {
-        (r, true)
-    } else {
-        (text.strip_suffix(" NULLS LAST")?, false)
-    };
-    let (column, descending) = if let Some(c) = rest.strip_suffix(" DESC") {
-        (c, true)
-    } else {
-        (rest.strip_suffix(" ASC")?, false)
-    };
-    Some(SortKey {
-        column: column.to_string(),
-        descending,
-        nulls_first,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,16 +159,5 @@ mod tests {
             Column::new("l_returnflag", ColumnType::Utf8View, false),
         ];
         assert_eq!(parse_table_type(&table_type(&schema)).unwrap(), schema);
-    }
-
-    #[test]
-    fn aggregates_and_sort_keys_round_trip() {
-        for a in ["sum(x)", "count(*)", "count(y)", "avg(a(b))", "min(m)", "max(m)"] {
-            assert_eq!(format_aggregate(&parse_aggregate(a).unwrap()), a);
-        }
-        assert!(parse_aggregate("median(x)").is_none());
-        for k in ["a ASC NULLS LAST", "b c DESC NULLS FIRST"] {
-            assert_eq!(format_sort_key(&parse_sort_key(k).unwrap()), k);
-        }
     }
 }

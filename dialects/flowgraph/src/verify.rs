@@ -2,15 +2,14 @@
 //! names exists in its input; every body's signature matches the columns it reads and the
 //! schema it produces; filters return `i1`; a graph ends in exactly one sink.
 
-use crate::{FlowGraphError, GraphView, MapExpr, OpKind, view::FlowOp};
-use skadi_common::{AggregateFunction, ColumnType, JoinKind, MatchKind, Schema};
+use crate::{FlowGraphError, GraphView, OpKind, view::FlowOp};
+use skadi_common::{
+    Aggregate, AggregateFunction, ColumnType, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Map, Match,
+    MatchKind, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, Source, StringFunction,
+};
 
 pub(crate) fn verify(view: &GraphView) -> Result<(), FlowGraphError> {
-    let sinks = view
-        .ops
-        .iter()
-        .filter(|o| matches!(o.kind, OpKind::Sink { .. }))
-        .count();
+    let sinks = view.ops.iter().filter(|o| matches!(o.kind, OpKind::Sink(_))).count();
     if sinks != 1 {
         return Err(FlowGraphError::Verify {
             op: "builtin.module".into(),
@@ -72,7 +71,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
         }
         Ok(b.results.clone())
     };
-    let check_exprs = |body: &str, exprs: &[MapExpr], results: &[String]| -> Result<(), FlowGraphError> {
+    let check_exprs = |body: &str, exprs: &[ProjectExpr], results: &[String]| -> Result<(), FlowGraphError> {
         if exprs.len() != op.schema.len() {
             return Err(fail(format!(
                 "computes {} columns but its result has {}",
@@ -82,8 +81,8 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
         }
         for (e, out) in exprs.iter().zip(&op.schema) {
             let ty = match e {
-                MapExpr::Column(c) => column(c)?,
-                MapExpr::Body(n) => {
+                ProjectExpr::Column(c) => column(c)?,
+                ProjectExpr::Body(n) => {
                     let r = results
                         .get(*n)
                         .ok_or_else(|| fail(format!("uses result ${n} of @{body}, which has {}", results.len())))?;
@@ -101,13 +100,13 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
         Ok(())
     };
     match &op.kind {
-        OpKind::Source {
+        OpKind::Source(Source {
             format,
             files,
             columns,
             prune,
             ..
-        } => {
+        }) => {
             if let Some(bad) = prune.iter().find(|b| crate::parse_bound(b).is_none()) {
                 return Err(fail(format!(
                     "has prune bound '{bad}'; expected 'column <op> number' with op one of < <= > >= ="
@@ -138,7 +137,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 return Err(fail("reads no files".into()));
             }
         }
-        OpKind::Filter { body, args } => {
+        OpKind::Filter(Filter { body, args }) => {
             let results = check_body(body, args)?;
             if results != ["i1"] {
                 return Err(fail(format!(
@@ -147,7 +146,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 )));
             }
         }
-        OpKind::Project { columns } => {
+        OpKind::Project(Project { columns }) => {
             if columns.len() != op.schema.len() {
                 return Err(fail(format!(
                     "selects {} columns but its result has {}",
@@ -166,17 +165,17 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 }
             }
         }
-        OpKind::Map { body, args, exprs } => {
+        OpKind::Map(Map { body, args, exprs }) => {
             let results = check_body(body, args)?;
             check_exprs(body, exprs, &results)?;
         }
-        OpKind::Pipeline {
+        OpKind::Pipeline(Pipeline {
             body,
             args,
             exprs,
             keep,
             strict,
-        } => {
+        }) => {
             let results = check_body(body, args)?;
             check_exprs(body, exprs, &results)?;
             if let Some(k) = keep
@@ -194,7 +193,10 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 )));
             }
         }
-        OpKind::Aggregate { keys, aggregates, .. } => {
+        OpKind::Aggregate {
+            aggregate: Aggregate { keys, aggregates },
+            ..
+        } => {
             for k in keys {
                 column(k)?;
             }
@@ -215,34 +217,17 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 )));
             }
         }
-        OpKind::Sort { keys } => {
+        OpKind::Sort(Sort { keys }) => {
             for k in keys {
                 column(&k.column)?;
             }
         }
-        OpKind::Join {
-            kind,
-            left_keys,
-            right_keys,
-            filter,
-            filter_args,
-            null_aware,
-        } => verify_join(
-            view,
-            op,
-            *kind,
-            left_keys,
-            right_keys,
-            filter.as_deref(),
-            filter_args,
-            *null_aware,
-        )
-        .map_err(fail)?,
-        OpKind::Match {
+        OpKind::Join(join) => verify_join(view, op, join).map_err(fail)?,
+        OpKind::Match(Match {
             column: c,
-            kind,
+            match_kind: kind,
             patterns,
-        } => {
+        }) => {
             if *kind == MatchKind::Regex {
                 for p in patterns {
                     check_regex(p).map_err(fail)?;
@@ -256,11 +241,11 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             }
             appends(&input, &op.schema, |t| t == ColumnType::Bool, "one bool column").map_err(fail)?;
         }
-        OpKind::StringFunction {
+        OpKind::StringFunction(StringFunction {
             function,
             column: c,
             args,
-        } => {
+        }) => {
             let ty = column(c)?;
             if !ty.is_string() {
                 return Err(fail(format!(
@@ -291,11 +276,11 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             let ok = |t: ColumnType| if numeric { t.is_numeric() } else { t.is_string() };
             appends(&input, &op.schema, ok, "one column of the function's result").map_err(fail)?;
         }
-        OpKind::FlatMap {
+        OpKind::FlatMap(FlatMap {
             function,
             column: c,
             pattern,
-        } => {
+        }) => {
             if !skadi_common::FLAT_MAP_FUNCTIONS.contains(&function.as_str()) {
                 return Err(fail(format!("not supported yet: flat_map function '{function}'")));
             }
@@ -308,7 +293,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             appends(&rest, &op.schema, ColumnType::is_string, "one string column")
                 .map_err(|m| fail(m.replace("its input's columns", &format!("its input's columns but '{c}'"))))?;
         }
-        OpKind::Exchange { partitioning, keys } => {
+        OpKind::Exchange(Exchange { partitioning, keys }) => {
             if !["hash", "gather", "broadcast"].contains(&partitioning.as_str()) {
                 return Err(fail(format!(
                     "partitioning '{partitioning}' is not hash, gather or broadcast"
@@ -318,12 +303,9 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 column(k)?;
             }
         }
-        OpKind::Iterate {
-            training,
-            body,
-            args,
-            strict,
-        } => {
+        OpKind::Iterate(Iterate {
+            training, body, args, ..
+        }) => {
             let b = view
                 .bodies
                 .get(body)
@@ -357,9 +339,6 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                     b.results.join(", ")
                 )));
             }
-            if let Some(s) = strict.iter().find(|s| !args.contains(s)) {
-                return Err(fail(format!("lists '{s}' as strict, which is not one of its args")));
-            }
             let metrics = [ColumnType::Int64, ColumnType::Float64, ColumnType::Int64];
             let types: Vec<ColumnType> = op.schema.iter().map(|c| c.ty).collect();
             let expected: Vec<ColumnType> = std::iter::repeat_n(ColumnType::Float64, state).chain(metrics).collect();
@@ -369,8 +348,8 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 )));
             }
         }
-        OpKind::Limit { .. } => {}
-        OpKind::Sink { names } => {
+        OpKind::Limit(_) => {}
+        OpKind::Sink(Sink { names }) => {
             if names.len() != input.len() {
                 return Err(fail(format!(
                     "names {} columns but its input has {}",
@@ -385,17 +364,16 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
 
 /// A join's keys exist on their sides with equal types, its result is left ++ right (left
 /// alone for semi and anti) with unique names, and its filter reads the joined row.
-#[allow(clippy::too_many_arguments)]
-fn verify_join(
-    view: &GraphView,
-    op: &FlowOp,
-    kind: JoinKind,
-    left_keys: &[String],
-    right_keys: &[String],
-    filter: Option<&str>,
-    filter_args: &[String],
-    null_aware: bool,
-) -> Result<(), String> {
+fn verify_join(view: &GraphView, op: &FlowOp, join: &Join) -> Result<(), String> {
+    let Join {
+        join_kind: kind,
+        left_keys,
+        right_keys,
+        filter,
+        filter_args,
+        null_aware,
+    } = join;
+    let (kind, null_aware, filter) = (*kind, *null_aware, filter.as_deref());
     let [l, r] = op.inputs[..] else {
         return Err("must read two tables".into());
     };

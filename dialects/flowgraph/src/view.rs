@@ -14,125 +14,37 @@ use melior::ir::{
     operation::{OperationLike, OperationRef, OperationResult},
     r#type::{FunctionType, TypeLike},
 };
-use skadi_common::{AggregateCall, JoinKind, MatchKind, Schema, SortKey, ml::Training};
+use skadi_common::{
+    Aggregate, AggregateCall, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Limit, Map, Match, MatchKind,
+    Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, ml::Training,
+};
 use std::collections::{BTreeMap, HashMap};
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum MapExpr {
-    /// Result N of the body.
-    Body(usize),
-    /// An input column passed through.
-    Column(String),
-}
-
-impl MapExpr {
-    /// `"$N"` is body result N; anything else names an input column.
-    pub fn parse(text: String) -> MapExpr {
-        match text.strip_prefix('$').map(str::parse::<usize>) {
-            Some(Ok(n)) => MapExpr::Body(n),
-            _ => MapExpr::Column(text),
-        }
-    }
-}
-
-impl std::fmt::Display for MapExpr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MapExpr::Body(n) => write!(f, "${n}"),
-            MapExpr::Column(c) => f.write_str(c),
-        }
-    }
-}
-
+/// What a vertex op does: its operator's payload (shared with the physical plan; see
+/// `skadi_common::operators`), read from the op's attributes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OpKind {
-    Source {
-        table: String,
-        format: String,
-        files: Vec<String>,
-        columns: Vec<String>,
-        /// Bounds every row that matters satisfies (`"l_shipdate < 9131"`), from
-        /// predicate pushdown; optional.
-        prune: Vec<String>,
-    },
-    Filter {
-        body: String,
-        args: Vec<String>,
-    },
-    Project {
-        columns: Vec<String>,
-    },
-    Map {
-        body: String,
-        args: Vec<String>,
-        exprs: Vec<MapExpr>,
-    },
+    Source(Source),
+    Filter(Filter),
+    Project(Project),
+    Map(Map),
     /// A fused row-wise vertex: see `flow.pipeline` in the dialect definition.
-    Pipeline {
-        body: String,
-        args: Vec<String>,
-        exprs: Vec<MapExpr>,
-        /// The body result that decides which rows are kept, if any.
-        keep: Option<usize>,
-        /// Per body result: the args whose NULL makes it NULL.
-        strict: Vec<Vec<usize>>,
-    },
+    Pipeline(Pipeline),
     Aggregate {
-        keys: Vec<String>,
-        aggregates: Vec<AggregateCall>,
+        aggregate: Aggregate,
         /// Whether lowering may combine rows per shard before the shuffle.
         combine: bool,
     },
     /// See `flow.join` in the dialect definition; inputs are (left, right).
-    Join {
-        kind: JoinKind,
-        left_keys: Vec<String>,
-        right_keys: Vec<String>,
-        /// A body over the joined row that a matching pair must satisfy, and its args.
-        filter: Option<String>,
-        filter_args: Vec<String>,
-        null_aware: bool,
-    },
-    /// Appends whether `column` equals / is LIKE one of `patterns`.
-    Match {
-        column: String,
-        kind: MatchKind,
-        patterns: Vec<String>,
-    },
-    /// Appends `function(column, args...)`; see `flow.string`.
-    StringFunction {
-        function: String,
-        column: String,
-        args: Vec<String>,
-    },
-    /// One row per piece of `column`; see `flow.flat_map`.
-    FlatMap {
-        function: String,
-        column: String,
-        pattern: String,
-    },
-    /// Trains a model; see `flow.iterate`.
-    Iterate {
-        training: Training,
-        body: String,
-        args: Vec<String>,
-        /// The args whose NULL excludes a row.
-        strict: Vec<String>,
-    },
-    Sort {
-        keys: Vec<SortKey>,
-    },
-    Limit {
-        skip: usize,
-        fetch: Option<usize>,
-    },
-    Exchange {
-        partitioning: String,
-        keys: Vec<String>,
-    },
-    Sink {
-        names: Vec<String>,
-    },
+    Join(Join),
+    Match(Match),
+    StringFunction(StringFunction),
+    FlatMap(FlatMap),
+    Iterate(Iterate),
+    Sort(Sort),
+    Limit(Limit),
+    Exchange(Exchange),
+    Sink(Sink),
 }
 
 /// One vertex op of the module.
@@ -346,8 +258,11 @@ fn read_kind(
             .map(|i| i.value())
             .map_err(|_| bad(name, location, format!("'{key}' must be an integer")))
     };
+    let exprs = |key: &str| -> Result<Vec<ProjectExpr>, FlowGraphError> {
+        Ok(strings(key)?.into_iter().map(ProjectExpr::parse).collect())
+    };
     Ok(match name {
-        "flow.source" => OpKind::Source {
+        "flow.source" => OpKind::Source(Source {
             table: string("table")?,
             format: string("format")?,
             files: strings("files")?,
@@ -357,47 +272,47 @@ fn read_kind(
             } else {
                 Vec::new()
             },
-        },
-        "flow.filter" => OpKind::Filter {
+        }),
+        "flow.filter" => OpKind::Filter(Filter {
             body: symbol("body")?,
             args: strings("args")?,
-        },
-        "flow.project" => OpKind::Project {
+        }),
+        "flow.project" => OpKind::Project(Project {
             columns: strings("columns")?,
-        },
-        "flow.map" => OpKind::Map {
+        }),
+        "flow.map" => OpKind::Map(Map {
             body: symbol("body")?,
             args: strings("args")?,
-            exprs: strings("exprs")?.into_iter().map(MapExpr::parse).collect(),
-        },
+            exprs: exprs("exprs")?,
+        }),
         "flow.pipeline" => {
             let keep = integer("keep")?;
             let strict = parse_index_lists(&printed("strict")?)
                 .ok_or_else(|| bad(name, location, "'strict' must be an array of integer arrays"))?;
-            OpKind::Pipeline {
+            OpKind::Pipeline(Pipeline {
                 body: symbol("body")?,
                 args: strings("args")?,
-                exprs: strings("exprs")?.into_iter().map(MapExpr::parse).collect(),
+                exprs: exprs("exprs")?,
                 keep: (keep >= 0).then_some(keep as usize),
                 strict,
-            }
+            })
         }
         "flow.aggregate" => {
             let aggregates = strings("aggregates")?
                 .iter()
-                .map(|a| {
-                    crate::parse_aggregate(a).ok_or_else(|| bad(name, location, format!("unknown aggregate '{a}'")))
-                })
+                .map(|a| AggregateCall::parse(a).ok_or_else(|| bad(name, location, format!("unknown aggregate '{a}'"))))
                 .collect::<Result<_, _>>()?;
             OpKind::Aggregate {
-                keys: strings("keys")?,
-                aggregates,
+                aggregate: Aggregate {
+                    keys: strings("keys")?,
+                    aggregates,
+                },
                 combine: !op.has_attribute("no_combiner"),
             }
         }
         "flow.join" => {
             let kind = string("kind")?;
-            let kind = JoinKind::parse(&kind).ok_or_else(|| {
+            let join_kind = JoinKind::parse(&kind).ok_or_else(|| {
                 bad(
                     name,
                     location,
@@ -414,35 +329,34 @@ fn read_kind(
             } else {
                 Vec::new()
             };
-            let null_aware = op.has_attribute("null_aware");
-            OpKind::Join {
-                kind,
+            OpKind::Join(Join {
+                join_kind,
                 left_keys: strings("left_keys")?,
                 right_keys: strings("right_keys")?,
                 filter,
                 filter_args,
-                null_aware,
-            }
+                null_aware: op.has_attribute("null_aware"),
+            })
         }
         "flow.match" => {
             let kind = string("kind")?;
-            OpKind::Match {
+            OpKind::Match(Match {
                 column: string("column")?,
-                kind: MatchKind::parse(&kind)
+                match_kind: MatchKind::parse(&kind)
                     .ok_or_else(|| bad(name, location, format!("match kind '{kind}' is not eq, like or regex")))?,
                 patterns: strings("patterns")?,
-            }
+            })
         }
-        "flow.string" => OpKind::StringFunction {
+        "flow.string" => OpKind::StringFunction(StringFunction {
             function: string("function")?,
             column: string("column")?,
             args: strings("args")?,
-        },
-        "flow.flat_map" => OpKind::FlatMap {
+        }),
+        "flow.flat_map" => OpKind::FlatMap(FlatMap {
             function: string("function")?,
             column: string("column")?,
             pattern: string("pattern")?,
-        },
+        }),
         "flow.iterate" => {
             let args = strings("args")?;
             let training = Training::from_attributes(
@@ -453,21 +367,31 @@ fn read_kind(
                 &strings("init")?,
             )
             .map_err(|e| bad(name, location, e))?;
-            OpKind::Iterate {
+            let strict = strings("strict")?
+                .iter()
+                .map(|s| {
+                    args.iter().position(|a| a == s).ok_or_else(|| {
+                        bad(
+                            name,
+                            location,
+                            format!("lists '{s}' as strict, which is not one of its args"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            OpKind::Iterate(Iterate {
                 training,
                 body: symbol("body")?,
                 args,
-                strict: strings("strict")?,
-            }
+                strict,
+            })
         }
         "flow.sort" => {
             let keys = strings("keys")?
                 .iter()
-                .map(|k| {
-                    crate::parse_sort_key(k).ok_or_else(|| bad(name, location, format!("malformed sort key '{k}'")))
-                })
+                .map(|k| SortKey::parse(k).ok_or_else(|| bad(name, location, format!("malformed sort key '{k}'"))))
                 .collect::<Result<_, _>>()?;
-            OpKind::Sort { keys }
+            OpKind::Sort(Sort { keys })
         }
         "flow.limit" => {
             let skip = integer("skip")?;
@@ -475,18 +399,18 @@ fn read_kind(
             if skip < 0 || fetch < -1 {
                 return Err(bad(name, location, "skip must be >= 0 and fetch >= -1"));
             }
-            OpKind::Limit {
+            OpKind::Limit(Limit {
                 skip: skip as usize,
                 fetch: (fetch >= 0).then_some(fetch as usize),
-            }
+            })
         }
-        "flow.exchange" => OpKind::Exchange {
+        "flow.exchange" => OpKind::Exchange(Exchange {
             partitioning: string("partitioning")?,
             keys: strings("keys")?,
-        },
-        "flow.sink" => OpKind::Sink {
+        }),
+        "flow.sink" => OpKind::Sink(Sink {
             names: strings("names")?,
-        },
+        }),
         other => return Err(bad(other, location, "is not an op of this version of the flow dialect")),
     })
 }

@@ -5,6 +5,7 @@
 //! collapses to one copy that runs once.
 
 use super::Pass;
+use skadi_common::{Filter, Iterate, Join, Map, Pipeline};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, OpKind};
 use std::collections::HashMap;
 
@@ -23,12 +24,12 @@ fn vertex_key(view: &GraphView, index: usize, inputs: &[usize]) -> Option<String
     let op = &view.ops[index];
     let mut kind = op.kind.clone();
     let body = match &mut kind {
-        OpKind::Sink { .. } => return None,
-        OpKind::Filter { body, .. }
-        | OpKind::Map { body, .. }
-        | OpKind::Pipeline { body, .. }
-        | OpKind::Iterate { body, .. } => Some(std::mem::take(body)),
-        OpKind::Join { filter, .. } => filter.take(),
+        OpKind::Sink(_) => return None,
+        OpKind::Filter(Filter { body, .. })
+        | OpKind::Map(Map { body, .. })
+        | OpKind::Pipeline(Pipeline { body, .. })
+        | OpKind::Iterate(Iterate { body, .. }) => Some(std::mem::take(body)),
+        OpKind::Join(Join { filter, .. }) => filter.take(),
         _ => None,
     };
     let body = body.map(|b| body_key(view, &b)).unwrap_or_default();

@@ -18,7 +18,8 @@
 
 use super::Pass;
 use skadi_common::{Column, ml::ModelKind};
-use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, MapExpr, NewOp, OpKind, index_lists, quote, string_array};
+use skadi_common::{Filter, Iterate, Map, Pipeline, Project, ProjectExpr};
+use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, index_lists, quote, string_array};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -31,7 +32,7 @@ const FUSED_BODY_PIPELINE: &str = "builtin.module(inline{default-pipeline=},cano
 fn row_wise(kind: &OpKind) -> bool {
     matches!(
         kind,
-        OpKind::Filter { .. } | OpKind::Map { .. } | OpKind::Project { .. } | OpKind::Pipeline { .. }
+        OpKind::Filter(_) | OpKind::Map(_) | OpKind::Project(_) | OpKind::Pipeline(_)
     )
 }
 
@@ -74,8 +75,12 @@ fn find_training_input(view: &GraphView) -> Option<(usize, usize)> {
     view.ops.iter().enumerate().find_map(|(i, op)| match &op.kind {
         // k-means without given centroids starts from its input's first rows, which must
         // then exist as a table.
-        OpKind::Iterate { training, .. } if training.model == ModelKind::Kmeans && training.init.is_empty() => None,
-        OpKind::Iterate { .. } => {
+        OpKind::Iterate(Iterate { training, .. })
+            if training.model == ModelKind::Kmeans && training.init.is_empty() =>
+        {
+            None
+        }
+        OpKind::Iterate(_) => {
             let input = op.inputs[0];
             (row_wise(&view.ops[input].kind) && readers[input] == 1).then_some((input, i))
         }
@@ -239,7 +244,7 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
         let names: Vec<String> = op.schema.iter().map(|col| col.name.clone()).collect();
         let at = mlir_location(op.location.as_deref());
         match &op.kind {
-            OpKind::Filter { body, args } => {
+            OpKind::Filter(Filter { body, args }) => {
                 let values: Vec<Value> = args.iter().map(|a| c.operand(lookup(&env, a))).collect();
                 let p = c.call(body, &values, None, &at).remove(0);
                 keep = Some(match keep {
@@ -247,21 +252,21 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
                     None => p,
                 });
             }
-            OpKind::Project { columns } => {
+            OpKind::Project(Project { columns }) => {
                 env = names
                     .into_iter()
                     .zip(columns)
                     .map(|(n, col)| (n, lookup(&env, col)))
                     .collect();
             }
-            OpKind::Map { body, args, exprs } | OpKind::Pipeline { body, args, exprs, .. } => {
+            OpKind::Map(Map { body, args, exprs }) | OpKind::Pipeline(Pipeline { body, args, exprs, .. }) => {
                 let values: Vec<Value> = args.iter().map(|a| c.operand(lookup(&env, a))).collect();
                 let strict = match &op.kind {
-                    OpKind::Pipeline { strict, .. } => Some(strict.as_slice()),
+                    OpKind::Pipeline(Pipeline { strict, .. }) => Some(strict.as_slice()),
                     _ => None,
                 };
                 let results = c.call(body, &values, strict, &at);
-                if let OpKind::Pipeline { keep: Some(k), .. } = &op.kind {
+                if let OpKind::Pipeline(Pipeline { keep: Some(k), .. }) = &op.kind {
                     let p = results[*k].clone();
                     keep = Some(match keep {
                         Some(prev) => c.and(&prev, &p),
@@ -273,8 +278,8 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
                     .zip(exprs)
                     .map(|(n, e)| {
                         let v = match e {
-                            MapExpr::Body(r) => results[*r].clone(),
-                            MapExpr::Column(col) => lookup(&env, col),
+                            ProjectExpr::Body(r) => results[*r].clone(),
+                            ProjectExpr::Column(col) => lookup(&env, col),
                         };
                         (n, v)
                     })
@@ -394,12 +399,12 @@ fn fuse_into_step(
     consumer: usize,
 ) -> Result<(), FlowGraphError> {
     let op = &view.ops[consumer];
-    let OpKind::Iterate {
+    let OpKind::Iterate(Iterate {
         training,
         body,
         args,
         strict,
-    } = &op.kind
+    }) = &op.kind
     else {
         unreachable!("fusion into a step is asked for iterate ops only")
     };
@@ -412,8 +417,8 @@ fn fuse_into_step(
     };
     let mut values: Vec<Value> = args.iter().map(|a| c.operand(lookup(a))).collect();
     let mut skipped_on: BTreeSet<usize> = BTreeSet::new();
-    for (a, v) in args.iter().zip(&values) {
-        if strict.contains(a) {
+    for (i, v) in values.iter().enumerate() {
+        if strict.contains(&i) {
             skipped_on.extend(c.deps(v));
         }
     }

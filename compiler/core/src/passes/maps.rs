@@ -18,7 +18,8 @@
 
 use super::Pass;
 use skadi_common::{Column, JoinKind};
-use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, MapExpr, NewOp, OpKind, string_array};
+use skadi_common::{Join, Map, Project, ProjectExpr};
+use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, string_array};
 
 pub(crate) struct PushdownMaps;
 
@@ -59,18 +60,18 @@ struct Move {
 fn next_move(view: &GraphView) -> Option<Move> {
     let readers = super::reader_counts(view);
     view.ops.iter().enumerate().find_map(|(m, op)| {
-        let OpKind::Map { args, exprs, .. } = &op.kind else {
+        let OpKind::Map(Map { args, exprs, .. }) = &op.kind else {
             return None;
         };
         let mut results: Vec<usize> = Vec::new();
         for e in exprs {
-            if let MapExpr::Body(n) = e
+            if let ProjectExpr::Body(n) = e
                 && !results.contains(n)
             {
                 results.push(*n);
             }
         }
-        let passed = |a: &String| exprs.iter().any(|e| matches!(e, MapExpr::Column(c) if c == a));
+        let passed = |a: &String| exprs.iter().any(|e| matches!(e, ProjectExpr::Column(c) if c == a));
         let consumed = args.iter().filter(|a| !passed(a)).count();
         if results.is_empty() || consumed <= results.len() {
             return None;
@@ -86,7 +87,7 @@ fn next_move(view: &GraphView) -> Option<Move> {
             }
             let below = &view.ops[at];
             match &below.kind {
-                OpKind::Project { columns } => {
+                OpKind::Project(Project { columns }) => {
                     for n in &mut names {
                         let i = below.schema.iter().position(|c| &c.name == n)?;
                         *n = columns[i].clone();
@@ -94,19 +95,20 @@ fn next_move(view: &GraphView) -> Option<Move> {
                     projects.push(at);
                     at = below.inputs[0];
                 }
-                OpKind::Join {
-                    kind: JoinKind::Inner, ..
-                } => break,
+                OpKind::Join(Join {
+                    join_kind: JoinKind::Inner,
+                    ..
+                }) => break,
                 _ => return None,
             }
         }
         let join = &view.ops[at];
-        let OpKind::Join {
+        let OpKind::Join(Join {
             left_keys,
             right_keys,
             filter_args,
             ..
-        } = &join.kind
+        }) = &join.kind
         else {
             return None;
         };
@@ -153,7 +155,7 @@ fn fresh_prefix(view: &GraphView) -> String {
 fn apply(graph: &mut FlowGraph, m: &Move) -> Result<(), FlowGraphError> {
     let view = graph.view()?;
     let map = &view.ops[m.map];
-    let OpKind::Map { body, exprs, .. } = &map.kind else {
+    let OpKind::Map(Map { body, exprs, .. }) = &map.kind else {
         return Err(FlowGraphError::Mlir("<pass>: error: pushdown-maps moves a map".into()));
     };
     let prefix = fresh_prefix(&view);
@@ -164,7 +166,7 @@ fn apply(graph: &mut FlowGraph, m: &Move) -> Result<(), FlowGraphError> {
         .map(|&n| {
             let i = exprs
                 .iter()
-                .position(|e| *e == MapExpr::Body(n))
+                .position(|e| *e == ProjectExpr::Body(n))
                 .expect("a yielded result has a column");
             Column {
                 name: format!("{prefix}.r{n}"),
@@ -212,7 +214,7 @@ fn apply(graph: &mut FlowGraph, m: &Move) -> Result<(), FlowGraphError> {
     let mut offset = 2;
     for &p in &m.projects {
         let project = &view.ops[p];
-        let OpKind::Project { columns } = &project.kind else {
+        let OpKind::Project(Project { columns }) = &project.kind else {
             unreachable!("the chain holds projects")
         };
         let mut columns = columns.clone();
@@ -234,8 +236,8 @@ fn apply(graph: &mut FlowGraph, m: &Move) -> Result<(), FlowGraphError> {
     let columns: Vec<String> = exprs
         .iter()
         .map(|e| match e {
-            MapExpr::Column(c) => c.clone(),
-            MapExpr::Body(n) => format!("{prefix}.r{n}"),
+            ProjectExpr::Column(c) => c.clone(),
+            ProjectExpr::Body(n) => format!("{prefix}.r{n}"),
         })
         .collect();
     let at = m.map + offset;

@@ -7,7 +7,11 @@
 
 use super::Pass;
 use skadi_common::Schema;
-use skadi_flowgraph::{FlowGraph, FlowGraphError, MapExpr, OpKind, format_aggregate, string_array};
+use skadi_common::{
+    Aggregate, Exchange, Filter, FlatMap, Iterate, Join, Map, Match, Pipeline, Project, ProjectExpr, Sort, Source,
+    StringFunction,
+};
+use skadi_flowgraph::{FlowGraph, FlowGraphError, OpKind, string_array};
 use std::collections::BTreeSet;
 
 pub(crate) struct PruneColumns;
@@ -42,55 +46,60 @@ impl Pass for PruneColumns {
             let out = needed[i].clone();
             let Some(&input) = op.inputs.first() else { continue };
             let reads: Vec<String> = match &op.kind {
-                OpKind::Sink { .. } => view.ops[input].schema.iter().map(|c| c.name.clone()).collect(),
-                OpKind::Filter { args, .. } => out.iter().cloned().chain(args.iter().cloned()).collect(),
-                OpKind::Sort { keys } => out
+                OpKind::Sink(_) => view.ops[input].schema.iter().map(|c| c.name.clone()).collect(),
+                OpKind::Filter(Filter { args, .. }) => out.iter().cloned().chain(args.iter().cloned()).collect(),
+                OpKind::Sort(Sort { keys }) => out
                     .iter()
                     .cloned()
                     .chain(keys.iter().map(|k| k.column.clone()))
                     .collect(),
-                OpKind::Limit { .. } | OpKind::Exchange { .. } => {
+                OpKind::Limit(_) | OpKind::Exchange(_) => {
                     let mut r: Vec<String> = out.iter().cloned().collect();
-                    if let OpKind::Exchange { keys, .. } = &op.kind {
+                    if let OpKind::Exchange(Exchange { keys, .. }) = &op.kind {
                         r.extend(keys.iter().cloned());
                     }
                     r
                 }
-                OpKind::Project { columns } => kept(&op.schema, &out).into_iter().map(|k| columns[k].clone()).collect(),
-                OpKind::Map { args, exprs, .. } | OpKind::Pipeline { args, exprs, .. } => {
+                OpKind::Project(Project { columns }) => {
+                    kept(&op.schema, &out).into_iter().map(|k| columns[k].clone()).collect()
+                }
+                OpKind::Map(Map { args, exprs, .. }) | OpKind::Pipeline(Pipeline { args, exprs, .. }) => {
                     let mut r = args.clone();
                     for k in kept(&op.schema, &out) {
-                        if let MapExpr::Column(c) = &exprs[k] {
+                        if let ProjectExpr::Column(c) = &exprs[k] {
                             r.push(c.clone());
                         }
                     }
                     r
                 }
-                OpKind::Aggregate { keys, aggregates, .. } => {
+                OpKind::Aggregate {
+                    aggregate: Aggregate { keys, aggregates },
+                    ..
+                } => {
                     let calls = kept(&op.schema, &out).into_iter().filter(|&k| k >= keys.len());
                     let mut r = keys.clone();
                     r.extend(calls.filter_map(|k| aggregates[k - keys.len()].input.clone()));
                     r
                 }
-                OpKind::Match { column, .. } | OpKind::StringFunction { column, .. } => {
+                OpKind::Match(Match { column, .. }) | OpKind::StringFunction(StringFunction { column, .. }) => {
                     let appended = &op.schema.last().expect("a match appends a column").name;
                     let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
                     r.push(column.clone());
                     r
                 }
-                OpKind::FlatMap { column, .. } => {
+                OpKind::FlatMap(FlatMap { column, .. }) => {
                     let appended = &op.schema.last().expect("a flat map appends a column").name;
                     let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
                     r.push(column.clone());
                     r
                 }
-                OpKind::Iterate { args, .. } => args.clone(),
-                OpKind::Join {
+                OpKind::Iterate(Iterate { args, .. }) => args.clone(),
+                OpKind::Join(Join {
                     left_keys,
                     right_keys,
                     filter_args,
                     ..
-                } => {
+                }) => {
                     // Each name belongs to one side (the verifier checks they are distinct).
                     let reads = out.iter().chain(left_keys).chain(right_keys).chain(filter_args);
                     for name in reads {
@@ -104,7 +113,7 @@ impl Pass for PruneColumns {
                     }
                     continue;
                 }
-                OpKind::Source { .. } => unreachable!("sources have no input"),
+                OpKind::Source(_) => unreachable!("sources have no input"),
             };
             needed[input].extend(reads);
         }
@@ -118,13 +127,13 @@ impl Pass for PruneColumns {
                 string_array(&keep.iter().map(|&k| items[k].clone()).collect::<Vec<_>>())
             };
             let (schema, attribute) = match &op.kind {
-                OpKind::Sink { .. } => (Schema::new(), None),
+                OpKind::Sink(_) => (Schema::new(), None),
                 // A model's row is fixed by its kind: every column stays.
-                OpKind::Iterate { .. } => (op.schema.clone(), None),
-                OpKind::Filter { .. } | OpKind::Sort { .. } | OpKind::Limit { .. } | OpKind::Exchange { .. } => {
+                OpKind::Iterate(_) => (op.schema.clone(), None),
+                OpKind::Filter(_) | OpKind::Sort(_) | OpKind::Limit(_) | OpKind::Exchange(_) => {
                     (schemas[op.inputs[0]].clone(), None)
                 }
-                OpKind::Join { kind, .. } => {
+                OpKind::Join(Join { join_kind: kind, .. }) => {
                     let mut schema = schemas[op.inputs[0]].clone();
                     if kind.outputs_right() {
                         schema.extend(schemas[op.inputs[1]].iter().cloned());
@@ -135,12 +144,12 @@ impl Pass for PruneColumns {
                     }
                     (schema, None)
                 }
-                OpKind::Match { .. } | OpKind::StringFunction { .. } => {
+                OpKind::Match(_) | OpKind::StringFunction(_) => {
                     let mut schema = schemas[op.inputs[0]].clone();
                     schema.push(op.schema.last().expect("a match appends a column").clone());
                     (schema, None)
                 }
-                OpKind::FlatMap { column, .. } => {
+                OpKind::FlatMap(FlatMap { column, .. }) => {
                     let mut schema: Schema = schemas[op.inputs[0]]
                         .iter()
                         .filter(|c| c.name != *column)
@@ -149,26 +158,29 @@ impl Pass for PruneColumns {
                     schema.push(op.schema.last().expect("a flat map appends a column").clone());
                     (schema, None)
                 }
-                OpKind::Source { columns, .. } => (narrowed, Some(("columns", pick(columns)))),
-                OpKind::Project { columns } => (narrowed, Some(("columns", pick(columns)))),
-                OpKind::Map { exprs, .. } | OpKind::Pipeline { exprs, .. } => {
+                OpKind::Source(Source { columns, .. }) => (narrowed, Some(("columns", pick(columns)))),
+                OpKind::Project(Project { columns }) => (narrowed, Some(("columns", pick(columns)))),
+                OpKind::Map(Map { exprs, .. }) | OpKind::Pipeline(Pipeline { exprs, .. }) => {
                     let exprs: Vec<String> = exprs.iter().map(|e| e.to_string()).collect();
                     (narrowed, Some(("exprs", pick(&exprs))))
                 }
-                OpKind::Aggregate { keys, aggregates, .. } => {
+                OpKind::Aggregate {
+                    aggregate: Aggregate { keys, aggregates },
+                    ..
+                } => {
                     let keep: Vec<usize> = (0..keys.len())
                         .chain(keep.iter().copied().filter(|&k| k >= keys.len()))
                         .collect();
                     let calls: Vec<String> = keep
                         .iter()
                         .filter(|&&k| k >= keys.len())
-                        .map(|&k| format_aggregate(&aggregates[k - keys.len()]))
+                        .map(|&k| aggregates[k - keys.len()].to_string())
                         .collect();
                     let schema = keep.iter().map(|&k| op.schema[k].clone()).collect();
                     (schema, Some(("aggregates", string_array(&calls))))
                 }
             };
-            if !matches!(op.kind, OpKind::Sink { .. }) && schema != op.schema {
+            if !matches!(op.kind, OpKind::Sink(_)) && schema != op.schema {
                 changed = true;
                 graph.set_schema(i, &schema)?;
                 if let Some((name, text)) = attribute {

@@ -5,6 +5,7 @@
 //! drops whole row groups, never single rows.
 
 use super::Pass;
+use skadi_common::{Filter, Pipeline, Source};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, OpKind, string_array};
 
 pub(crate) struct PushdownPredicates;
@@ -23,17 +24,17 @@ impl Pass for PushdownPredicates {
         let mut changed = false;
         for op in &view.ops {
             let (body, result, args) = match &op.kind {
-                OpKind::Filter { body, args } => (body, 0, args),
-                OpKind::Pipeline {
+                OpKind::Filter(Filter { body, args }) => (body, 0, args),
+                OpKind::Pipeline(Pipeline {
                     body,
                     args,
                     keep: Some(k),
                     ..
-                } => (body, *k, args),
+                }) => (body, *k, args),
                 _ => continue,
             };
             let source = op.inputs[0];
-            let OpKind::Source { columns, prune, .. } = &view.ops[source].kind else {
+            let OpKind::Source(Source { columns, prune, .. }) = &view.ops[source].kind else {
                 continue;
             };
             let schema = &view.ops[source].schema;

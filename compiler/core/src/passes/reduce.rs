@@ -19,8 +19,9 @@
 //! rebuilt), and `X` must not read the aggregate.
 
 use super::{Pass, reader_counts, semijoin::filters_rows, upstream};
+use skadi_common::{Aggregate, Join, Map, Pipeline, Project, ProjectExpr};
 use skadi_common::{Column, JoinKind};
-use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, MapExpr, NewOp, OpKind, string_array};
+use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, string_array};
 
 pub(crate) struct ReduceAggregates;
 
@@ -58,13 +59,13 @@ struct Reduction {
 fn next_reduction(view: &GraphView) -> Option<Reduction> {
     let readers = reader_counts(view);
     view.ops.iter().enumerate().find_map(|(j, op)| {
-        let OpKind::Join {
-            kind,
+        let OpKind::Join(Join {
+            join_kind: kind,
             left_keys,
             right_keys,
             null_aware,
             ..
-        } = &op.kind
+        }) = &op.kind
         else {
             return None;
         };
@@ -92,9 +93,10 @@ fn next_reduction(view: &GraphView) -> Option<Reduction> {
             let aggregate = chain[0];
             let y = view.ops[aggregate].inputs[0];
             // Already reduced by this X.
-            if let OpKind::Join {
-                kind: JoinKind::Semi, ..
-            } = view.ops[y].kind
+            if let OpKind::Join(Join {
+                join_kind: JoinKind::Semi,
+                ..
+            }) = view.ops[y].kind
                 && view.ops[view.ops[y].inputs[1]].inputs.first() == Some(&x)
             {
                 return None;
@@ -135,7 +137,10 @@ fn aggregate_below(
         let op = &view.ops[at];
         let position = |k: &String| op.schema.iter().position(|c| &c.name == k);
         match &op.kind {
-            OpKind::Aggregate { keys: group, .. } => {
+            OpKind::Aggregate {
+                aggregate: Aggregate { keys: group, .. },
+                ..
+            } => {
                 pairs.retain(|(k, _)| group.contains(k));
                 if pairs.is_empty() {
                     return None;
@@ -144,16 +149,16 @@ fn aggregate_below(
                 let (keys, x_keys) = pairs.into_iter().unzip();
                 return Some((chain, keys, x_keys));
             }
-            OpKind::Filter { .. } => {}
-            OpKind::Project { columns } => {
+            OpKind::Filter(_) => {}
+            OpKind::Project(Project { columns }) => {
                 for (k, _) in &mut pairs {
                     *k = columns[position(k)?].clone();
                 }
             }
-            OpKind::Map { exprs, .. } | OpKind::Pipeline { exprs, .. } => {
+            OpKind::Map(Map { exprs, .. }) | OpKind::Pipeline(Pipeline { exprs, .. }) => {
                 let mut kept = Vec::new();
                 for (k, x) in pairs {
-                    if let MapExpr::Column(c) = &exprs[position(&k)?] {
+                    if let ProjectExpr::Column(c) = &exprs[position(&k)?] {
                         kept.push((c.clone(), x));
                     }
                 }

@@ -14,6 +14,7 @@
 
 use super::Pass;
 use skadi_common::JoinKind;
+use skadi_common::{Join, Pipeline, Project};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, string_array};
 
 pub(crate) struct PushdownSemiJoins;
@@ -57,12 +58,12 @@ enum Move {
 /// The first semi or anti join that can move down, and where to.
 fn next_move(view: &GraphView) -> Option<Move> {
     view.ops.iter().enumerate().find_map(|(j, op)| {
-        let OpKind::Join {
-            kind: JoinKind::Semi | JoinKind::Anti,
+        let OpKind::Join(Join {
+            join_kind: JoinKind::Semi | JoinKind::Anti,
             left_keys,
             filter_args,
             ..
-        } = &op.kind
+        }) = &op.kind
         else {
             return None;
         };
@@ -75,7 +76,7 @@ fn next_move(view: &GraphView) -> Option<Move> {
             return None;
         }
         match &view.ops[left].kind {
-            OpKind::Project { columns } if is_inner_join(view, view.ops[left].inputs[0]) => {
+            OpKind::Project(Project { columns }) if is_inner_join(view, view.ops[left].inputs[0]) => {
                 let schema = &view.ops[left].schema;
                 let source = |c: &String| -> Option<String> {
                     let i = schema.iter().position(|col| &col.name == c)?;
@@ -102,9 +103,10 @@ fn next_move(view: &GraphView) -> Option<Move> {
                     filter_args,
                 })
             }
-            OpKind::Join {
-                kind: JoinKind::Inner, ..
-            } => {
+            OpKind::Join(Join {
+                join_kind: JoinKind::Inner,
+                ..
+            }) => {
                 let inner = &view.ops[left];
                 let side = (0..2).find(|&s| {
                     let schema = &view.ops[inner.inputs[s]].schema;
@@ -139,9 +141,9 @@ pub(crate) fn drops_rows(view: &GraphView, op: usize) -> bool {
 /// count: it has as many keys as its input.
 pub(crate) fn filters_rows(view: &GraphView, op: usize) -> bool {
     super::upstream(view, op).any(|i| match &view.ops[i].kind {
-        OpKind::Filter { .. } | OpKind::Limit { .. } => true,
-        OpKind::Pipeline { keep, .. } => keep.is_some(),
-        OpKind::Join { kind, .. } => matches!(kind, JoinKind::Semi | JoinKind::Anti),
+        OpKind::Filter(_) | OpKind::Limit(_) => true,
+        OpKind::Pipeline(Pipeline { keep, .. }) => keep.is_some(),
+        OpKind::Join(Join { join_kind: kind, .. }) => matches!(kind, JoinKind::Semi | JoinKind::Anti),
         _ => false,
     })
 }
@@ -149,10 +151,10 @@ pub(crate) fn filters_rows(view: &GraphView, op: usize) -> bool {
 fn is_inner_join(view: &GraphView, op: usize) -> bool {
     matches!(
         view.ops[op].kind,
-        OpKind::Join {
-            kind: JoinKind::Inner,
+        OpKind::Join(Join {
+            join_kind: JoinKind::Inner,
             ..
-        }
+        })
     )
 }
 

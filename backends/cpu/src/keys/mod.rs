@@ -5,213 +5,26 @@
 //! strings by all their bytes), looked up, and compared with a candidate group word by
 //! word. The groups' keys are stored per column the same way (words, plus the bytes of
 //! long strings), so nothing is encoded per row and short keys compare as integers.
+//!
+//! This module finds group ids; `words.rs` makes the words, and `crate::slots` is the
+//! inline-key table small keys use.
 
+mod words;
+
+use crate::slots::{SlotKey, SlotTable, mix, mix_word};
 use arrow::{
     array::{
-        Array, ArrayRef, AsArray, BooleanArray, Decimal128Array, GenericStringArray, LargeStringArray, OffsetSizeTrait,
-        PrimitiveArray, StringArray, StringViewArray,
+        Array, ArrayRef, BooleanArray, Decimal128Array, LargeStringArray, PrimitiveArray, StringArray, StringViewArray,
     },
     buffer::NullBuffer,
     datatypes::{
-        ArrowPrimitiveType, DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type,
-        Int32Type, Int64Type,
+        ArrowPrimitiveType, DataType, Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
     },
 };
 use hashbrown::HashTable;
 use std::sync::Arc;
+use words::*;
 use xxhash_rust::xxh3::xxh3_64;
-
-/// MurmurHash3's 64-bit finalizer: every input bit reaches every output bit, so the
-/// table's bucket (low bits) and tag (high bits) both vary.
-fn mix(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
-
-fn mix_word(w: u128) -> u64 {
-    mix(w as u64 ^ ((w >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))
-}
-
-/// A string's word: the length in the top byte (0..=15) and the bytes below it; a longer
-/// string has [`LONG`] there and its first 15 bytes; a NULL string is [`NULL_STRING`].
-const LONG: u8 = 0xFF;
-const NULL_STRING: u128 = 0xFE << 120;
-
-fn string_word(s: &[u8]) -> u128 {
-    let mut bytes = [0u8; 16];
-    let n = s.len().min(15);
-    bytes[..n].copy_from_slice(&s[..n]);
-    bytes[15] = if s.len() > 15 { LONG } else { s.len() as u8 };
-    u128::from_le_bytes(bytes)
-}
-
-/// The word of the string at `values[start..start + len]`: short ones by one unaligned
-/// 16-byte load, masked, where the buffer has 16 bytes from `start`.
-fn word_at(values: &[u8], start: usize, len: usize) -> u128 {
-    if len <= 15 && start + 16 <= values.len() {
-        let raw = u128::from_le_bytes(values[start..start + 16].try_into().expect("16 bytes"));
-        (raw & ((1u128 << (8 * len)) - 1)) | ((len as u128) << 120)
-    } else {
-        string_word(&values[start..start + len])
-    }
-}
-
-fn offset_words<O: OffsetSizeTrait>(array: &GenericStringArray<O>) -> Vec<u128> {
-    let values = array.values().as_slice();
-    array
-        .value_offsets()
-        .windows(2)
-        .map(|w| {
-            let start = w[0].as_usize();
-            word_at(values, start, w[1].as_usize() - start)
-        })
-        .collect()
-}
-
-/// Words of a view array: a string of up to 12 bytes is inside its view (length in the
-/// low 32 bits, then the bytes), so its word is made from the view alone.
-fn view_words(array: &StringViewArray) -> Vec<u128> {
-    array
-        .views()
-        .iter()
-        .enumerate()
-        .map(|(r, &v)| {
-            let len = v as u32 as usize;
-            if len <= 12 {
-                ((v >> 32) & ((1u128 << (8 * len)) - 1)) | ((len as u128) << 120)
-            } else {
-                string_word(array.value(r).as_bytes())
-            }
-        })
-        .collect()
-}
-
-fn is_long(w: u128) -> bool {
-    (w >> 120) as u8 == LONG
-}
-
-/// A string key column of a batch.
-enum Strings<'a> {
-    Utf8(&'a StringArray),
-    LargeUtf8(&'a LargeStringArray),
-    Utf8View(&'a StringViewArray),
-}
-
-impl Strings<'_> {
-    fn bytes(&self, r: usize) -> &[u8] {
-        match self {
-            Strings::Utf8(a) => a.value(r).as_bytes(),
-            Strings::LargeUtf8(a) => a.value(r).as_bytes(),
-            Strings::Utf8View(a) => a.value(r).as_bytes(),
-        }
-    }
-}
-
-/// One key column of a batch: a word per row, and what else equality needs.
-struct Probe<'a> {
-    words: Vec<u128>,
-    /// String columns: the values (long strings compare by them).
-    strings: Option<Strings<'a>>,
-    /// Fixed-width columns with NULLs (a string's NULL is in its word).
-    nulls: Option<NullBuffer>,
-}
-
-fn widen<T: ArrowPrimitiveType>(array: &ArrayRef, to: impl Fn(T::Native) -> u128) -> Vec<u128> {
-    array.as_primitive::<T>().values().iter().map(|&v| to(v)).collect()
-}
-
-fn probe(array: &ArrayRef) -> Result<Probe<'_>, String> {
-    let strings = match array.data_type() {
-        DataType::Utf8 => Some(Strings::Utf8(array.as_string::<i32>())),
-        DataType::LargeUtf8 => Some(Strings::LargeUtf8(array.as_string::<i64>())),
-        DataType::Utf8View => Some(Strings::Utf8View(array.as_string_view())),
-        _ => None,
-    };
-    let nulls = array.logical_nulls();
-    if let Some(s) = strings {
-        let mut words = match &s {
-            Strings::Utf8(a) => offset_words(*a),
-            Strings::LargeUtf8(a) => offset_words(*a),
-            Strings::Utf8View(a) => view_words(a),
-        };
-        if let Some(n) = &nulls {
-            for r in (0..words.len()).filter(|&r| n.is_null(r)) {
-                words[r] = NULL_STRING;
-            }
-        }
-        return Ok(Probe {
-            words,
-            strings: Some(s),
-            nulls: None,
-        });
-    }
-    let mut words = match array.data_type() {
-        DataType::Boolean => array.as_boolean().values().iter().map(u128::from).collect(),
-        DataType::Int8 => widen::<Int8Type>(array, |v| v as u128),
-        DataType::Int16 => widen::<Int16Type>(array, |v| v as u128),
-        DataType::Int32 => widen::<Int32Type>(array, |v| v as u128),
-        DataType::Date32 => widen::<Date32Type>(array, |v| v as u128),
-        DataType::Int64 => widen::<Int64Type>(array, |v| v as u128),
-        DataType::Float32 => widen::<Float32Type>(array, |v| u128::from(v.to_bits())),
-        DataType::Float64 => widen::<Float64Type>(array, |v| u128::from(v.to_bits())),
-        DataType::Decimal128(..) => widen::<Decimal128Type>(array, |v| v as u128),
-        other => return Err(format!("cannot group by a {other} column yet")),
-    };
-    // A NULL's word is 0, whatever its slot holds, so it is stored and hashed as 0.
-    if let Some(n) = &nulls {
-        for r in (0..words.len()).filter(|&r| n.is_null(r)) {
-            words[r] = 0;
-        }
-    }
-    Ok(Probe {
-        words,
-        strings: None,
-        nulls,
-    })
-}
-
-/// The keys of every group so far, for one key column.
-struct KeyColumn {
-    data_type: DataType,
-    words: Vec<u128>,
-    /// Fixed-width columns: whether each group's value is non-NULL, and whether any is not.
-    valid: Vec<bool>,
-    has_null: bool,
-    /// String columns: the bytes of each group's long string (empty for the others),
-    /// group g's ending at `ends[g]`.
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-impl KeyColumn {
-    fn is_string(&self) -> bool {
-        matches!(
-            self.data_type,
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-        )
-    }
-
-    fn long_bytes(&self, g: usize) -> &[u8] {
-        let start = if g == 0 { 0 } else { self.ends[g - 1] };
-        &self.bytes[start..self.ends[g]]
-    }
-
-    /// The full bytes of group g's string (its word holds short ones).
-    fn string(&self, g: usize) -> Option<Vec<u8>> {
-        let w = self.words[g];
-        if w == NULL_STRING {
-            return None;
-        }
-        if is_long(w) {
-            return Some(self.long_bytes(g).to_vec());
-        }
-        let len = (w >> 120) as usize;
-        Some(w.to_le_bytes()[..len].to_vec())
-    }
-}
 
 /// Dense group ids for rows of key columns: equal keys (NULL equal to NULL, as GROUP BY
 /// has it) get the same id, ids count up from 0 in order of first appearance.
@@ -232,131 +45,7 @@ enum Inline {
     Wide(SlotTable<u128>),
 }
 
-/// A key kept inline in a [`SlotTable`].
-pub(crate) trait SlotKey: Copy + Eq + Default {
-    fn hash(self) -> u64;
-}
-
-impl SlotKey for u64 {
-    fn hash(self) -> u64 {
-        mix(self)
-    }
-}
-
-impl SlotKey for u128 {
-    fn hash(self) -> u64 {
-        mix_word(self)
-    }
-}
-
-/// Open addressing (linear probing) from a key to a group id, the key inline. Kept at
-/// most half full. A one-column key's NULL is not in it but in `null`.
-pub(crate) struct SlotTable<K> {
-    slots: Vec<(K, u32)>,
-    len: usize,
-    /// The NULL key's group, once a NULL came.
-    null: Option<usize>,
-}
-
-const EMPTY: u32 = u32::MAX;
-
 impl<K: SlotKey> SlotTable<K> {
-    pub fn new() -> Self {
-        SlotTable {
-            slots: vec![(K::default(), EMPTY); 1024],
-            len: 0,
-            null: None,
-        }
-    }
-
-    fn mask(&self) -> usize {
-        self.slots.len() - 1
-    }
-
-    /// Asks the cache for the slot `hash` starts at; a batch's probes are issued ahead.
-    #[inline(always)]
-    pub fn prefetch(&self, hash: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let slot = self.slots.as_ptr().wrapping_add(hash as usize & self.mask());
-            // SAFETY: prefetching has no effect on memory; the address is in the slots.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(slot as *const i8) };
-        }
-    }
-
-    /// The id of `key`, or `None` after inserting it as group `next`.
-    #[inline(always)]
-    fn find_or_insert(&mut self, key: K, hash: u64, next: usize) -> Option<usize> {
-        let mask = self.mask();
-        let mut i = hash as usize & mask;
-        loop {
-            let (k, id) = self.slots[i];
-            if id == EMPTY {
-                self.slots[i] = (key, next as u32);
-                self.len += 1;
-                return None;
-            }
-            if k == key {
-                return Some(id as usize);
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// The id stored with `key`.
-    #[inline(always)]
-    pub fn get(&self, key: K, hash: u64) -> Option<u32> {
-        let mask = self.mask();
-        let mut i = hash as usize & mask;
-        loop {
-            let (k, id) = self.slots[i];
-            if id == EMPTY {
-                return None;
-            }
-            if k == key {
-                return Some(id);
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// Stores `id` with `key`; returns the id it replaces (the caller chains it).
-    #[inline(always)]
-    pub fn replace(&mut self, key: K, hash: u64, id: u32) -> Option<u32> {
-        let mask = self.mask();
-        let mut i = hash as usize & mask;
-        loop {
-            let (k, old) = self.slots[i];
-            if old == EMPTY {
-                self.slots[i] = (key, id);
-                self.len += 1;
-                return None;
-            }
-            if k == key {
-                self.slots[i].1 = id;
-                return Some(old);
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// Room for `more` keys at most half full.
-    pub fn reserve(&mut self, more: usize) {
-        if 2 * (self.len + more) <= self.slots.len() {
-            return;
-        }
-        let size = (2 * (self.len + more)).next_power_of_two();
-        let old = std::mem::replace(&mut self.slots, vec![(K::default(), EMPTY); size]);
-        let mask = size - 1;
-        for (k, id) in old.into_iter().filter(|&(_, id)| id != EMPTY) {
-            let mut i = k.hash() as usize & mask;
-            while self.slots[i].1 != EMPTY {
-                i = (i + 1) & mask;
-            }
-            self.slots[i] = (k, id);
-        }
-    }
-
     /// Group ids of rows (all, or the `selected` ones) whose keys are `key(r)`; `None`
     /// for a NULL key (one-column keys only). New groups take their words from `probes`.
     fn ids(
@@ -686,7 +375,7 @@ fn emit_column(col: &KeyColumn) -> Result<ArrayRef, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Float64Array, Int64Array};
+    use arrow::array::{AsArray, Float64Array, Int64Array};
 
     /// Not a check: prints how long finding group ids takes for sorted keys, many random
     /// keys and few (`cargo test --release -p skadi-backend-cpu bench_group_ids -- --ignored --nocapture`).

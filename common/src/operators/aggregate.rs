@@ -1,0 +1,161 @@
+//! Grouping: hash aggregation, its functions and their partial states.
+
+use crate::ColumnType;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Groups rows by `keys` (NULL equal to NULL) and computes `aggregates` per group. The
+/// result is the keys, then one column per call (a final or single aggregate) or its
+/// states (a partial one: see [`AggregateFunction::state_types`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Aggregate {
+    pub keys: Vec<String>,
+    pub aggregates: Vec<AggregateCall>,
+}
+
+impl fmt::Display for Aggregate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let calls: Vec<String> = self.aggregates.iter().map(AggregateCall::to_string).collect();
+        write!(f, "keys=[{}] [{}]", super::list(&self.keys), calls.join(", "))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateMode {
+    /// Raw rows in, per-shard states out (`keys ++ states`).
+    Partial,
+    /// States in (after a hash exchange on the keys), final values out.
+    Final,
+    /// Raw rows in, final values out (one shard sees every row of its groups).
+    Single,
+}
+
+impl AggregateMode {
+    /// The physical operator's name in this mode.
+    pub fn operator_name(self) -> &'static str {
+        match self {
+            AggregateMode::Partial => "partial_aggregate",
+            AggregateMode::Final => "final_aggregate",
+            AggregateMode::Single => "aggregate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateFunction {
+    Sum,
+    Count,
+    /// `count(*)`: rows, not values.
+    CountRows,
+    Min,
+    Max,
+    Avg,
+    /// The group's values as a string: sorted, joined by ", ".
+    Collect,
+    /// The group's distinct values as a string: sorted, joined by ", ".
+    CollectSet,
+}
+
+impl AggregateFunction {
+    /// The functions a call may name, by name (`count(*)` is [`AggregateFunction::CountRows`]).
+    const NAMED: [AggregateFunction; 7] = [
+        AggregateFunction::Sum,
+        AggregateFunction::Count,
+        AggregateFunction::Min,
+        AggregateFunction::Max,
+        AggregateFunction::Avg,
+        AggregateFunction::Collect,
+        AggregateFunction::CollectSet,
+    ];
+
+    /// How many state columns a partial aggregate emits for this function.
+    pub fn state_width(self) -> usize {
+        match self {
+            AggregateFunction::Avg => 2,
+            _ => 1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AggregateFunction::Sum => "sum",
+            AggregateFunction::Count | AggregateFunction::CountRows => "count",
+            AggregateFunction::Min => "min",
+            AggregateFunction::Max => "max",
+            AggregateFunction::Avg => "avg",
+            AggregateFunction::Collect => "collect",
+            AggregateFunction::CollectSet => "collect_set",
+        }
+    }
+
+    /// The type of the aggregate's final value over an input of type `input` (`None` for
+    /// `count(*)`), or `None` where that is not supported yet. Sums and averages of
+    /// decimals and floats are computed in f64; sums of integers in i64.
+    pub fn output_type(self, input: Option<ColumnType>) -> Option<ColumnType> {
+        use ColumnType as T;
+        match (self, input) {
+            (AggregateFunction::Count | AggregateFunction::CountRows, _) => Some(T::Int64),
+            (AggregateFunction::Avg, Some(t)) if t.is_numeric() && t != T::Date32 => Some(T::Float64),
+            (AggregateFunction::Sum, Some(T::Int8 | T::Int16 | T::Int32 | T::Int64)) => Some(T::Int64),
+            (AggregateFunction::Sum, Some(T::Float32 | T::Float64 | T::Decimal(..))) => Some(T::Float64),
+            (AggregateFunction::Min | AggregateFunction::Max, Some(T::Decimal(..))) => Some(T::Float64),
+            (AggregateFunction::Min | AggregateFunction::Max, Some(t)) if t.is_numeric() => Some(t),
+            (AggregateFunction::Collect | AggregateFunction::CollectSet, Some(_)) => Some(T::Utf8),
+            _ => None,
+        }
+    }
+
+    /// Whether partial states can be combined before the shuffle (a combiner): false for
+    /// the collects, whose state is every value.
+    pub fn combinable(self) -> bool {
+        !matches!(self, AggregateFunction::Collect | AggregateFunction::CollectSet)
+    }
+
+    /// The types of the partial state columns for an input of type `input`.
+    pub fn state_types(self, input: Option<ColumnType>) -> Option<Vec<ColumnType>> {
+        use ColumnType as T;
+        Some(match self {
+            AggregateFunction::Avg => vec![T::Float64, T::Int64],
+            f => vec![f.output_type(input)?],
+        })
+    }
+}
+
+/// One aggregate of a group, written `sum(x)`, `count(*)`, `collect_set(w)`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AggregateCall {
+    pub function: AggregateFunction,
+    /// The input column; `None` only for `count(*)`.
+    pub input: Option<String>,
+}
+
+impl AggregateCall {
+    /// Reads a call as [`AggregateCall`]'s `Display` writes it.
+    pub fn parse(text: &str) -> Option<AggregateCall> {
+        let (name, rest) = text.split_once('(')?;
+        let arg = rest.strip_suffix(')')?;
+        if (name, arg) == ("count", "*") {
+            return Some(AggregateCall {
+                function: AggregateFunction::CountRows,
+                input: None,
+            });
+        }
+        let function = AggregateFunction::NAMED.into_iter().find(|f| f.name() == name)?;
+        (!arg.is_empty()).then(|| AggregateCall {
+            function,
+            input: Some(arg.to_string()),
+        })
+    }
+}
+
+impl fmt::Display for AggregateCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.function, &self.input) {
+            (AggregateFunction::CountRows, _) => f.write_str("count(*)"),
+            (function, Some(c)) => write!(f, "{}({c})", function.name()),
+            (function, None) => write!(f, "{}()", function.name()),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Row-wise operators: each output row comes from one input row.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where an output column of a map or pipeline comes from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectExpr {
+    /// The input column of that name, unchanged.
+    Column(String),
+    /// Result number N of the body.
+    Body(usize),
+}
+
+impl ProjectExpr {
+    /// `"$N"` is body result N; anything else names an input column (FlowGraph's `exprs`).
+    pub fn parse(text: String) -> ProjectExpr {
+        match text.strip_prefix('$').map(str::parse::<usize>) {
+            Some(Ok(n)) => ProjectExpr::Body(n),
+            _ => ProjectExpr::Column(text),
+        }
+    }
+}
+
+impl fmt::Display for ProjectExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProjectExpr::Body(n) => write!(f, "${n}"),
+            ProjectExpr::Column(c) => f.write_str(c),
+        }
+    }
+}
+
+/// `computed, passed through` counts of a list of output expressions.
+fn counts(exprs: &[ProjectExpr]) -> (usize, usize) {
+    let computed = exprs.iter().filter(|e| matches!(e, ProjectExpr::Body(_))).count();
+    (computed, exprs.len() - computed)
+}
+
+/// Keeps the rows for which `body(args...)` is true (NULL drops the row).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Filter {
+    pub body: String,
+    pub args: Vec<String>,
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "filter @{}({})", self.body, super::list(&self.args))
+    }
+}
+
+/// Keeps, renames (by the result schema) and reorders input columns.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Project {
+    pub columns: Vec<String>,
+}
+
+impl fmt::Display for Project {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "project {} columns", self.columns.len())
+    }
+}
+
+/// Builds each output column from an input column or a result of `body(args...)`; a
+/// result is NULL where any argument is (bodies are strict).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Map {
+    pub body: String,
+    pub args: Vec<String>,
+    pub exprs: Vec<ProjectExpr>,
+}
+
+impl fmt::Display for Map {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (computed, passed) = counts(&self.exprs);
+        write!(
+            f,
+            "map @{}({}) -> {computed} computed, {passed} passed through",
+            self.body,
+            super::list(&self.args)
+        )
+    }
+}
+
+/// A fused row-wise step (what `fuse` makes of a chain of filters, maps and projects):
+/// `body(args...)` once per row; when `keep` is set, rows whose result `keep` is false or
+/// NULL are dropped; output column i is `exprs[i]`. Result r is NULL where any of the args
+/// `strict[r]` (positions in `args`) is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Pipeline {
+    pub body: String,
+    pub args: Vec<String>,
+    pub exprs: Vec<ProjectExpr>,
+    pub keep: Option<usize>,
+    pub strict: Vec<Vec<usize>>,
+}
+
+impl fmt::Display for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (computed, passed) = counts(&self.exprs);
+        write!(f, "pipeline @{}({})", self.body, super::list(&self.args))?;
+        if let Some(k) = self.keep {
+            write!(f, " keeps rows where ${k}")?;
+        }
+        write!(f, " -> {computed} computed, {passed} passed through")
+    }
+}

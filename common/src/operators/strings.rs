@@ -1,0 +1,109 @@
+//! String operators: what compiled bodies cannot do (they take numbers), done per value
+//! and appended as a column the bodies then read.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Appends a boolean column: whether string column `column` equals (`Eq`), is LIKE
+/// (`Like`) or contains a match of (`Regex`) any of `patterns`; NULL where the column is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Match {
+    pub column: String,
+    pub match_kind: MatchKind,
+    pub patterns: Vec<String>,
+}
+
+impl fmt::Display for Match {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "match {} {} {:?}",
+            self.column,
+            self.match_kind.name(),
+            self.patterns
+        )
+    }
+}
+
+/// What a [`Match`] tests.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// Equal to one of the patterns (`=`, `IN`).
+    Eq,
+    /// SQL `LIKE` one of the patterns (`%` any run, `_` one character).
+    Like,
+    /// Contains a match of one of the patterns, regular expressions (Rust `regex` syntax).
+    Regex,
+}
+
+impl MatchKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            MatchKind::Eq => "eq",
+            MatchKind::Like => "like",
+            MatchKind::Regex => "regex",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<MatchKind> {
+        [MatchKind::Eq, MatchKind::Like, MatchKind::Regex]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
+}
+
+/// Appends `function(column, args...)`, a string function (see [`STRING_FUNCTIONS`]);
+/// NULL where the column is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StringFunction {
+    pub function: String,
+    pub column: String,
+    pub args: Vec<String>,
+}
+
+impl fmt::Display for StringFunction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let args: Vec<String> = std::iter::once(self.column.clone())
+            .chain(self.args.iter().cloned())
+            .collect();
+        write!(f, "string_function {}({})", self.function, args.join(", "))
+    }
+}
+
+/// The functions of [`StringFunction`] and how many arguments each takes after the string
+/// (fewest, most). Arguments are integers, except `regexp_extract`'s: a regular expression
+/// and the number of the capture group to return (0: the whole match). `length` and
+/// `to_number` (the text as the result column's number type, NULL where it is not a
+/// number) return numbers; the others strings.
+pub const STRING_FUNCTIONS: [(&str, usize, usize); 9] = [
+    ("to_number", 0, 0),
+    ("regexp_extract", 2, 2),
+    ("substr", 1, 2),
+    ("upper", 0, 0),
+    ("lower", 0, 0),
+    ("trim", 0, 0),
+    ("ltrim", 0, 0),
+    ("rtrim", 0, 0),
+    ("length", 0, 0),
+];
+
+/// One output row per piece of string column `column` (see [`FLAT_MAP_FUNCTIONS`]): the
+/// input's other columns repeated, then the piece (the last column). Rows whose column is
+/// NULL or has no pieces produce none.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FlatMap {
+    pub function: String,
+    pub column: String,
+    pub pattern: String,
+}
+
+impl fmt::Display for FlatMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "flat_map {}({}, {:?})", self.function, self.column, self.pattern)
+    }
+}
+
+/// The functions of [`FlatMap`]: `split` cuts the string at each match of the pattern
+/// (empty pieces are dropped); `tokens` returns each match of the pattern.
+pub const FLAT_MAP_FUNCTIONS: [&str; 2] = ["split", "tokens"];
