@@ -19,8 +19,9 @@ mod session;
 pub mod tpch;
 
 pub use error::Error;
-pub use output::{OutputFormat, format_batches, format_table, model_json, write_pipeline_result, write_result};
+pub use output::{OutputFormat, format_batches, format_table, write_pipeline_result, write_result};
 pub use session::{Compiled, QueryResult, Session};
+pub use skadi_ml::model_json;
 
 pub use skadi_backend_cpu::CpuBackend;
 pub use skadi_common::{Operator, PLAN_VERSION, PhysicalPlan, operators};
@@ -31,5 +32,6 @@ pub use skadi_compiler::{
 };
 pub use skadi_flowgraph::FlowGraph;
 pub use skadi_mapreduce::{JobError, is_job_spec};
-pub use skadi_pipeline::{ModelInfo, Pipeline, is_pipeline_spec};
+pub use skadi_ml::ModelInfo;
+pub use skadi_pipeline::{Pipeline, is_pipeline_spec};
 pub use skadi_runtime::{LocalExecutor, RunOutput};

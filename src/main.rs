@@ -694,7 +694,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     skadi::write_pipeline_result(path, job_output.model.as_ref(), &result.batches)?;
                     match &job_output.model {
                         Some(m) if path.extension().is_some_and(|e| e == "json") => {
-                            eprint!("{}", skadi::model_json(m, &result.batches)?);
+                            eprint!("{}", skadi::model_json(m, &result.batches).map_err(Error::Other)?);
                             eprintln!("wrote model '{}' to {}", m.name, path.display());
                         }
                         _ => {

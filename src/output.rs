@@ -3,7 +3,7 @@
 
 use crate::Error;
 use arrow::record_batch::RecordBatch;
-use skadi_pipeline::ModelInfo;
+use skadi_ml::{ModelInfo, model_json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -58,67 +58,6 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
     std::fs::rename(&tmp, path).map_err(Error::io(path))
 }
 
-/// A trained model's row (the result of a pipeline whose last step trains) as a model
-/// file: kind, method, features, the coefficients or centroids, hyperparameters, metrics.
-pub fn model_json(model: &ModelInfo, batches: &[RecordBatch]) -> Result<String, Error> {
-    use arrow::array::{AsArray, Float64Array};
-    use arrow::datatypes::{Float64Type, Int64Type};
-    let batch = batches
-        .iter()
-        .find(|b| b.num_rows() == 1)
-        .ok_or_else(|| Error::Other("the training produced no model row".into()))?;
-    let t = &model.training;
-    let n = t.state_len();
-    let state: Vec<f64> = (0..n)
-        .map(|i| {
-            batch
-                .column(i)
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .map(|a| a.value(0))
-        })
-        .collect::<Option<_>>()
-        .ok_or_else(|| Error::Other("a model row's state is f64".into()))?;
-    let metric_i64 = |i: usize| batch.column(i).as_primitive_opt::<Int64Type>().map(|a| a.value(0));
-    let loss = batch
-        .column(n + 1)
-        .as_primitive_opt::<Float64Type>()
-        .map(|a| a.value(0));
-    let mut doc = serde_json::json!({
-        "name": model.name,
-        "model": t.model.name(),
-        "method": t.method.name(),
-        "features": model.features,
-        "label": model.label,
-        "hyperparameters": {
-            "learning_rate": (t.method == skadi_common::ml::Method::GradientDescent).then_some(t.learning_rate),
-            "max_iterations": t.max_iterations,
-            "tolerance": t.tolerance,
-        },
-        "metrics": {
-            "iterations": metric_i64(n),
-            "loss": loss,
-            "rows": metric_i64(n + 2),
-        },
-    });
-    if t.model == skadi_common::ml::ModelKind::Kmeans {
-        let centroids: Vec<&[f64]> = state.chunks(t.features.max(1)).collect();
-        doc["centroids"] = serde_json::json!(centroids);
-    } else {
-        doc["intercept"] = serde_json::json!(state[0]);
-        let coefficients: serde_json::Map<String, serde_json::Value> = model
-            .features
-            .iter()
-            .zip(&state[1..])
-            .map(|(f, w)| (f.clone(), serde_json::json!(w)))
-            .collect();
-        doc["coefficients"] = serde_json::Value::Object(coefficients);
-    }
-    let mut text = serde_json::to_string_pretty(&doc).map_err(|e| Error::Other(e.to_string()))?;
-    text.push('\n');
-    Ok(text)
-}
-
 /// Writes a pipeline's result where its spec says: a model file (JSON) when the last
 /// step trains and the path ends in `.json`, otherwise the rows as [`write_result`] does.
 pub fn write_pipeline_result(
@@ -128,7 +67,7 @@ pub fn write_pipeline_result(
 ) -> Result<(), Error> {
     match model {
         Some(m) if path.extension().is_some_and(|e| e == "json") => {
-            write_atomically(path, model_json(m, batches)?.as_bytes())
+            write_atomically(path, model_json(m, batches).map_err(Error::Other)?.as_bytes())
         }
         _ => write_result(path, batches),
     }

@@ -1,8 +1,8 @@
-//! Trainable models: what a model's state is, what its step body sums over the rows,
-//! and the math between two passes over the data (a gradient step, a solve, moving the
-//! centroids). A backend runs a `flow.iterate` vertex by calling the step body over every
-//! row (that is where the time goes, and it is compiled like any body) and then
-//! [`Training::update`] — the same few lines of arithmetic on every backend.
+//! The description of a training vertex: which model, fitted how, with which
+//! hyperparameters, and the shape of its step — how long the state is and how many sums
+//! the step body returns — which the FlowGraph verifier checks bodies against. What the
+//! state means, the update maths, the step and prediction bodies and `predict` live in
+//! the ML crate (`skadi-ml`, frontends/ml).
 //!
 //! Every step body returns f64 sums; result 0 is each row's weight (1 for a kept row), so
 //! a filter fused into the body can drop a row by zeroing its results.
@@ -106,15 +106,6 @@ pub struct Training {
     /// The initial state (empty: zeros, or for k-means the first `clusters` rows).
     #[serde(default)]
     pub init: Vec<f64>,
-}
-
-/// After a pass: the new state, and whether training is done.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Update {
-    pub state: Vec<f64>,
-    /// The loss measured by this pass (for the state the pass started from).
-    pub loss: f64,
-    pub done: bool,
 }
 
 impl Training {
@@ -222,158 +213,5 @@ impl Training {
             ));
         }
         Ok(t)
-    }
-
-    /// The state training starts from, given the first rows (k-means' default start).
-    pub fn initial_state(&self, first_rows: &[Vec<f64>]) -> Result<Vec<f64>, String> {
-        if !self.init.is_empty() {
-            return Ok(self.init.clone());
-        }
-        match self.model {
-            ModelKind::Kmeans => {
-                if first_rows.len() < self.clusters {
-                    return Err(format!(
-                        "k-means with {} clusters needs at least {} rows; the input has {}",
-                        self.clusters,
-                        self.clusters,
-                        first_rows.len()
-                    ));
-                }
-                Ok(first_rows[..self.clusters]
-                    .iter()
-                    .flat_map(|r| r[..self.features].iter().copied())
-                    .collect())
-            }
-            _ => Ok(vec![0.0; self.state_len()]),
-        }
-    }
-
-    /// The next state from one pass's `sums` (as the step body defines them).
-    pub fn update(&self, state: &[f64], sums: &[f64]) -> Result<Update, String> {
-        let n = sums[0];
-        if n == 0.0 {
-            return Err("no rows to train on (every row was filtered out or had a NULL)".into());
-        }
-        let d = self.features;
-        match (self.model, self.method) {
-            (_, Method::NormalEquations) => {
-                let m = d + 1;
-                let mut ata = vec![0.0; m * m];
-                let mut k = 1;
-                for i in 0..m {
-                    for j in i..m {
-                        ata[i * m + j] = sums[k];
-                        ata[j * m + i] = sums[k];
-                        k += 1;
-                    }
-                }
-                let aty = &sums[k..k + m];
-                let yy = sums[k + m];
-                let w = solve_symmetric(&ata, aty, m)
-                    .ok_or("the normal equations are singular: some features are constant or linearly dependent")?;
-                // Residual sum of squares: yᵀy − 2wᵀAᵀy + wᵀAᵀAw.
-                let mut rss = yy;
-                for i in 0..m {
-                    rss -= 2.0 * w[i] * aty[i];
-                    for j in 0..m {
-                        rss += w[i] * ata[i * m + j] * w[j];
-                    }
-                }
-                Ok(Update {
-                    state: w,
-                    loss: rss.max(0.0) / n,
-                    done: true,
-                })
-            }
-            (ModelKind::LinearRegression | ModelKind::LogisticRegression, _) => {
-                let gradient: Vec<f64> = sums[1..2 + d].iter().map(|g| g / n).collect();
-                let state = state
-                    .iter()
-                    .zip(&gradient)
-                    .map(|(w, g)| w - self.learning_rate * g)
-                    .collect();
-                let largest = gradient.iter().fold(0.0f64, |a, g| a.max(g.abs()));
-                if !largest.is_finite() {
-                    return Err(format!(
-                        "gradient descent diverged (learning rate {} is too large for this data)",
-                        self.learning_rate
-                    ));
-                }
-                Ok(Update {
-                    state,
-                    loss: sums[2 + d] / n,
-                    done: largest <= self.tolerance,
-                })
-            }
-            (ModelKind::Kmeans, _) => {
-                let mut next = state.to_vec();
-                let mut moved = 0.0f64;
-                for c in 0..self.clusters {
-                    let base = 1 + c * (d + 1);
-                    let count = sums[base];
-                    if count == 0.0 {
-                        continue; // an empty cluster keeps its centroid
-                    }
-                    for j in 0..d {
-                        let v = sums[base + 1 + j] / count;
-                        moved = moved.max((v - state[c * d + j]).abs());
-                        next[c * d + j] = v;
-                    }
-                }
-                Ok(Update {
-                    state: next,
-                    loss: sums[1 + self.clusters * (d + 1)],
-                    done: moved <= self.tolerance,
-                })
-            }
-        }
-    }
-}
-
-/// Solves `a x = b` for a symmetric `m × m` matrix (row-major) by Gaussian elimination
-/// with partial pivoting; `None` when it is singular.
-pub fn solve_symmetric(a: &[f64], b: &[f64], m: usize) -> Option<Vec<f64>> {
-    let mut a = a.to_vec();
-    let mut b = b.to_vec();
-    let scale = a.iter().fold(0.0f64, |s, v| s.max(v.abs())).max(f64::MIN_POSITIVE);
-    for col in 0..m {
-        let pivot = (col..m).max_by(|&i, &j| a[i * m + col].abs().total_cmp(&a[j * m + col].abs()))?;
-        if a[pivot * m + col].abs() <= scale * 1e-13 {
-            return None;
-        }
-        if pivot != col {
-            for j in 0..m {
-                a.swap(pivot * m + j, col * m + j);
-            }
-            b.swap(pivot, col);
-        }
-        for i in col + 1..m {
-            let f = a[i * m + col] / a[col * m + col];
-            if f != 0.0 {
-                for j in col..m {
-                    a[i * m + j] -= f * a[col * m + j];
-                }
-                b[i] -= f * b[col];
-            }
-        }
-    }
-    let mut x = vec![0.0; m];
-    for i in (0..m).rev() {
-        let s: f64 = (i + 1..m).map(|j| a[i * m + j] * x[j]).sum();
-        x[i] = (b[i] - s) / a[i * m + i];
-    }
-    Some(x)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn solves_a_small_system() {
-        let a = [4.0, 1.0, 1.0, 3.0];
-        let x = solve_symmetric(&a, &[1.0, 2.0], 2).unwrap();
-        assert!((x[0] - 1.0 / 11.0).abs() < 1e-15 && (x[1] - 7.0 / 11.0).abs() < 1e-15);
-        assert!(solve_symmetric(&[1.0, 2.0, 2.0, 4.0], &[1.0, 1.0], 2).is_none());
     }
 }

@@ -126,7 +126,7 @@ fn train(
             })
             .collect()
     };
-    let mut state = training.initial_state(&first)?;
+    let mut state = skadi_ml::initial_state(training, &first)?;
     let chunks = threads.clamp(1, (rows / MIN_ROWS_PER_THREAD).max(1));
     let sums_len = kernel.signature.results.len();
     let pass = |state: &[f64]| -> Vec<f64> {
@@ -173,7 +173,7 @@ fn train(
     while iterations < training.max_iterations.max(1) {
         let sums = pass(&state);
         used = sums[0];
-        let update = training.update(&state, &sums)?;
+        let update = skadi_ml::update(training, &state, &sums)?;
         iterations += 1;
         loss = update.loss;
         state = update.state;

@@ -5,16 +5,17 @@
 //! bodies in standard dialects (`arith`, `math`, `scf`) that vertex ops name by symbol.
 //!
 //! This crate owns the dialect, a text builder frontends use to emit FlowGraph, a Rust
-//! view of a parsed module for passes and lowering to read, and the verification walk for
-//! what IRDL cannot check (schemas, body signatures). It must not depend on any frontend,
+//! view of a parsed module for passes and lowering to read, the verification walk for
+//! what IRDL cannot check (schemas, body signatures), and the [`functions::RowFunction`]
+//! hook through which a domain crate (skadi-ml) adds functions to frontends' expressions. It must not depend on any frontend,
 //! the compiler, a backend or the runtime.
 
 mod analysis;
 mod builder;
 mod context;
 mod error;
+pub mod functions;
 mod graph;
-pub mod models;
 mod rewrite;
 mod syntax;
 mod verify;

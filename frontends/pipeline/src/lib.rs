@@ -9,16 +9,18 @@
 //!   `compile_steps`, so a report is the same ops as a job);
 //! - `train`: a model (linear or logistic regression, k-means) fitted on an earlier
 //!   step's rows: a `flow.iterate` whose step body (gradient, normal-equation sums,
-//!   assignment) is an ordinary body, so the optimizer can fuse the SQL that feeds it.
+//!   assignment; written by skadi-ml) is an ordinary body, so the optimizer can fuse the
+//!   SQL that feeds it.
 //!
 //! The last step is the pipeline's result. Errors name the spec file, line and column.
 
 use serde::Deserialize;
 use skadi_catalog::Catalog;
 use skadi_common::ml::{Method, ModelKind, Training};
-use skadi_flowgraph::{FlowGraphBuilder, TableValue, models};
+use skadi_flowgraph::{FlowGraphBuilder, TableValue};
 use skadi_mapreduce::{JobError, MapStep, Positions, Reduce, Steps};
-use skadi_sql::step::{self, Model};
+use skadi_ml::{Model, ModelInfo, Predict};
+use skadi_sql::step;
 use std::{
     ops::Range,
     path::{Path, PathBuf},
@@ -174,15 +176,6 @@ impl Step {
     }
 }
 
-/// What a trained model's table holds, for writing it as a model file.
-#[derive(Debug, Clone)]
-pub struct ModelInfo {
-    pub name: String,
-    pub training: Training,
-    pub features: Vec<String>,
-    pub label: Option<String>,
-}
-
 /// A compiled pipeline.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -223,7 +216,7 @@ pub fn compile_pipeline(text: &str, source_name: &str) -> Result<Pipeline, Pipel
         at,
         g: FlowGraphBuilder::new(),
         tables: Vec::new(),
-        models: Vec::new(),
+        predict: Predict::default(),
     };
     let mut output = None;
     let mut model = None;
@@ -241,17 +234,18 @@ pub fn compile_pipeline(text: &str, source_name: &str) -> Result<Pipeline, Pipel
             Kind::Sql => {
                 let sql = step.sql.as_ref().expect("a sql step");
                 let snippet = c.at.snippet(sql);
-                let v = step::query(&mut c.g, snippet, &catalog, &c.tables, &c.models, source_name).map_err(|e| {
-                    let (line, column) = e
-                        .position
-                        .map_or((snippet.line as usize, snippet.column as usize), |p| p);
-                    JobError {
-                        source_name: source_name.to_string(),
-                        line,
-                        column,
-                        message: e.message,
-                    }
-                })?;
+                let v =
+                    step::query(&mut c.g, snippet, &catalog, &c.tables, &[&c.predict], source_name).map_err(|e| {
+                        let (line, column) = e
+                            .position
+                            .map_or((snippet.line as usize, snippet.column as usize), |p| p);
+                        JobError {
+                            source_name: source_name.to_string(),
+                            line,
+                            column,
+                            message: e.message,
+                        }
+                    })?;
                 (v, None)
             }
             Kind::Train => {
@@ -298,7 +292,8 @@ struct Compiler<'a> {
     g: FlowGraphBuilder,
     /// Every earlier step's result, by name.
     tables: Vec<(String, TableValue)>,
-    models: Vec<Model>,
+    /// `predict` over the models earlier steps trained, for SQL steps to call.
+    predict: Predict,
 }
 
 impl Compiler<'_> {
@@ -468,14 +463,14 @@ impl Compiler<'_> {
             return Err(at.error(span, "learning_rate must be more than 0"));
         }
         let loc = at.loc(kind.span());
-        let body = models::step_body(&mut self.g, &training, &row_types, &loc);
+        let body = skadi_ml::step_body(&mut self.g, &training, &row_types, &loc);
         let args: Vec<String> = columns.iter().map(|c| c.get_ref().clone()).collect();
         let feature_names: Vec<String> = features.get_ref().iter().map(|f| f.get_ref().clone()).collect();
         let state_names = state_names(&name, &training, &feature_names);
         let value = self
             .g
             .iterate(input, &training, &body, &args, &state_names, &format!("{name}."), &loc);
-        self.models.push(Model {
+        self.predict.models.push(Model {
             name: name.clone(),
             kind: model,
             features: feature_names.clone(),

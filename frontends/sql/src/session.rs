@@ -9,39 +9,45 @@ use datafusion::{
     prelude::{SessionConfig, SessionContext},
 };
 use skadi_catalog::Catalog;
+use skadi_flowgraph::functions::RowFunction;
 use std::sync::Arc;
 
-/// A DataFusion session that can plan (never run) SQL over the catalog's tables.
-pub fn planning_session(catalog: &Catalog) -> Result<SessionContext, SqlError> {
+/// A DataFusion session that can plan (never run) SQL over the catalog's tables, calling
+/// `functions` (row functions from the hook; see `skadi_flowgraph::functions`).
+pub fn planning_session(catalog: &Catalog, functions: &[&dyn RowFunction]) -> Result<SessionContext, SqlError> {
     let mut config = SessionConfig::new().with_target_partitions(1);
     config.options_mut().sql_parser.collect_spans = true;
     let ctx = SessionContext::new_with_config(config);
-    ctx.register_udf(ScalarUDF::new_from_impl(Predict::default()));
+    for f in functions {
+        ctx.register_udf(ScalarUDF::new_from_impl(Hooked::new(f.name())));
+    }
     for table in catalog.tables() {
         ctx.register_table(table.name.as_str(), Arc::new(EmptyTable::new(table.schema.clone())))?;
     }
     Ok(ctx)
 }
 
-/// `predict('model', x1, x2, ...)`: scores a row with a model a pipeline trained. Only
-/// its name and type matter to DataFusion; Skadi's translation computes it.
+/// A row function from the hook as DataFusion sees it: only its name and type matter
+/// (any arguments, an f64); Skadi's translation computes it.
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct Predict {
+struct Hooked {
+    name: String,
     signature: Signature,
 }
 
-impl Default for Predict {
-    fn default() -> Self {
+impl Hooked {
+    fn new(name: &str) -> Self {
         // Volatile, so the planner never tries to fold it.
-        Predict {
+        Hooked {
+            name: name.to_string(),
             signature: Signature::variadic_any(Volatility::Volatile),
         }
     }
 }
 
-impl ScalarUDFImpl for Predict {
+impl ScalarUDFImpl for Hooked {
     fn name(&self) -> &str {
-        "predict"
+        &self.name
     }
 
     fn signature(&self) -> &Signature {
@@ -53,7 +59,7 @@ impl ScalarUDFImpl for Predict {
     }
 
     fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> datafusion::common::Result<ColumnarValue> {
-        datafusion::common::plan_err!("predict() is computed by Skadi's plans, not by DataFusion")
+        datafusion::common::plan_err!("{}() is computed by Skadi's plans, not by DataFusion", self.name)
     }
 }
 
@@ -71,7 +77,7 @@ pub struct Planner {
 impl Planner {
     pub fn new(catalog: &Catalog) -> Result<Planner, SqlError> {
         Ok(Planner {
-            ctx: planning_session(catalog)?,
+            ctx: planning_session(catalog, &[])?,
         })
     }
 

@@ -10,7 +10,7 @@ use crate::{
 };
 use datafusion::datasource::empty::EmptyTable;
 use skadi_catalog::Catalog;
-use skadi_flowgraph::{FlowGraphBuilder, TableValue};
+use skadi_flowgraph::{FlowGraphBuilder, TableValue, functions::RowFunction};
 use std::sync::Arc;
 
 /// The name a step's query gives the table it reads.
@@ -24,33 +24,21 @@ pub struct Snippet<'a> {
     pub column: u32,
 }
 
-/// A trained model a step's SQL can score rows with: `predict('name', x1, x2, ...)`.
-#[derive(Debug, Clone)]
-pub struct Model {
-    pub name: String,
-    pub kind: skadi_common::ml::ModelKind,
-    /// The feature names, in the order `predict` takes them.
-    pub features: Vec<String>,
-    /// The model's one-row table (its state first, then its metrics).
-    pub table: TableValue,
-    /// How many leading columns of `table` are the state.
-    pub state: usize,
-}
-
 /// A whole query whose tables are the catalog's files or, for the names in `tables`,
-/// values already in the graph (earlier steps of a pipeline); `predict` can use `models`.
+/// values already in the graph (earlier steps of a pipeline); expressions may call
+/// `functions` (row functions from the hook, such as ML's `predict`).
 /// The result's columns carry the query's output names.
 pub fn query(
     g: &mut FlowGraphBuilder,
     sql: Snippet<'_>,
     catalog: &Catalog,
     tables: &[(String, TableValue)],
-    models: &[Model],
+    functions: &[&dyn RowFunction],
     source_name: &str,
 ) -> Result<TableValue, SqlError> {
     let mut q = Query::new(sql);
     q.snippet(sql);
-    q.run_in(g, catalog, tables.to_vec(), models, source_name)
+    q.run_in(g, catalog, tables.to_vec(), functions, source_name)
 }
 
 /// Keeps the rows of `input` where `predicate` is true.
@@ -159,7 +147,7 @@ impl Query {
         g: &mut FlowGraphBuilder,
         catalog: &Catalog,
         tables: Vec<(String, TableValue)>,
-        models: &[Model],
+        functions: &[&dyn RowFunction],
         source_name: &str,
     ) -> Result<TableValue, SqlError> {
         let lines = self.lines.clone();
@@ -170,13 +158,13 @@ impl Query {
             });
             e
         };
-        let ctx = planning_session(catalog).map_err(located)?;
+        let ctx = planning_session(catalog, functions).map_err(located)?;
         for (name, value) in &tables {
             let schema = skadi_common::types::to_arrow_schema(g.schema(*value));
             ctx.register_table(name.as_str(), Arc::new(EmptyTable::new(Arc::new(schema))))
                 .map_err(|e| located(e.into()))?;
         }
         let plan = plan_in(&ctx, &self.text).map_err(located)?;
-        translate_step(&plan, g, catalog, tables, models, source_name, self.lines.clone()).map_err(located)
+        translate_step(&plan, g, catalog, tables, functions, source_name, self.lines.clone()).map_err(located)
     }
 }

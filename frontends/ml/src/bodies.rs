@@ -1,9 +1,10 @@
-//! The standard models as bodies, in `arith`/`math` only (so they lower to any backend):
-//! the per-row step a `flow.iterate` sums (see `skadi_common::ml` for what each sum is),
-//! and the prediction a scoring query computes from a trained model's state.
+//! The models as bodies, in `arith`/`math` only (so they lower to any backend): the
+//! per-row step a `flow.iterate` sums (what each sum is: `Training::sums`, and how the
+//! update reads them: update.rs), and the prediction a scoring query computes from a
+//! trained model's state.
 
-use crate::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc};
 use skadi_common::ml::{Method, ModelKind, Training};
+use skadi_flowgraph::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc};
 
 /// `v` as an f64 (features and labels may be integers, booleans or floats).
 pub fn to_f64(b: &mut BodyBuilder, v: &Scalar) -> Scalar {

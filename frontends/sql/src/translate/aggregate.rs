@@ -1,0 +1,121 @@
+//! Aggregates: keys and arguments computed by a map first where they are not plain
+//! columns, then one `flow.aggregate`.
+
+use super::*;
+
+impl Translator<'_> {
+    pub(super) fn aggregate(&mut self, a: &Aggregate) -> Result<TableValue, SqlError> {
+        let mut input = self.plan(&a.input)?;
+        let loc = self.loc(a.aggr_expr.iter().chain(&a.group_expr).find_map(expr_position));
+        if a.group_expr.iter().any(|e| matches!(e, Expr::GroupingSet(_))) {
+            return Err(SqlError::unsupported("GROUPING SETS, CUBE and ROLLUP"));
+        }
+        // (function, argument expression) per aggregate; count(*) has no argument.
+        let mut calls: Vec<(AggregateFunction, Option<Expr>)> = Vec::new();
+        for e in &a.aggr_expr {
+            let Expr::AggregateFunction(DfAggregate { func, params }) = e.clone().unalias_nested().data else {
+                return Err(SqlError::unsupported(format!("aggregate expression {e}")));
+            };
+            if params.distinct {
+                return Err(SqlError::unsupported(format!("{}(DISTINCT ...)", func.name())));
+            }
+            if params.filter.is_some() {
+                return Err(SqlError::unsupported("FILTER clauses on aggregates"));
+            }
+            if !params.order_by.is_empty() {
+                return Err(SqlError::unsupported("ORDER BY inside aggregates"));
+            }
+            let function = match func.name() {
+                "sum" => AggregateFunction::Sum,
+                "count" => AggregateFunction::Count,
+                "min" => AggregateFunction::Min,
+                "max" => AggregateFunction::Max,
+                "avg" | "mean" => AggregateFunction::Avg,
+                other => return Err(SqlError::unsupported(format!("aggregate function {other}"))),
+            };
+            let arg = match params.args.as_slice() {
+                [Expr::Literal(v, _)] if function == AggregateFunction::Count && !v.is_null() => None,
+                [arg] => Some(arg.clone()),
+                _ => {
+                    return Err(SqlError::unsupported(format!(
+                        "{} with {} arguments",
+                        func.name(),
+                        params.args.len()
+                    )));
+                }
+            };
+            calls.push((
+                if arg.is_none() {
+                    AggregateFunction::CountRows
+                } else {
+                    function
+                },
+                arg,
+            ));
+        }
+        // Keys and aggregate arguments that are not plain columns are computed first, by a
+        // map that passes the plain columns through under their own names.
+        let in_df = a.input.schema();
+        let in_names = column_names(in_df);
+        let plain = |e: &Expr| -> Option<String> {
+            match e.clone().unalias_nested().data {
+                Expr::Column(c) => column_index(in_df, &c).ok().map(|i| in_names[i].clone()),
+                _ => None,
+            }
+        };
+        let mut pre: Vec<(Expr, String)> = Vec::new();
+        let mut needs_map = false;
+        let mut name_of = |e: &Expr, synthetic: String| -> String {
+            let name = plain(e).unwrap_or_else(|| {
+                needs_map = true;
+                synthetic
+            });
+            if !pre.iter().any(|(_, n)| *n == name) {
+                pre.push((e.clone(), name.clone()));
+            }
+            name
+        };
+        let keys: Vec<String> = a
+            .group_expr
+            .iter()
+            .enumerate()
+            .map(|(i, e)| name_of(e, format!("__key{i}")))
+            .collect();
+        let args: Vec<Option<String>> = calls
+            .iter()
+            .enumerate()
+            .map(|(i, (_, arg))| arg.as_ref().map(|e| name_of(e, format!("__arg{i}"))))
+            .collect();
+        if needs_map {
+            let (exprs, names): (Vec<Expr>, Vec<String>) = pre.into_iter().unzip();
+            input = self.compute(input, in_df, &exprs, &names, &loc)?;
+        }
+        let in_schema = self.schema_of(input);
+        let type_of = |n: &str| in_schema.iter().find(|c| c.name == n).expect("aggregate inputs exist");
+        let out_names = column_names(&a.schema);
+        let mut out = Vec::new();
+        for (k, name) in keys.iter().zip(&out_names) {
+            let c = type_of(k);
+            out.push(Column::new(name, c.ty, c.nullable));
+        }
+        let mut aggregates = Vec::new();
+        for ((function, _), (arg, name)) in calls.iter().zip(args.iter().zip(&out_names[keys.len()..])) {
+            let input_col = arg.as_deref().map(type_of);
+            let ty = function.output_type(input_col.map(|c| c.ty)).ok_or_else(|| {
+                SqlError::unsupported(format!(
+                    "{}() over {} values",
+                    function.name(),
+                    input_col.map_or("no".into(), |c| c.ty.to_string())
+                ))
+            })?;
+            // sum/min/max/avg of no rows (or only NULLs) is NULL; counts never are.
+            let nullable = !matches!(function, AggregateFunction::Count | AggregateFunction::CountRows);
+            out.push(Column::new(name, ty, nullable));
+            aggregates.push(AggregateCall {
+                function: *function,
+                input: arg.clone(),
+            });
+        }
+        Ok(self.g.aggregate(input, &keys, &aggregates, out, &loc))
+    }
+}

@@ -1,0 +1,53 @@
+//! Filters: a predicate compiled into one body, after its string predicates are computed
+//! into columns; scalar subqueries in it are joined in first (subquery.rs).
+
+use super::*;
+
+impl Translator<'_> {
+    pub(super) fn filter_expr(
+        &mut self,
+        input: TableValue,
+        df_schema: &DFSchema,
+        predicate: &Expr,
+    ) -> Result<TableValue, SqlError> {
+        let predicate = &searched_case(predicate);
+        let pos = expr_position(predicate);
+        let at = |e: SqlError| e.at(pos.map(|(l, c)| (l as usize, c as usize)));
+        let loc = self.loc(pos);
+        let width = self.schema_of(input).len();
+        let (input, atoms) = self.match_atoms(input, df_schema, &[predicate], &loc).map_err(at)?;
+        let columns = self.schema_of(input);
+        let body_input = BodyInput {
+            df_schema,
+            columns: &columns,
+            atoms: &atoms,
+        };
+        let mut w = BodyWriter::new(self.g, "filter", &body_input, &[predicate], &loc).map_err(at)?;
+        let result = w.predicate(predicate).map_err(at)?;
+        let args = w.args();
+        let body = w.finish(&[result]);
+        let filtered = self.g.filter(input, &body, &args, &loc);
+        Ok(self.keep_first(filtered, width, &loc))
+    }
+
+    pub(super) fn filter(&mut self, filter: &Filter) -> Result<TableValue, SqlError> {
+        if filter
+            .predicate
+            .exists(|e| Ok(matches!(e, Expr::Exists(_) | Expr::InSubquery(_))))?
+        {
+            return Err(SqlError::unsupported("EXISTS and IN subqueries that stay correlated"));
+        }
+        let input = self.plan(&filter.input)?;
+        let mut subqueries = Vec::new();
+        filter.predicate.apply(|e| {
+            if let Expr::ScalarSubquery(sq) = e {
+                subqueries.push(sq.clone());
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        if subqueries.is_empty() {
+            return self.filter_expr(input, filter.input.schema(), &filter.predicate);
+        }
+        self.filter_with_subqueries(input, filter, subqueries)
+    }
+}

@@ -1,0 +1,178 @@
+//! Joins: equi-join keys (computed and cast to one type where needed), the rest of the
+//! condition as a filter body over the joined row, and the join kinds DataFusion leaves.
+
+use super::*;
+
+impl Translator<'_> {
+    /// Columns holding `exprs` over `input`: a plain column itself (unless it must be
+    /// cast), others appended to `input` by one map.
+    pub(super) fn key_columns(
+        &mut self,
+        input: &mut TableValue,
+        df_schema: &DFSchema,
+        exprs: &[(Expr, Option<DataType>)],
+        loc: &SourceLoc,
+    ) -> Result<Vec<String>, SqlError> {
+        let columns = self.schema_of(*input);
+        let mut all: Vec<Expr> = df_schema.columns().into_iter().map(Expr::Column).collect();
+        let mut names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        let mut out = Vec::new();
+        for (e, cast_to) in exprs {
+            let e = e.clone().unalias_nested().data;
+            if cast_to.is_none()
+                && let Expr::Column(c) = &e
+            {
+                out.push(columns[column_index(df_schema, c)?].name.clone());
+                continue;
+            }
+            let e = match cast_to {
+                Some(t) => Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), t.clone())),
+                None => e,
+            };
+            let name = self.fresh_name("key");
+            all.push(e);
+            names.push(name.clone());
+            out.push(name);
+        }
+        if all.len() > df_schema.fields().len() {
+            *input = self.compute(*input, df_schema, &all, &names, loc)?;
+        }
+        Ok(out)
+    }
+
+    pub(super) fn join(&mut self, j: &Join) -> Result<TableValue, SqlError> {
+        if j.null_equality == NullEquality::NullEqualsNull {
+            return Err(SqlError::unsupported("joins where NULL equals NULL"));
+        }
+        let (kind, swap) = match j.join_type {
+            JoinType::Inner => (JoinKind::Inner, false),
+            JoinType::Left => (JoinKind::Left, false),
+            JoinType::Right => (JoinKind::Right, false),
+            JoinType::Full => (JoinKind::Full, false),
+            JoinType::LeftSemi => (JoinKind::Semi, false),
+            JoinType::RightSemi => (JoinKind::Semi, true),
+            JoinType::LeftAnti => (JoinKind::Anti, false),
+            JoinType::RightAnti => (JoinKind::Anti, true),
+            JoinType::LeftMark | JoinType::RightMark => {
+                return Err(SqlError::unsupported("EXISTS or IN subqueries under OR (mark joins)"));
+            }
+        };
+        let loc = self.loc(j.on.iter().find_map(|(l, _)| expr_position(l)));
+        let (lp, rp) = if swap { (&j.right, &j.left) } else { (&j.left, &j.right) };
+        let (ldf, rdf) = (lp.schema().clone(), rp.schema().clone());
+        let mut left = self.plan(lp)?;
+        let mut right = self.plan(rp)?;
+        let (lw, rw) = (self.schema_of(left).len(), self.schema_of(right).len());
+        let (mut lkeys, mut rkeys) = (Vec::new(), Vec::new());
+        for (a, b) in &j.on {
+            let (a, b) = if swap { (b, a) } else { (a, b) };
+            // Both sides' keys must have one type here; where ours differ (an aggregate's
+            // f64 against a decimal column), both are compared as the wider body type.
+            let ta = self.key_type(left, &ldf, a)?;
+            let tb = self.key_type(right, &rdf, b)?;
+            let cast = if ta == tb {
+                None
+            } else if ta.is_numeric() && tb.is_numeric() {
+                Some(
+                    if [ta, tb]
+                        .iter()
+                        .any(|t| matches!(t, ColumnType::Float32 | ColumnType::Float64 | ColumnType::Decimal(..)))
+                    {
+                        DataType::Float64
+                    } else {
+                        DataType::Int64
+                    },
+                )
+            } else {
+                return Err(SqlError::unsupported(format!("joining {ta} keys with {tb} keys")));
+            };
+            lkeys.push((a.clone(), cast.clone()));
+            rkeys.push((b.clone(), cast));
+        }
+        let lnames = self.key_columns(&mut left, &ldf, &lkeys, &loc)?;
+        let rnames = self.key_columns(&mut right, &rdf, &rkeys, &loc)?;
+        let keys: Vec<(String, String)> = lnames.into_iter().zip(rnames).collect();
+        // String predicates of the filter read one column each: computed on its side.
+        let (mut latoms, mut ratoms) = (Vec::new(), Vec::new());
+        let filter_expr = j.filter.as_ref().map(searched_case);
+        if let Some(f) = &filter_expr {
+            (left, latoms) = self.match_atoms(left, &ldf, &[f], &loc)?;
+            (right, ratoms) = self.match_atoms(right, &rdf, &[f], &loc)?;
+        }
+        let (lcols, rcols) = (self.schema_of(left), self.schema_of(right));
+        let filter = match &filter_expr {
+            None => None,
+            Some(f) => {
+                let joined_df = ldf.join(&rdf)?;
+                let mut joined: Vec<Column> = lcols[..lw].iter().chain(&rcols[..rw]).cloned().collect();
+                let mut atoms = Vec::new();
+                for (a, cols) in latoms
+                    .iter()
+                    .map(|a| (a, &lcols))
+                    .chain(ratoms.iter().map(|a| (a, &rcols)))
+                {
+                    atoms.push(Atom {
+                        column: joined.len(),
+                        ..a.clone()
+                    });
+                    joined.push(cols[a.column].clone());
+                }
+                let body_input = BodyInput {
+                    df_schema: &joined_df,
+                    columns: &joined,
+                    atoms: &atoms,
+                };
+                let pos = expr_position(f);
+                let at = |e: SqlError| e.at(pos.map(|(l, c)| (l as usize, c as usize)));
+                let mut w = BodyWriter::new(self.g, "join_filter", &body_input, &[f], &loc).map_err(at)?;
+                let result = w.predicate(f).map_err(at)?;
+                let args = w.args();
+                Some((w.finish(&[result]), args))
+            }
+        };
+        // Our output: left ++ right (as DataFusion's join schema orders them), NULLs
+        // on the side an outer join pads.
+        let pad = |cols: &[Column], padded: bool| -> Vec<Column> {
+            cols.iter()
+                .map(|c| Column::new(&c.name, c.ty, c.nullable || padded))
+                .collect()
+        };
+        let mut out = pad(&lcols, kind.preserves(1));
+        if kind.outputs_right() {
+            out.extend(pad(&rcols, kind.preserves(0)));
+        }
+        let joined = self.g.join(
+            left,
+            right,
+            kind,
+            &keys,
+            filter.as_ref().map(|(b, a)| (b, a.as_slice())),
+            j.null_aware,
+            out,
+            &loc,
+        );
+        // Drop computed key columns: the result has DataFusion's columns.
+        let wanted: Vec<Column> = {
+            let all = self.schema_of(joined);
+            let mut w: Vec<Column> = all[..lw].to_vec();
+            if kind.outputs_right() {
+                w.extend(all[lcols.len()..lcols.len() + rw].iter().cloned());
+            }
+            w
+        };
+        if wanted.len() == self.schema_of(joined).len() {
+            return Ok(joined);
+        }
+        let names: Vec<String> = wanted.iter().map(|c| c.name.clone()).collect();
+        Ok(self.g.project(joined, &names, wanted, &loc))
+    }
+
+    /// The column type of a join key expression over `input`.
+    pub(super) fn key_type(&self, input: TableValue, df_schema: &DFSchema, e: &Expr) -> Result<ColumnType, SqlError> {
+        if let Expr::Column(c) = e.clone().unalias_nested().data {
+            return Ok(self.schema_of(input)[column_index(df_schema, &c)?].ty);
+        }
+        let (_, field) = e.to_field(df_schema)?;
+        ColumnType::from_arrow(field.data_type()).map_err(|err| SqlError::unsupported(err.to_string()))
+    }
+}

@@ -1,0 +1,250 @@
+//! Strings in expressions: string predicates (`=`, `IN`, `LIKE`, regular expressions) and
+//! string functions become `flow.match` / `flow.string` ops whose appended columns the
+//! bodies read, since bodies take numbers only.
+
+use super::*;
+
+/// A string predicate on one string value: (value, kind, patterns, negated).
+pub(super) type StringAtom = (Expr, MatchKind, Vec<String>, bool);
+
+pub(super) fn string_literal(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)),
+            _,
+        ) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+pub(super) fn is_string_type(dt: &DataType) -> bool {
+    matches!(dt, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
+}
+
+/// `e` as a string function a `flow.string` op computes: the function's name there, its
+/// string argument and its integer arguments.
+pub(super) fn string_call(e: &Expr) -> Option<(&'static str, &Expr, Vec<i64>)> {
+    // A string cast to a number: computed by `to_number` (NULL where it is not one).
+    let numeric = |dt: &DataType| dt.is_numeric();
+    match e {
+        Expr::Cast(c) if numeric(c.field.data_type()) && !matches!(c.expr.as_ref(), Expr::Literal(..)) => {
+            return Some(("to_number", c.expr.as_ref(), Vec::new()));
+        }
+        Expr::TryCast(c) if numeric(c.field.data_type()) && !matches!(c.expr.as_ref(), Expr::Literal(..)) => {
+            return Some(("to_number", c.expr.as_ref(), Vec::new()));
+        }
+        _ => {}
+    }
+    let Expr::ScalarFunction(f) = e else { return None };
+    let function = match f.name() {
+        "substr" | "substring" => "substr",
+        "upper" => "upper",
+        "lower" => "lower",
+        "btrim" | "trim" => "trim",
+        "ltrim" => "ltrim",
+        "rtrim" => "rtrim",
+        "character_length" | "char_length" | "length" => "length",
+        _ => return None,
+    };
+    let (subject, rest) = f.args.split_first()?;
+    let args: Option<Vec<i64>> = rest
+        .iter()
+        .map(|a| match a {
+            Expr::Literal(v, _) if !v.is_null() => match v.cast_to(&DataType::Int64).ok()? {
+                ScalarValue::Int64(Some(i)) => Some(i),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let (_, fewest, most) = skadi_common::STRING_FUNCTIONS.iter().find(|(n, ..)| *n == function)?;
+    let args = args?;
+    (args.len() >= *fewest && args.len() <= *most).then_some((function, subject, args))
+}
+
+/// Whether a `flow.string` function returns a number (which bodies then read).
+pub(super) fn numeric_result(function: &str) -> bool {
+    matches!(function, "length" | "to_number")
+}
+
+/// Whether `e` is a string value the frontend can materialize as a column: a string
+/// column (possibly cast between string types) or a string function of one.
+pub(super) fn is_string_value(e: &Expr, schema: &DFSchema) -> bool {
+    match e {
+        Expr::Alias(a) => is_string_value(&a.expr, schema),
+        Expr::Cast(c) if is_string_type(c.field.data_type()) => is_string_value(&c.expr, schema),
+        Expr::Column(c) => schema
+            .index_of_column(c)
+            .is_ok_and(|i| is_string_type(schema.field(i).data_type())),
+        e => string_call(e).is_some_and(|(f, subject, _)| !numeric_result(f) && is_string_value(subject, schema)),
+    }
+}
+
+/// `e` as a string predicate a `flow.match` op computes, if it is one.
+pub(super) fn string_atom(e: &Expr, schema: &DFSchema) -> Option<StringAtom> {
+    match e {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: op @ (DfOperator::Eq | DfOperator::NotEq),
+            right,
+        }) => {
+            let (c, v) = match string_literal(right) {
+                Some(v) if is_string_value(left, schema) => (left, v),
+                _ if is_string_value(right, schema) => (right, string_literal(left)?),
+                _ => return None,
+            };
+            Some((c.as_ref().clone(), MatchKind::Eq, vec![v], *op == DfOperator::NotEq))
+        }
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op:
+                op @ (DfOperator::RegexMatch
+                | DfOperator::RegexNotMatch
+                | DfOperator::RegexIMatch
+                | DfOperator::RegexNotIMatch),
+            right,
+        }) if is_string_value(left, schema) => {
+            let pattern = string_literal(right)?;
+            let insensitive = matches!(op, DfOperator::RegexIMatch | DfOperator::RegexNotIMatch);
+            let negated = matches!(op, DfOperator::RegexNotMatch | DfOperator::RegexNotIMatch);
+            let pattern = if insensitive { format!("(?i){pattern}") } else { pattern };
+            Some((left.as_ref().clone(), MatchKind::Regex, vec![pattern], negated))
+        }
+        Expr::ScalarFunction(f) if f.name() == "regexp_like" => match f.args.as_slice() {
+            [subject, pattern] if is_string_value(subject, schema) => {
+                Some((subject.clone(), MatchKind::Regex, vec![string_literal(pattern)?], false))
+            }
+            _ => None,
+        },
+        Expr::InList(InList { expr, list, negated }) => {
+            let values: Option<Vec<String>> = list.iter().map(string_literal).collect();
+            is_string_value(expr, schema).then_some(())?;
+            Some((expr.as_ref().clone(), MatchKind::Eq, values?, *negated))
+        }
+        Expr::Like(Like {
+            negated,
+            expr,
+            pattern,
+            escape_char: None,
+            case_insensitive: false,
+        }) if is_string_value(expr, schema) => Some((
+            expr.as_ref().clone(),
+            MatchKind::Like,
+            vec![string_literal(pattern)?],
+            *negated,
+        )),
+        _ => None,
+    }
+}
+
+/// `e` with every `CASE x WHEN v THEN ...` written as `CASE WHEN x = v THEN ...`, so a
+/// string `x` becomes string predicates (atoms) like any other.
+pub(super) fn searched_case(e: &Expr) -> Expr {
+    e.clone()
+        .transform(|e| {
+            Ok(match e {
+                Expr::Case(mut case) if case.expr.is_some() => {
+                    let base = case.expr.take().expect("checked above");
+                    for (when, _) in &mut case.when_then_expr {
+                        **when = Expr::BinaryExpr(BinaryExpr::new(base.clone(), DfOperator::Eq, when.clone()));
+                    }
+                    datafusion::common::tree_node::Transformed::yes(Expr::Case(case))
+                }
+                e => datafusion::common::tree_node::Transformed::no(e),
+            })
+        })
+        .map(|t| t.data)
+        .unwrap_or_else(|_| e.clone())
+}
+
+impl Translator<'_> {
+    /// Computes every string predicate in `exprs` into a boolean column appended to
+    /// `input` (one `flow.match` op each), for bodies to read.
+    pub(super) fn match_atoms(
+        &mut self,
+        mut input: TableValue,
+        df_schema: &DFSchema,
+        exprs: &[&Expr],
+        loc: &SourceLoc,
+    ) -> Result<(TableValue, Vec<Atom>), SqlError> {
+        // A predicate, or (None) a numeric string function a body reads as a column.
+        let mut found: Vec<(Expr, Option<StringAtom>)> = Vec::new();
+        for e in exprs {
+            e.apply(|node| {
+                let atom = string_atom(node, df_schema);
+                let numeric = || {
+                    string_call(node)
+                        .is_some_and(|(f, subject, _)| numeric_result(f) && is_string_value(subject, df_schema))
+                };
+                if atom.is_some() || numeric() {
+                    if !found.iter().any(|(x, _)| x == node) {
+                        found.push((node.clone(), atom));
+                    }
+                    return Ok(TreeNodeRecursion::Jump);
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+        }
+        let mut atoms = Vec::new();
+        self.function_calls(&mut input, df_schema, exprs, &mut atoms, loc)?;
+        for (expr, atom) in found {
+            let (column, negated) = match atom {
+                Some((value, kind, patterns, negated)) => {
+                    if kind == MatchKind::Regex {
+                        for p in &patterns {
+                            regex::Regex::new(p).map_err(|e| SqlError {
+                                message: format!(
+                                    "bad regular expression '{p}': {}",
+                                    e.to_string().lines().last().unwrap_or_default().trim()
+                                ),
+                                position: expr_position(&expr).map(|(l, c)| (l as usize, c as usize)),
+                            })?;
+                        }
+                    }
+                    let i = self.string_value(&mut input, df_schema, &value, loc)?;
+                    let name = self.schema_of(input)[i].name.clone();
+                    let out = self.fresh_name("match");
+                    input = self.g.string_match(input, &name, kind, &patterns, &out, loc);
+                    (self.schema_of(input).len() - 1, negated)
+                }
+                None => (self.string_value(&mut input, df_schema, &expr, loc)?, false),
+            };
+            atoms.push(Atom { expr, column, negated });
+        }
+        Ok((input, atoms))
+    }
+
+    /// Computes every `predict('model', x...)` in `exprs` into an f64 column appended to
+    /// `input`: the model's one-row table is joined to every row (once per model), then a
+    /// map scores the row with the model's prediction body. Each becomes an atom bodies
+
+    /// The position in `input` of a column holding string value `e` (a string column,
+    /// or a string function of one, computed by `flow.string` ops appended to `input`).
+    pub(super) fn string_value(
+        &mut self,
+        input: &mut TableValue,
+        df_schema: &DFSchema,
+        e: &Expr,
+        loc: &SourceLoc,
+    ) -> Result<usize, SqlError> {
+        match e {
+            Expr::Alias(a) => self.string_value(input, df_schema, &a.expr, loc),
+            Expr::Cast(c) if is_string_type(c.field.data_type()) => self.string_value(input, df_schema, &c.expr, loc),
+            Expr::Column(c) => column_index(df_schema, c),
+            e => {
+                let Some((function, subject, args)) = string_call(e) else {
+                    return Err(SqlError::unsupported(format!("string expression {e}")));
+                };
+                let i = self.string_value(input, df_schema, subject, loc)?;
+                let from = self.schema_of(*input)[i].clone();
+                let (_, field) = e.to_field(df_schema)?;
+                let ty =
+                    ColumnType::from_arrow(field.data_type()).map_err(|err| SqlError::unsupported(err.to_string()))?;
+                let out = Column::new(self.fresh_name("str"), ty, from.nullable);
+                let args: Vec<String> = args.iter().map(i64::to_string).collect();
+                *input = self.g.string_function(*input, function, &from.name, &args, out, loc);
+                Ok(self.schema_of(*input).len() - 1)
+            }
+        }
+    }
+}
