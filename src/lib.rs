@@ -1,7 +1,12 @@
 //! Skadi: a tiered dataflow compiler. This facade is the library API the `skadi` binary
-//! is a thin layer over: a [`Session`] over a catalog compiles SQL to FlowGraph (a
-//! verified MLIR module), lowers FlowGraph to a sharded [`PhysicalPlan`], and runs plans
-//! on the embedded runtime with the CPU backend.
+//! is a thin layer over: a [`Session`] over a catalog compiles any [`Source`] (SQL, a
+//! MapReduce job spec, a pipeline spec, a FlowGraph module, a saved plan) through
+//! FlowGraph (a verified MLIR module) to a sharded [`PhysicalPlan`], and runs plans on
+//! the embedded runtime with the registered backends (the CPU by default).
+//!
+//! It holds no compiler or runtime logic of its own: it wires the tiers together, says
+//! what went wrong ([`Error`]) and writes results. Data generators and the DataFusion
+//! peer are not part of it (crate `skadi-workloads`).
 //!
 //! ```no_run
 //! let session = skadi::Session::open("data/tpch-sf0.1")?.with_workers(4);
@@ -10,18 +15,16 @@
 //! # Ok::<(), skadi::Error>(())
 //! ```
 
-pub mod bench;
-pub mod corpus;
 mod error;
 mod output;
-pub mod peer;
 mod session;
-pub mod tpch;
+mod source;
 
 pub use error::Error;
-pub use output::{OutputFormat, format_batches, format_table, write_pipeline_result, write_result};
-pub use session::{Compiled, QueryResult, Session};
+pub use output::{OutputFormat, format_batches, format_table, write_file, write_pipeline_result, write_result};
+pub use session::{Compiled, Optimized, QueryResult, Session};
 pub use skadi_ml::model_json;
+pub use source::{Source, SourceKind};
 
 pub use skadi_backend_cpu::CpuBackend;
 pub use skadi_common::{Operator, PLAN_VERSION, PhysicalPlan, operators};
@@ -31,7 +34,6 @@ pub use skadi_compiler::{
     to_dot, to_html, to_mlir,
 };
 pub use skadi_flowgraph::FlowGraph;
-pub use skadi_mapreduce::{JobError, is_job_spec};
+pub use skadi_mapreduce::JobError;
 pub use skadi_ml::ModelInfo;
-pub use skadi_pipeline::{Pipeline, is_pipeline_spec};
-pub use skadi_runtime::{LocalExecutor, RunOutput};
+pub use skadi_runtime::{Backend, BackendSet, Backends, LocalExecutor, RunOutput};

@@ -41,11 +41,11 @@ pub fn write_result(path: &std::path::Path, batches: &[RecordBatch]) -> Result<(
             )));
         }
     };
-    write_atomically(path, &bytes)
+    write_file(path, &bytes)
 }
 
 /// Writes `bytes` to `path` through a temporary file renamed into place.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
+pub fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     }
@@ -67,7 +67,7 @@ pub fn write_pipeline_result(
 ) -> Result<(), Error> {
     match model {
         Some(m) if path.extension().is_some_and(|e| e == "json") => {
-            write_atomically(path, model_json(m, batches).map_err(Error::Other)?.as_bytes())
+            write_file(path, model_json(m, batches).map_err(Error::Other)?.as_bytes())
         }
         _ => write_result(path, batches),
     }

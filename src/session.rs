@@ -1,6 +1,8 @@
-//! The embedding API: one session per catalog.
+//! The embedding API: one session per catalog. [`Session::compile_source`] is the one
+//! entry from any source (SQL, job spec, pipeline spec, FlowGraph module, saved plan) to
+//! a physical plan; [`Session::run_plan`] runs a plan on the registered backends.
 
-use crate::Error;
+use crate::{Error, ModelInfo, Source, SourceKind};
 use arrow::{datatypes::SchemaRef, record_batch::RecordBatch};
 use skadi_backend_cpu::CpuBackend;
 use skadi_catalog::Catalog;
@@ -10,11 +12,12 @@ use skadi_compiler::{
     passes::{OptLevel, PassManager, PassRun},
 };
 use skadi_flowgraph::FlowGraph;
-use skadi_pipeline::Pipeline;
 use skadi_runtime::{Backend, BackendSet, Backends, LocalExecutor, Progress};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 /// A catalog and the settings to compile and run against it.
 pub struct Session {
@@ -34,13 +37,30 @@ pub struct Session {
     planner: std::sync::OnceLock<skadi_sql::Planner>,
 }
 
-/// A query compiled down to its physical plan, with the FlowGraph text it came from.
-pub struct Compiled {
-    /// The optimized FlowGraph module (`print_with_locations` gives its text).
+/// A source after its frontend and the session's passes: the optimized FlowGraph and,
+/// for a spec, where its result goes.
+pub struct Optimized {
     pub flowgraph: FlowGraph,
+    /// What each optimization pass did, in order.
+    pub passes: Vec<PassRun>,
+    /// The output file a job or pipeline spec names, if any.
+    pub output: Option<PathBuf>,
+    /// The model a pipeline's last step trains, if it does.
+    pub model: Option<ModelInfo>,
+}
+
+/// A source compiled down to its physical plan, with what it came from.
+pub struct Compiled {
+    /// The optimized FlowGraph module (`print_with_locations` gives its text); `None`
+    /// for a saved plan.
+    pub flowgraph: Option<FlowGraph>,
     pub plan: PhysicalPlan,
     /// What each optimization pass did, in order.
     pub passes: Vec<PassRun>,
+    /// The output file a job or pipeline spec names, if any.
+    pub output: Option<PathBuf>,
+    /// The model a pipeline's last step trains, if it does.
+    pub model: Option<ModelInfo>,
 }
 
 /// Rows and what it took to get them.
@@ -55,26 +75,20 @@ impl Session {
     /// Opens the catalog directory (see `skadi_catalog`); workers default to the CPUs.
     pub fn open(catalog_dir: impl AsRef<Path>) -> Result<Session, Error> {
         let dir = catalog_dir.as_ref();
-        let cpu = CpuBackend::new();
-        Ok(Session {
-            catalog: Catalog::open(dir)?,
-            catalog_dir: dir.to_path_buf(),
-            workers: LoweringOptions::default().workers,
-            opt_level: OptLevel::default(),
-            passes: None,
-            profiles: builtin_profiles(),
-            backends: Backends::new().with(Arc::new(cpu.clone())),
-            cpu,
-            planner: std::sync::OnceLock::new(),
-        })
+        Ok(Session::with_catalog(Catalog::open(dir)?, dir.to_path_buf()))
     }
 
-    /// A session with no tables: enough to run saved physical plans, which name their files.
+    /// A session with no tables: enough for sources that name their files themselves
+    /// (specs, FlowGraph modules, saved plans).
     pub fn without_catalog() -> Session {
+        Session::with_catalog(Catalog::default(), PathBuf::new())
+    }
+
+    fn with_catalog(catalog: Catalog, catalog_dir: PathBuf) -> Session {
         let cpu = CpuBackend::new();
         Session {
-            catalog: Catalog::default(),
-            catalog_dir: PathBuf::new(),
+            catalog,
+            catalog_dir,
             workers: LoweringOptions::default().workers,
             opt_level: OptLevel::default(),
             passes: None,
@@ -178,7 +192,8 @@ impl Session {
         }
     }
 
-    /// SQL → verified FlowGraph. `source_name` names the text in locations and errors.
+    /// SQL → verified FlowGraph, before any pass. `source_name` names the text in
+    /// locations and errors.
     pub fn flowgraph(&self, sql: &str, source_name: &str) -> Result<FlowGraph, Error> {
         let text = self
             .planner()
@@ -187,45 +202,89 @@ impl Session {
         Ok(FlowGraph::parse(&text, source_name)?)
     }
 
-    /// A MapReduce job spec (docs/JOB_SPEC.md) → verified FlowGraph, and the file its
-    /// `[output] path` names, if any. Input paths resolve against the current directory.
-    pub fn job_flowgraph(&self, spec: &str, source_name: &str) -> Result<(FlowGraph, Option<PathBuf>), Error> {
-        let job = skadi_mapreduce::compile_job(spec, source_name).map_err(|error| Error::Job {
-            text: spec.to_string(),
+    /// A source through its frontend and the session's passes; `after` sees the graph
+    /// after each pass (for `--print-after-all`). Paths in specs resolve against the
+    /// current directory. A saved plan has no FlowGraph: see [`Session::compile_source`].
+    pub fn optimized(&self, source: &Source, after: impl FnMut(&str, &FlowGraph)) -> Result<Optimized, Error> {
+        let (text, name) = (&source.text, &source.name);
+        let spec_error = |error| Error::Job {
+            text: text.clone(),
             error,
-        })?;
-        Ok((FlowGraph::parse(&job.flowgraph, source_name)?, job.output))
+        };
+        let (mut flowgraph, output, model) = match source.kind {
+            SourceKind::Sql => (self.flowgraph(text, name)?, None, None),
+            SourceKind::Job => {
+                let job = skadi_mapreduce::compile_job(text, name).map_err(spec_error)?;
+                (FlowGraph::parse(&job.flowgraph, name)?, job.output, None)
+            }
+            SourceKind::Pipeline => {
+                let p = skadi_pipeline::compile_pipeline(text, name).map_err(spec_error)?;
+                (FlowGraph::parse(&p.flowgraph, name)?, p.output, p.model)
+            }
+            SourceKind::FlowGraph => (FlowGraph::parse(text, name)?, None, None),
+            SourceKind::Plan => {
+                return Err(Error::Other(format!(
+                    "{name}: a physical plan is past the FlowGraph; compile a query, spec or FlowGraph module instead"
+                )));
+            }
+        };
+        let passes = self.optimize(&mut flowgraph, after)?;
+        Ok(Optimized {
+            flowgraph,
+            passes,
+            output,
+            model,
+        })
     }
 
-    /// Compiles and runs a MapReduce job spec; the rows are returned (writing them to
-    /// the spec's output file is the caller's choice: see [`crate::write_result`]).
+    /// Any source → its physical plan: through its frontend, the session's passes and
+    /// lowering, or (a saved plan) read and checked. `after` sees the graph after each
+    /// pass.
+    pub fn compile_source(&self, source: &Source, after: impl FnMut(&str, &FlowGraph)) -> Result<Compiled, Error> {
+        if source.kind == SourceKind::Plan {
+            return Ok(Compiled {
+                flowgraph: None,
+                plan: PhysicalPlan::from_json(&source.text, &source.name)?,
+                passes: Vec::new(),
+                output: None,
+                model: None,
+            });
+        }
+        let o = self.optimized(source, after)?;
+        Ok(Compiled {
+            plan: self.lower(&o.flowgraph)?,
+            flowgraph: Some(o.flowgraph),
+            passes: o.passes,
+            output: o.output,
+            model: o.model,
+        })
+    }
+
+    /// SQL → FlowGraph → passes → physical plan.
+    pub fn compile(&self, sql: &str, source_name: &str) -> Result<Compiled, Error> {
+        self.compile_source(&Source::sql(sql, source_name), |_, _| {})
+    }
+
+    /// Compiles and runs one SQL query.
+    pub fn sql(&self, sql: &str, source_name: &str) -> Result<QueryResult, Error> {
+        let compiled = self.compile(sql, source_name)?;
+        self.run_plan(&compiled.plan, None)
+    }
+
+    /// Compiles and runs a MapReduce job spec (docs/JOB_SPEC.md); returns the rows and
+    /// the file its `[output] path` names (writing them there is the caller's choice: see
+    /// [`crate::write_result`]).
     pub fn job(&self, spec: &str, source_name: &str) -> Result<(QueryResult, Option<PathBuf>), Error> {
-        let (graph, output) = self.job_flowgraph(spec, source_name)?;
-        Ok((self.optimize_and_run(graph)?, output))
+        let compiled = self.compile_source(&Source::new(SourceKind::Job, spec, source_name), |_, _| {})?;
+        Ok((self.run_plan(&compiled.plan, None)?, compiled.output))
     }
 
-    /// A pipeline spec (docs/PIPELINE_SPEC.md) → one verified FlowGraph, and what its
-    /// last step produces (an output file, a model). Paths resolve against the current
-    /// directory.
-    pub fn pipeline_flowgraph(&self, spec: &str, source_name: &str) -> Result<(FlowGraph, Pipeline), Error> {
-        let pipeline = skadi_pipeline::compile_pipeline(spec, source_name).map_err(|error| Error::Job {
-            text: spec.to_string(),
-            error,
-        })?;
-        Ok((FlowGraph::parse(&pipeline.flowgraph, source_name)?, pipeline))
-    }
-
-    /// Compiles and runs a pipeline spec; returns the last step's rows (for a train step,
-    /// the model's row: see [`crate::model_json`]).
-    pub fn pipeline(&self, spec: &str, source_name: &str) -> Result<(QueryResult, Pipeline), Error> {
-        let (graph, pipeline) = self.pipeline_flowgraph(spec, source_name)?;
-        Ok((self.optimize_and_run(graph)?, pipeline))
-    }
-
-    fn optimize_and_run(&self, mut graph: FlowGraph) -> Result<QueryResult, Error> {
-        self.optimize(&mut graph, |_, _| {})?;
-        let plan = self.lower(&graph)?;
-        self.run_plan(&plan, None)
+    /// Compiles and runs a pipeline spec (docs/PIPELINE_SPEC.md); returns the last
+    /// step's rows (for a train step, the model's row: see [`crate::model_json`]) and
+    /// what it produces (an output file, a model).
+    pub fn pipeline(&self, spec: &str, source_name: &str) -> Result<(QueryResult, Compiled), Error> {
+        let compiled = self.compile_source(&Source::new(SourceKind::Pipeline, spec, source_name), |_, _| {})?;
+        Ok((self.run_plan(&compiled.plan, None)?, compiled))
     }
 
     /// Runs the session's passes over `graph`; `after` sees it after each pass.
@@ -248,18 +307,6 @@ impl Session {
         Ok(lower(&*graph.view()?, &options)?)
     }
 
-    /// SQL → FlowGraph → passes → physical plan.
-    pub fn compile(&self, sql: &str, source_name: &str) -> Result<Compiled, Error> {
-        let mut graph = self.flowgraph(sql, source_name)?;
-        let passes = self.optimize(&mut graph, |_, _| {})?;
-        let plan = self.lower(&graph)?;
-        Ok(Compiled {
-            flowgraph: graph,
-            plan,
-            passes,
-        })
-    }
-
     /// Runs a physical plan on the embedded runtime, each stage on the backend its
     /// vertices name; a plan naming a backend this session has not registered is refused
     /// before any task runs.
@@ -276,11 +323,5 @@ impl Session {
             tasks: out.tasks,
             elapsed: out.elapsed,
         })
-    }
-
-    /// Compiles and runs one SQL query.
-    pub fn sql(&self, sql: &str, source_name: &str) -> Result<QueryResult, Error> {
-        let compiled = self.compile(sql, source_name)?;
-        self.run_plan(&compiled.plan, None)
     }
 }

@@ -21,7 +21,7 @@ fn generate_once(cell: &'static OnceLock<PathBuf>, name: &str, files: usize) -> 
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
         let done = dir.join(".complete");
         if !done.exists() {
-            skadi::tpch::generate(&dir, SCALE, files, |_, _| {}).expect("TPC-H generation");
+            skadi_workloads::tpch::generate(&dir, SCALE, files, |_, _| {}).expect("TPC-H generation");
             std::fs::write(&done, "").unwrap();
         }
         dir
@@ -49,7 +49,10 @@ pub fn query(name: &str) -> String {
 
 /// DataFusion executing the query over the same catalog directory.
 pub fn oracle(catalog: &Path, sql: &str) -> Vec<RecordBatch> {
-    skadi::peer::DataFusionPeer::open(catalog, 2).unwrap().sql(sql).unwrap()
+    skadi_workloads::peer::DataFusionPeer::open(catalog, 2)
+        .unwrap()
+        .sql(sql)
+        .unwrap()
 }
 
 /// Every cell as text, numbers as f64 so decimal and float answers compare.

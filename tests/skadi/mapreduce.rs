@@ -21,8 +21,8 @@ fn corpora() -> &'static (PathBuf, PathBuf) {
     DIRS.get_or_init(|| {
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mapreduce");
         let (text, logs) = (root.join("text"), root.join("logs"));
-        skadi::corpus::generate_text(&text, 5, 3000, 7).unwrap();
-        skadi::corpus::generate_logs(&logs, 3, 3000, 7).unwrap();
+        skadi_workloads::corpus::generate_text(&text, 5, 3000, 7).unwrap();
+        skadi_workloads::corpus::generate_logs(&logs, 3, 3000, 7).unwrap();
         (text, logs)
     })
 }

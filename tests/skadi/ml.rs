@@ -69,7 +69,7 @@ fn least_squares(x: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
 
 fn ml_data(rows: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    skadi::corpus::generate_ml(&dir.path().join("ml"), rows, 3, 3, 7).unwrap();
+    skadi_workloads::corpus::generate_ml(&dir.path().join("ml"), rows, 3, 3, 7).unwrap();
     dir
 }
 
@@ -426,7 +426,7 @@ fn ml_examples_run_on_generated_data() {
     };
     cli(&["gen", "ml", "--out", "data/ml", "--rows", "20000"]);
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ml");
-    let truth = skadi::corpus::true_coefficients(3);
+    let truth = skadi_workloads::corpus::true_coefficients(3);
     for (example, model) in [
         ("linear-regression.toml", "linear-model.json"),
         ("linear-regression-gd.toml", "linear-gd-model.json"),
@@ -462,7 +462,8 @@ fn ml_examples_run_on_generated_data() {
                 assert_eq!(centroids.len(), 3);
                 for c in 0..3 {
                     let near = centroids.iter().any(|k| {
-                        (0..3).all(|j| (k[j].as_f64().unwrap() - skadi::corpus::blob_center(c, j)).abs() < 0.2)
+                        (0..3)
+                            .all(|j| (k[j].as_f64().unwrap() - skadi_workloads::corpus::blob_center(c, j)).abs() < 0.2)
                     });
                     assert!(near, "blob {c} has no centroid near it: {doc}");
                 }

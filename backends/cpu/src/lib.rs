@@ -9,7 +9,7 @@
 //! its compilation), `eval.rs` (calling a kernel on a batch), `stage.rs` (running a
 //! shard's vertices as streams), then one file per operator family: `scan.rs`,
 //! `rows.rs` (filter, project, map, pipeline), `fold.rs` (a pipeline folded into its
-//! aggregate), `aggregate.rs` (over `keys.rs`' group ids), `join.rs`, `order.rs` (sort,
+//! aggregate), `aggregate.rs` (over `keys/`' group ids), `join.rs`, `order.rs` (sort,
 //! limit, sink), `strings.rs`, `train.rs`; `slots.rs` is the inline-key hash table joins
 //! and group ids share.
 //!

@@ -230,13 +230,13 @@ pub fn generate_ml(out: &Path, rows: usize, features: usize, clusters: usize, se
         all.extend(extra.into_iter().map(|(n, a)| (n.to_string(), a)));
         RecordBatch::try_from_iter(all).map_err(|e| Error::Other(e.to_string()))
     };
-    crate::write_result(
+    write_table(
         &out.join("linear.parquet"),
-        &[table(vec![("y", Arc::new(Float64Array::from(y)))], &x)?],
+        table(vec![("y", Arc::new(Float64Array::from(y)))], &x)?,
     )?;
-    crate::write_result(
+    write_table(
         &out.join("logistic.parquet"),
-        &[table(vec![("label", Arc::new(Int64Array::from(label)))], &x)?],
+        table(vec![("label", Arc::new(Int64Array::from(label)))], &x)?,
     )?;
     let clusters = clusters.max(1);
     let mut blobs: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); features];
@@ -248,9 +248,13 @@ pub fn generate_ml(out: &Path, rows: usize, features: usize, clusters: usize, se
         }
         truth.push(c as i64);
     }
-    crate::write_result(
+    write_table(
         &out.join("blobs.parquet"),
-        &[table(vec![("cluster", Arc::new(Int64Array::from(truth)))], &blobs)?],
+        table(vec![("cluster", Arc::new(Int64Array::from(truth)))], &blobs)?,
     )?;
     Ok(())
+}
+
+fn write_table(path: &Path, batch: arrow::array::RecordBatch) -> Result<(), Error> {
+    crate::tpch::write_parquet(path, Box::new(std::iter::once(Ok(batch)))).map(|_| ())
 }

@@ -6,40 +6,18 @@
 
 mod frontends;
 
-pub use frontends::{LinearRegressionBench, WordCountBench, bench_linreg, bench_wordcount};
+use frontends::{bench_linreg as linreg, bench_wordcount as wordcount};
 
-use crate::{Error, Session, peer::DataFusionPeer};
-use skadi_compiler::passes::OptLevel;
+use crate::{
+    args::Bench,
+    progress::{self, workload},
+};
+use skadi::{Error, OptLevel, Session};
+use skadi_workloads::peer::DataFusionPeer;
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     time::{Duration, Instant},
 };
-
-/// The 22 TPC-H queries, embedded so the binary works from any directory.
-pub const TPCH_QUERIES: [(&str, &str); 22] = [
-    ("q1", include_str!("../queries/tpch/q1.sql")),
-    ("q2", include_str!("../queries/tpch/q2.sql")),
-    ("q3", include_str!("../queries/tpch/q3.sql")),
-    ("q4", include_str!("../queries/tpch/q4.sql")),
-    ("q5", include_str!("../queries/tpch/q5.sql")),
-    ("q6", include_str!("../queries/tpch/q6.sql")),
-    ("q7", include_str!("../queries/tpch/q7.sql")),
-    ("q8", include_str!("../queries/tpch/q8.sql")),
-    ("q9", include_str!("../queries/tpch/q9.sql")),
-    ("q10", include_str!("../queries/tpch/q10.sql")),
-    ("q11", include_str!("../queries/tpch/q11.sql")),
-    ("q12", include_str!("../queries/tpch/q12.sql")),
-    ("q13", include_str!("../queries/tpch/q13.sql")),
-    ("q14", include_str!("../queries/tpch/q14.sql")),
-    ("q15", include_str!("../queries/tpch/q15.sql")),
-    ("q16", include_str!("../queries/tpch/q16.sql")),
-    ("q17", include_str!("../queries/tpch/q17.sql")),
-    ("q18", include_str!("../queries/tpch/q18.sql")),
-    ("q19", include_str!("../queries/tpch/q19.sql")),
-    ("q20", include_str!("../queries/tpch/q20.sql")),
-    ("q21", include_str!("../queries/tpch/q21.sql")),
-    ("q22", include_str!("../queries/tpch/q22.sql")),
-];
 
 /// One query, timed two ways (`ours` and `peer`: Skadi and DataFusion, or fused and
 /// unfused Skadi).
@@ -156,9 +134,10 @@ pub fn bench(
     on_query: &mut dyn FnMut(&BenchRow),
 ) -> Result<Vec<BenchRow>, Error> {
     let session = Session::open(catalog)?.with_workers(workers).with_code_reuse(!cold);
-    let peer = DataFusionPeer::open(catalog, workers)?;
+    let peer = DataFusionPeer::open(catalog, workers).map_err(workload)?;
     compare(queries, on_query, |name, sql| {
-        let ((skadi, ours), (datafusion, theirs)) = time_pair(runs, || session.sql(sql, name), || peer.sql(sql))?;
+        let ((skadi, ours), (datafusion, theirs)) =
+            time_pair(runs, || session.sql(sql, name), || peer.sql(sql).map_err(workload))?;
         let count = |b: &[arrow::record_batch::RecordBatch]| b.iter().map(|b| b.num_rows()).sum::<usize>();
         if count(&ours.batches) != count(&theirs) {
             return Err(Error::Other(format!(
@@ -195,7 +174,7 @@ pub fn bench_fusion(
 }
 
 /// DuckDB's script (scripts/duckdb_tpch.py), embedded like the queries.
-const DUCKDB_SCRIPT: &str = include_str!("../scripts/duckdb_tpch.py");
+const DUCKDB_SCRIPT: &str = include_str!("../../../scripts/duckdb_tpch.py");
 
 /// The Python that has `module` (DuckDB, NumPy): `$SKADI_PYTHON`, else the project's
 /// `.venv` (made by `make bench-deps`) under the current directory. `None` when neither
@@ -278,9 +257,13 @@ pub fn bench_compile(
     on_query: &mut dyn FnMut(&BenchRow),
 ) -> Result<Vec<BenchRow>, Error> {
     let session = Session::open(catalog)?.with_workers(workers);
-    let peer = DataFusionPeer::open(catalog, workers)?;
+    let peer = DataFusionPeer::open(catalog, workers).map_err(workload)?;
     compare(queries, on_query, |name, sql| {
-        let ((ours, _), (theirs, _)) = time_pair(runs, || session.compile(sql, name), || peer.physical_plan(sql))?;
+        let ((ours, _), (theirs, _)) = time_pair(
+            runs,
+            || session.compile(sql, name),
+            || peer.physical_plan(sql).map_err(workload),
+        )?;
         Ok((ours, theirs))
     })
 }
@@ -332,4 +315,139 @@ pub fn report(rows: &[BenchRow], labels: &Labels, workers: usize) -> String {
         ));
     }
     out
+}
+
+/// `skadi bench ...`: runs the benchmark and prints its report.
+pub(crate) fn run(b: Bench) -> Result<(), Error> {
+    match b {
+        Bench::Wordcount(a) => {
+            let workers = a.workers.unwrap_or_else(|| Session::without_catalog().workers());
+            let report = bench_wordcount(a.data, a.files, a.lines, workers, a.runs)?;
+            write_output(report.as_bytes())
+        }
+        Bench::Linreg(a) => {
+            let workers = a.workers.unwrap_or_else(|| Session::without_catalog().workers());
+            let report = bench_linreg(a.data, a.rows, a.features, a.epochs, workers, a.runs)?;
+            write_output(report.as_bytes())
+        }
+        Bench::Frontends(a) => {
+            let workers = a.workers.unwrap_or_else(|| Session::without_catalog().workers());
+            let words = bench_wordcount(None, 8, 250_000, workers, a.runs)?;
+            let epochs = bench_linreg(None, 2_000_000, 8, 100, workers, a.runs)?;
+            write_output(format!("{words}\n{epochs}").as_bytes())
+        }
+        which => {
+            let with_duckdb = matches!(which, Bench::Tpch(_));
+            let (args, labels, bench): (_, _, BenchFn) = match which {
+                Bench::Tpch(a) => (a, &VS_DATAFUSION, bench),
+                Bench::Fusion(a) => (a, &FUSED_VS_UNFUSED, bench_fusion),
+                Bench::Compile(a) => (a, &COMPILE_VS_DATAFUSION, bench_compile),
+                Bench::Wordcount(_) | Bench::Linreg(_) | Bench::Frontends(_) => unreachable!("handled above"),
+            };
+            let scale = args.scale;
+            let data = args
+                .data
+                .unwrap_or_else(|| PathBuf::from(format!("data/tpch-sf{scale}")));
+            if !data.join("lineitem.parquet").exists() && !data.join("lineitem").exists() {
+                eprintln!("generating TPC-H SF{scale} into {}", data.display());
+                skadi_workloads::tpch::generate(&data, scale, 1, |_, _| {}).map_err(workload)?;
+            }
+            let queries = &args.queries;
+            if let Some(unknown) = queries
+                .iter()
+                .find(|q| !skadi_workloads::tpch::TPCH_QUERIES.iter().any(|(n, _)| n == q))
+            {
+                return Err(Error::Other(format!(
+                    "not supported yet: TPC-H {unknown} in the benchmark"
+                )));
+            }
+            let selected: Vec<(&str, &str)> = skadi_workloads::tpch::TPCH_QUERIES
+                .iter()
+                .filter(|(name, _)| queries.is_empty() || queries.iter().any(|q| q == name))
+                .copied()
+                .collect();
+            let workers = args.workers.unwrap_or_else(|| Session::without_catalog().workers());
+            let progress = progress::bar(
+                selected.len() as u64,
+                "{spinner} benchmarking [{bar:30}] {pos}/{len} {msg}",
+            );
+            let mut rows = bench(&data, &selected, workers, args.runs, args.cold, &mut |row| {
+                progress.set_message(format!("{}: {:.2}x", row.query, row.ratio()));
+                progress.inc(1);
+            })?;
+            progress.finish_and_clear();
+            if with_duckdb {
+                match python_with("duckdb") {
+                    Some(python) => {
+                        eprintln!("running the same queries on DuckDB ({})", python.display());
+                        let times = bench_duckdb(&python, &data, &selected, workers, args.runs)?;
+                        for (row, t) in rows.iter_mut().zip(times) {
+                            row.third = Some(t);
+                        }
+                    }
+                    None => eprintln!("DuckDB is not installed (`make bench-deps`): comparing with DataFusion only"),
+                }
+            }
+            write_output(report(&rows, labels, workers).as_bytes())
+        }
+    }
+}
+
+type BenchFn =
+    fn(&Path, &[(&str, &str)], usize, usize, bool, &mut dyn FnMut(&BenchRow)) -> Result<Vec<BenchRow>, Error>;
+
+/// `skadi bench wordcount`: generates the text first when `data` is missing.
+fn bench_wordcount(
+    data: Option<PathBuf>,
+    files: usize,
+    lines: usize,
+    workers: usize,
+    runs: usize,
+) -> Result<String, Error> {
+    let data = data.unwrap_or_else(|| PathBuf::from("data/text-bench"));
+    if !data.exists() {
+        eprintln!(
+            "generating {files} text file(s) of {lines} lines into {}",
+            data.display()
+        );
+        skadi_workloads::corpus::generate_text(&data, files, lines, 42).map_err(workload)?;
+    }
+    let result = progress::spinning("word count: skadi and the baseline", || wordcount(&data, workers, runs))?;
+    Ok(result.report())
+}
+
+/// `skadi bench linreg`: generates the tables first when `data` is missing.
+fn bench_linreg(
+    data: Option<PathBuf>,
+    rows: usize,
+    features: usize,
+    epochs: usize,
+    workers: usize,
+    runs: usize,
+) -> Result<String, Error> {
+    let data = data.unwrap_or_else(|| PathBuf::from("data/ml-bench"));
+    if !data.join("linear.parquet").exists() {
+        eprintln!("generating {rows} rows x {features} features into {}", data.display());
+        skadi_workloads::corpus::generate_ml(&data, rows, features, 3, 42).map_err(workload)?;
+    }
+    let python = python_with("numpy");
+    if python.is_none() {
+        eprintln!("NumPy is not installed (`make bench-deps`): timing Skadi alone");
+    }
+    let result = progress::spinning("linear regression: skadi and numpy", || {
+        linreg(&data, workers, runs, epochs, python.as_deref())
+    })?;
+    Ok(result.report())
+}
+
+/// The report on standard output.
+fn write_output(bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|_| out.flush())
+        .map_err(|source| Error::Io {
+            path: "<stdout>".into(),
+            source,
+        })
 }

@@ -1,4 +1,5 @@
-//! `skadi gen tpch`: TPC-H tables as Parquet (tpchgen, the spec's generator in Rust).
+//! TPC-H: the tables as Parquet (tpchgen, the spec's generator in Rust), and the 22
+//! queries.
 //! Large tables can be split into several files, each a table directory's part; every
 //! file is written under a temporary name and renamed into place when complete.
 
@@ -25,7 +26,7 @@ const SPLIT_TABLES: [&str; 5] = ["lineitem", "orders", "partsupp", "part", "cust
 /// Rows per Parquet row group: the unit of scan parallelism.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
-type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>>>;
+pub(crate) type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>>>;
 
 fn batches(table: &str, scale: f64, part: i32, parts: i32) -> Batches {
     match table {
@@ -41,7 +42,7 @@ fn batches(table: &str, scale: f64, part: i32, parts: i32) -> Batches {
     }
 }
 
-fn write_parquet(path: &Path, batches: Batches) -> Result<u64, Error> {
+pub(crate) fn write_parquet(path: &Path, batches: Batches) -> Result<u64, Error> {
     let tmp = path.with_extension("parquet.partial");
     let file = fs::File::create(&tmp).map_err(Error::io(&tmp))?;
     let props = WriterProperties::builder()
@@ -104,3 +105,29 @@ pub fn generate(out: &Path, scale: f64, files: usize, mut on_table: impl FnMut(&
     }
     Ok(())
 }
+
+/// The 22 TPC-H queries, embedded so the binary works from any directory.
+pub const TPCH_QUERIES: [(&str, &str); 22] = [
+    ("q1", include_str!("../../queries/tpch/q1.sql")),
+    ("q2", include_str!("../../queries/tpch/q2.sql")),
+    ("q3", include_str!("../../queries/tpch/q3.sql")),
+    ("q4", include_str!("../../queries/tpch/q4.sql")),
+    ("q5", include_str!("../../queries/tpch/q5.sql")),
+    ("q6", include_str!("../../queries/tpch/q6.sql")),
+    ("q7", include_str!("../../queries/tpch/q7.sql")),
+    ("q8", include_str!("../../queries/tpch/q8.sql")),
+    ("q9", include_str!("../../queries/tpch/q9.sql")),
+    ("q10", include_str!("../../queries/tpch/q10.sql")),
+    ("q11", include_str!("../../queries/tpch/q11.sql")),
+    ("q12", include_str!("../../queries/tpch/q12.sql")),
+    ("q13", include_str!("../../queries/tpch/q13.sql")),
+    ("q14", include_str!("../../queries/tpch/q14.sql")),
+    ("q15", include_str!("../../queries/tpch/q15.sql")),
+    ("q16", include_str!("../../queries/tpch/q16.sql")),
+    ("q17", include_str!("../../queries/tpch/q17.sql")),
+    ("q18", include_str!("../../queries/tpch/q18.sql")),
+    ("q19", include_str!("../../queries/tpch/q19.sql")),
+    ("q20", include_str!("../../queries/tpch/q20.sql")),
+    ("q21", include_str!("../../queries/tpch/q21.sql")),
+    ("q22", include_str!("../../queries/tpch/q22.sql")),
+];

@@ -2,7 +2,7 @@
 //! loop, and a linear-regression epoch (a pipeline's `flow.iterate`) against NumPy.
 
 use super::time;
-use crate::{Error, Session};
+use skadi::{Error, Session};
 use std::{path::Path, time::Duration};
 
 /// Word count, Skadi against a plain single-threaded Rust HashMap over the same files.
@@ -61,7 +61,10 @@ pub fn bench_wordcount(dir: &Path, workers: usize, runs: usize) -> Result<WordCo
         dir.display().to_string()
     );
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .map_err(Error::io(dir))?
+        .map_err(|source| Error::Io {
+            path: dir.display().to_string(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
         .collect();
@@ -73,7 +76,10 @@ pub fn bench_wordcount(dir: &Path, workers: usize, runs: usize) -> Result<WordCo
     let (baseline, counts) = time(runs, || {
         let mut counts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
         for f in &files {
-            let text = std::fs::read_to_string(f).map_err(Error::io(f))?;
+            let text = std::fs::read_to_string(f).map_err(|source| Error::Io {
+                path: f.display().to_string(),
+                source,
+            })?;
             for line in text.lines() {
                 for m in tokens_re.find_iter(line) {
                     *counts.entry(m.as_str().to_lowercase()).or_default() += 1;
@@ -163,7 +169,7 @@ impl LinearRegressionBench {
     }
 }
 
-const NUMPY_SCRIPT: &str = include_str!("../../scripts/numpy_linreg.py");
+const NUMPY_SCRIPT: &str = include_str!("../../../scripts/numpy_linreg.py");
 
 /// Times gradient-descent epochs over `dir/linear.parquet` (`skadi gen ml`: features
 /// `x1..`, label `y`) in Skadi and, when `python` is given, NumPy; checks both end with

@@ -23,7 +23,7 @@ impl DataFusionPeer {
             .build()
             .map_err(|e| Error::Other(format!("cannot start DataFusion's runtime: {e}")))?;
         let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(threads));
-        let catalog = Catalog::open(catalog_dir)?;
+        let catalog = Catalog::open(catalog_dir).map_err(|e| Error::Other(e.to_string()))?;
         let df = |e: datafusion::error::DataFusionError| Error::Other(format!("DataFusion: {e}"));
         runtime.block_on(async {
             for table in catalog.tables() {
