@@ -17,6 +17,7 @@
 //! sums of the rows it drops.
 
 use super::Pass;
+use super::rewrite_until_done;
 use skadi_common::{Column, ml::ModelKind};
 use skadi_common::{Filter, Iterate, Map, Pipeline, Project, ProjectExpr};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, index_lists, quote, string_array};
@@ -319,9 +320,7 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
             attributes: vec![("columns".into(), string_array(&exprs))],
             schema: Some(last.schema.clone()),
         };
-        graph.replace(&new, end, end)?;
-        graph.erase_dead()?;
-        return Ok(());
+        return graph.replace(&new, end, end);
     }
     let strict: Vec<Vec<usize>> = results.iter().map(|v| c.deps(v).into_iter().collect()).collect();
     let name = add_composed(graph, view, &c, &results, first.location.as_deref())?;
@@ -338,9 +337,7 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
         ],
         schema: Some(last.schema.clone()),
     };
-    graph.replace(&new, end, end)?;
-    graph.erase_dead()?;
-    Ok(())
+    graph.replace(&new, end, end)
 }
 
 /// Adds the function `c` composed, returning `results`; returns its name.
@@ -466,9 +463,7 @@ fn fuse_into_step(
         ],
         schema: Some(op.schema.clone()),
     };
-    graph.replace(&new, consumer, consumer)?;
-    graph.erase_dead()?;
-    Ok(())
+    graph.replace(&new, consumer, consumer)
 }
 
 /// `file:line:col` as an MLIR location.
@@ -496,17 +491,10 @@ impl Pass for Fuse {
     }
 
     fn run(&self, graph: &mut FlowGraph) -> Result<bool, FlowGraphError> {
-        let mut changed = false;
-        while let Some(chain) = find_chain(&*graph.view()?) {
-            let view = graph.view()?;
-            fuse(graph, &view, &chain, None)?;
-            changed = true;
-        }
-        while let Some((producer, step)) = find_training_input(&*graph.view()?) {
-            let view = graph.view()?;
-            fuse(graph, &view, &[producer], Some(step))?;
-            changed = true;
-        }
-        Ok(changed)
+        let chains = rewrite_until_done(graph, find_chain, |graph, view, chain| fuse(graph, view, &chain, None))?;
+        let steps = rewrite_until_done(graph, find_training_input, |graph, view, (producer, step)| {
+            fuse(graph, view, &[producer], Some(step))
+        })?;
+        Ok(chains || steps)
     }
 }

@@ -17,6 +17,7 @@
 //! the cost of its arithmetic; so this pass runs at `-O2`, before `fuse`.
 
 use super::Pass;
+use super::rewrite_until_done;
 use skadi_common::{Column, JoinKind};
 use skadi_common::{Join, Map, Project, ProjectExpr};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, string_array};
@@ -33,13 +34,7 @@ impl Pass for PushdownMaps {
     }
 
     fn run(&self, graph: &mut FlowGraph) -> Result<bool, FlowGraphError> {
-        let mut changed = false;
-        while let Some(m) = next_move(&*graph.view()?) {
-            apply(graph, &m)?;
-            graph.erase_dead()?;
-            changed = true;
-        }
-        Ok(changed)
+        rewrite_until_done(graph, next_move, |graph, _, m| apply(graph, &m))
     }
 }
 

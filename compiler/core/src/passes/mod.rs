@@ -48,6 +48,26 @@ pub(crate) fn upstream(view: &GraphView, op: usize) -> impl Iterator<Item = usiz
     seen.into_iter().enumerate().filter(|(_, s)| *s).map(|(i, _)| i)
 }
 
+/// The driver of rewrite passes: finds one rewrite in a fresh view, applies it (`apply`
+/// gets the view it was found in), erases what died, and repeats until none is found.
+/// Returns whether any was applied. One rewrite per view, since each renumbers the ops.
+pub(crate) fn rewrite_until_done<R>(
+    graph: &mut FlowGraph,
+    find: impl Fn(&GraphView) -> Option<R>,
+    mut apply: impl FnMut(&mut FlowGraph, &GraphView, R) -> Result<(), FlowGraphError>,
+) -> Result<bool, FlowGraphError> {
+    let mut changed = false;
+    loop {
+        let view = graph.view()?;
+        let Some(rewrite) = find(&view) else {
+            return Ok(changed);
+        };
+        apply(graph, &view, rewrite)?;
+        graph.erase_dead()?;
+        changed = true;
+    }
+}
+
 /// One transformation of a FlowGraph.
 pub trait Pass {
     /// The name `--passes` takes.

@@ -18,6 +18,7 @@
 //! parts. The aggregate and the ops after it must have no other reader (they are
 //! rebuilt), and `X` must not read the aggregate.
 
+use super::rewrite_until_done;
 use super::{Pass, reader_counts, semijoin::filters_rows, upstream};
 use skadi_common::{Aggregate, Join, Map, Pipeline, Project, ProjectExpr};
 use skadi_common::{Column, JoinKind};
@@ -35,13 +36,7 @@ impl Pass for ReduceAggregates {
     }
 
     fn run(&self, graph: &mut FlowGraph) -> Result<bool, FlowGraphError> {
-        let mut changed = false;
-        while let Some(step) = next_reduction(&*graph.view()?) {
-            apply(graph, &step)?;
-            graph.erase_dead()?;
-            changed = true;
-        }
-        Ok(changed)
+        rewrite_until_done(graph, next_reduction, |graph, _, step| apply(graph, &step))
     }
 }
 

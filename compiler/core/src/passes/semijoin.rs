@@ -13,6 +13,7 @@
 //! project's input: `project(X) ⋉ R = project(X ⋉ R)`.
 
 use super::Pass;
+use super::rewrite_until_done;
 use skadi_common::JoinKind;
 use skadi_common::{Join, Pipeline, Project};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, string_array};
@@ -29,15 +30,7 @@ impl Pass for PushdownSemiJoins {
     }
 
     fn run(&self, graph: &mut FlowGraph) -> Result<bool, FlowGraphError> {
-        let mut changed = false;
-        // One move per view: each rewrite renumbers the ops.
-        while let Some(step) = next_move(&*graph.view()?) {
-            apply(graph, step)?;
-            // The old join is dead now; gone, it is not found again.
-            graph.erase_dead()?;
-            changed = true;
-        }
-        Ok(changed)
+        rewrite_until_done(graph, next_move, |graph, _, step| apply(graph, step))
     }
 }
 
