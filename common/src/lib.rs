@@ -11,11 +11,7 @@ pub mod operators;
 pub mod plan;
 pub mod types;
 
-pub use operators::{
-    Aggregate, AggregateCall, AggregateFunction, AggregateMode, Exchange, FLAT_MAP_FUNCTIONS, FileSlice, Filter,
-    FlatMap, Iterate, Join, JoinKind, Limit, Map, Match, MatchKind, Pipeline, Project, ProjectExpr, STRING_FUNCTIONS,
-    Scan, Sink, Sort, SortKey, Source, StringFunction, TEXT_COLUMNS,
-};
+pub use operators::*;
 pub use plan::{
     Body, Edge, HASH_SCHEME, Operator, PLAN_VERSION, Partitioning, PhysicalPlan, PlanError, Stage, StageId, Step,
     Vertex, VertexId,

@@ -8,7 +8,7 @@
 use crate::{
     operators::{
         Aggregate, AggregateMode, Filter, FlatMap, Iterate, Join, Limit, Map, Match, Pipeline, Project, Scan, Sink,
-        Sort, StringFunction,
+        Sort, StringFunction, TopK,
     },
     types::Column,
 };
@@ -130,6 +130,7 @@ pub enum Operator {
         aggregate: Aggregate,
     },
     Sort(Sort),
+    TopK(TopK),
     Limit(Limit),
     /// A join through a hash table built on input `build` (0 left, 1 right).
     HashJoin {
@@ -210,6 +211,7 @@ impl Operator {
             Operator::StringFunction(_) => "string_function",
             Operator::FlatMap(_) => "flat_map",
             Operator::Sort(_) => "sort",
+            Operator::TopK(_) => "top_k",
             Operator::Limit(_) => "limit",
             Operator::Iterate { .. } => "iterate",
             Operator::Sink(_) => "sink",
@@ -243,6 +245,7 @@ impl fmt::Display for Operator {
             Operator::StringFunction(op) => op.fmt(f),
             Operator::FlatMap(op) => op.fmt(f),
             Operator::Sort(op) => op.fmt(f),
+            Operator::TopK(op) => op.fmt(f),
             Operator::Limit(op) => op.fmt(f),
             Operator::Iterate { iterate, threads } => write!(f, "{iterate} threads={threads}"),
             Operator::Sink(op) => op.fmt(f),

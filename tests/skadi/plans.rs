@@ -183,3 +183,29 @@ fn a_stage_whose_vertices_name_two_backends_is_inconsistent() {
         .to_string();
     assert!(err.contains("mixes backends") && err.contains("'gpu'"), "{err}");
 }
+
+#[test]
+fn order_by_limit_cuts_every_shard_before_gathering() {
+    let sql = "select l_orderkey, l_linenumber, l_extendedprice from lineitem \
+               order by l_extendedprice desc, l_orderkey, l_linenumber limit 7";
+    let session = Session::open(tpch()).unwrap().with_workers(4);
+    let plan = session.compile(sql, "top.sql").unwrap().plan;
+    let text = skadi::explain(&plan);
+    let top_k: Vec<_> = plan
+        .vertices
+        .iter()
+        .filter(|v| v.op.flatten().iter().any(|o| o.name() == "top_k"))
+        .collect();
+    assert_eq!(
+        top_k.len(),
+        2,
+        "a top-k per shard, then one over the gathered rows\n{text}"
+    );
+    assert!(top_k[0].parallelism > 1 && top_k[1].parallelism == 1, "{text}");
+    assert!(
+        text.contains("top_k [lineitem.l_extendedprice DESC NULLS FIRST"),
+        "{text}"
+    );
+    let ours = session.run_plan(&plan, None).unwrap();
+    assert_same_rows(&ours.batches, &oracle(tpch(), sql), "ORDER BY ... LIMIT 7");
+}

@@ -1,4 +1,5 @@
-//! Operators over whole inputs or row counts: sort, limit, and the sink's renaming.
+//! Operators over whole inputs or row counts: sort, top-k, limit, and the sink's
+//! renaming.
 
 use crate::stage::Stream;
 use arrow::{
@@ -6,7 +7,7 @@ use arrow::{
     datatypes::{Field, Schema, SchemaRef},
     record_batch::RecordBatch,
 };
-use skadi_common::{Sink, Sort, SortKey};
+use skadi_common::{Sink, Sort, SortKey, TopK};
 use skadi_runtime::RuntimeError;
 use std::sync::Arc;
 
@@ -20,6 +21,32 @@ pub(crate) fn sort_stream<'a>(
     let batches: Vec<RecordBatch> = input.collect::<Result<_, _>>()?;
     Ok(Box::new(std::iter::once(
         self::sort(in_schema, &batches, &sort.keys, None).map_err(fail),
+    )))
+}
+
+/// The first `fetch` rows of the shard in the keys' order, as one batch. At most
+/// `fetch` rows plus a batch are held: whenever the rows held pass twice `fetch` (and a
+/// batch's worth), they are cut back to the first `fetch`.
+pub(crate) fn top_k_stream<'a>(
+    top: &TopK,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let mut held: Vec<RecordBatch> = Vec::new();
+    let mut rows = 0;
+    for b in input {
+        let b = b?;
+        rows += b.num_rows();
+        held.push(b);
+        if rows > 2 * top.fetch + crate::scan::BATCH_ROWS {
+            let first = self::sort(in_schema, &held, &top.keys, Some(top.fetch)).map_err(fail)?;
+            rows = first.num_rows();
+            held = vec![first];
+        }
+    }
+    Ok(Box::new(std::iter::once(
+        self::sort(in_schema, &held, &top.keys, Some(top.fetch)).map_err(fail),
     )))
 }
 
@@ -143,5 +170,47 @@ mod tests {
             .collect();
         assert_eq!(got, vec![0, 2, 2]);
         assert!(l.apply(batch(0, 1)).is_none());
+    }
+
+    #[test]
+    fn top_k_keeps_the_first_rows_across_many_batches() {
+        use arrow::array::AsArray;
+        use arrow::datatypes::Int64Type;
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, true)]));
+        // 12 batches of 5,000 pseudo-random values (some NULL): enough that the rows held
+        // are cut back several times.
+        let mut state = 7u64;
+        let mut all = Vec::new();
+        let batches: Vec<RecordBatch> = (0..12)
+            .map(|_| {
+                let values: Vec<Option<i64>> = (0..5_000)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        let v = (state >> 33) as i64 % 100_000;
+                        (v % 97 != 0).then_some(v)
+                    })
+                    .collect();
+                all.extend(values.iter().flatten().copied());
+                RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(values))]).unwrap()
+            })
+            .collect();
+        let top = TopK {
+            keys: vec![SortKey {
+                column: "x".into(),
+                descending: true,
+                nulls_first: false,
+            }],
+            fetch: 25,
+        };
+        let input: Stream = Box::new(batches.into_iter().map(Ok));
+        let out: Vec<RecordBatch> = top_k_stream(&top, input, &schema, RuntimeError::Backend)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let got: Vec<i64> = out[0].column(0).as_primitive::<Int64Type>().values().to_vec();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(got, all[..25]);
     }
 }

@@ -95,6 +95,7 @@ impl CpuPlan {
                 train::stream(self, iterate, *threads, kernel()?, input, &in_schema, out_schema, fail)?
             }
             Operator::Sort(s) => order::sort_stream(s, input, &in_schema, fail)?,
+            Operator::TopK(t) => order::top_k_stream(t, input, &in_schema, fail)?,
             Operator::Limit(l) => order::limit_stream(l, input),
             Operator::Sink(s) => order::sink_stream(s, input, &in_schema, fail)?,
         })

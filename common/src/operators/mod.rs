@@ -20,7 +20,7 @@ mod strings;
 pub use aggregate::{Aggregate, AggregateCall, AggregateFunction, AggregateMode};
 pub use iterate::Iterate;
 pub use join::{Join, JoinKind};
-pub use order::{Limit, Sink, Sort, SortKey};
+pub use order::{Limit, Sink, Sort, SortKey, TopK};
 pub use rows::{Filter, Map, Pipeline, Project, ProjectExpr};
 pub use scan::{Exchange, FileSlice, Scan, Source, TEXT_COLUMNS};
 pub use strings::{FLAT_MAP_FUNCTIONS, FlatMap, Match, MatchKind, STRING_FUNCTIONS, StringFunction};

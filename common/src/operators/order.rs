@@ -1,4 +1,5 @@
-//! Order and the result: sort, limit, and the sink that names the result's columns.
+//! Order and the result: sort, top-k, limit, and the sink that names the result's
+//! columns.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -13,6 +14,22 @@ impl fmt::Display for Sort {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let keys: Vec<String> = self.keys.iter().map(SortKey::to_string).collect();
         write!(f, "sort [{}]", keys.join(", "))
+    }
+}
+
+/// The first `fetch` rows in `keys` order (SQL's `ORDER BY ... LIMIT n`): which rows
+/// tie at the cut is arbitrary, as in SQL. Unlike a sort it can run on every shard and
+/// keep `fetch` rows of each, so only those are gathered.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TopK {
+    pub keys: Vec<SortKey>,
+    pub fetch: usize,
+}
+
+impl fmt::Display for TopK {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<String> = self.keys.iter().map(SortKey::to_string).collect();
+        write!(f, "top_k [{}] fetch={}", keys.join(", "), self.fetch)
     }
 }
 

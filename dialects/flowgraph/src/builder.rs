@@ -472,6 +472,14 @@ impl FlowGraphBuilder {
         self.unary_op("sort", input, &attrs, schema, loc)
     }
 
+    /// The first `fetch` rows of `input` in `keys` order.
+    pub fn top_k(&mut self, input: TableValue, keys: &[SortKey], fetch: usize, loc: &SourceLoc) -> TableValue {
+        let keys: Vec<String> = keys.iter().map(SortKey::to_string).collect();
+        let attrs = format!("keys = {}, fetch = {fetch} : i64", string_array(&keys));
+        let schema = self.schemas[input.0].clone();
+        self.unary_op("top_k", input, &attrs, schema, loc)
+    }
+
     pub fn limit(&mut self, input: TableValue, skip: usize, fetch: Option<usize>, loc: &SourceLoc) -> TableValue {
         let fetch = fetch.map_or(-1, |f| f as i64);
         let attrs = format!("skip = {skip} : i64, fetch = {fetch} : i64");

@@ -188,6 +188,16 @@ irdl.dialect @flow {
     irdl.results(output: %t)
   }
 
+  // The first `fetch` rows in `keys` order (ORDER BY ... LIMIT): keys as for sort.
+  irdl.operation @top_k {
+    %t = irdl.base @flow::@table
+    %keys = irdl.base "#builtin.array"
+    %fetch = irdl.base "#builtin.integer"
+    irdl.attributes { "keys" = %keys, "fetch" = %fetch }
+    irdl.operands(input: %t)
+    irdl.results(output: %t)
+  }
+
   // Skips `skip` rows, then keeps at most `fetch` (-1: all).
   irdl.operation @limit {
     %t = irdl.base @flow::@table

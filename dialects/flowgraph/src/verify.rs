@@ -5,7 +5,7 @@
 use crate::{FlowGraphError, GraphView, OpKind, view::FlowOp};
 use skadi_common::{
     Aggregate, AggregateFunction, ColumnType, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Map, Match,
-    MatchKind, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, Source, StringFunction,
+    MatchKind, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, Source, StringFunction, TopK,
 };
 
 pub(crate) fn verify(view: &GraphView) -> Result<(), FlowGraphError> {
@@ -217,7 +217,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 )));
             }
         }
-        OpKind::Sort(Sort { keys }) => {
+        OpKind::Sort(Sort { keys }) | OpKind::TopK(TopK { keys, .. }) => {
             for k in keys {
                 column(&k.column)?;
             }

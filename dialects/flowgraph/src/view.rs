@@ -16,7 +16,7 @@ use melior::ir::{
 };
 use skadi_common::{
     Aggregate, AggregateCall, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Limit, Map, Match, MatchKind,
-    Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, ml::Training,
+    Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, TopK, ml::Training,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -42,9 +42,34 @@ pub enum OpKind {
     FlatMap(FlatMap),
     Iterate(Iterate),
     Sort(Sort),
+    TopK(TopK),
     Limit(Limit),
     Exchange(Exchange),
     Sink(Sink),
+}
+
+impl OpKind {
+    /// Whether the op can output fewer rows than its input has (or, for a join, than its
+    /// left input has) by itself: passes that move work across ops (pushdown-semijoins)
+    /// must not move it past one that does. Exhaustive, so a new op decides.
+    pub fn filters_rows(&self) -> bool {
+        match self {
+            OpKind::Filter(_) | OpKind::Limit(_) | OpKind::TopK(_) => true,
+            OpKind::Pipeline(p) => p.keep.is_some(),
+            OpKind::Join(j) => matches!(j.join_kind, JoinKind::Semi | JoinKind::Anti),
+            OpKind::Source(_)
+            | OpKind::Project(_)
+            | OpKind::Map(_)
+            | OpKind::Aggregate { .. }
+            | OpKind::Match(_)
+            | OpKind::StringFunction(_)
+            | OpKind::FlatMap(_)
+            | OpKind::Iterate(_)
+            | OpKind::Sort(_)
+            | OpKind::Exchange(_)
+            | OpKind::Sink(_) => false,
+        }
+    }
 }
 
 /// One vertex op of the module.
@@ -392,6 +417,17 @@ fn read_kind(
                 .map(|k| SortKey::parse(k).ok_or_else(|| bad(name, location, format!("malformed sort key '{k}'"))))
                 .collect::<Result<_, _>>()?;
             OpKind::Sort(Sort { keys })
+        }
+        "flow.top_k" => {
+            let keys = strings("keys")?
+                .iter()
+                .map(|k| SortKey::parse(k).ok_or_else(|| bad(name, location, format!("malformed sort key '{k}'"))))
+                .collect::<Result<_, _>>()?;
+            let fetch = integer("fetch")?;
+            OpKind::TopK(TopK {
+                keys,
+                fetch: usize::try_from(fetch).map_err(|_| bad(name, location, "fetch must be >= 0"))?,
+            })
         }
         "flow.limit" => {
             let skip = integer("skip")?;

@@ -1,7 +1,7 @@
 //! Row estimates, from which lowering sizes exchanges and broadcasts and the cost model
 //! picks backends.
 
-use skadi_common::{JoinKind, Limit, Operator, Pipeline};
+use skadi_common::{JoinKind, Limit, Operator, Pipeline, TopK};
 
 /// Estimated output rows of a vertex from its inputs': scans are set from file metadata;
 /// a predicate keeps half; a grouped aggregate a tenth, an ungrouped one a row per shard;
@@ -18,6 +18,7 @@ pub(super) fn estimate(op: &Operator, parallelism: usize, inputs: &[f64]) -> f64
         Operator::FlatMap(_) => input * 10.0,
         Operator::Iterate { .. } => 1.0,
         Operator::Limit(Limit { fetch: Some(f), skip }) => input.min((f + skip) as f64),
+        Operator::TopK(TopK { fetch, .. }) => input.min((fetch * parallelism) as f64),
         Operator::HashJoin { join, .. } => {
             let matched = if join.left_keys.is_empty() {
                 side(0) * side(1)

@@ -15,7 +15,8 @@ fn joins_its_input(v: &Vertex, readers: &[usize]) -> bool {
             | Operator::Match { .. }
             | Operator::StringFunction { .. }
             | Operator::FlatMap { .. }
-            | Operator::Limit { .. }
+            | Operator::Limit(_)
+            | Operator::TopK(_)
             | Operator::Iterate { .. }
             | Operator::Aggregate {
                 mode: AggregateMode::Partial | AggregateMode::Single,

@@ -234,6 +234,20 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                 join::lower(&mut l, join, op, [produced[left], produced[right]], workers)
             }
             OpKind::Sort(sort) => l.single(Operator::Sort(sort), schema, input()?, location, "a total order"),
+            OpKind::TopK(top) => {
+                let mut input = input()?;
+                if l.vertices[input].parallelism > 1 {
+                    // Each shard keeps its own first rows; only those are gathered.
+                    input = l.forward(Operator::TopK(top.clone()), schema.clone(), input, location.clone());
+                }
+                l.single(
+                    Operator::TopK(top),
+                    schema,
+                    input,
+                    location,
+                    "the first rows in an order",
+                )
+            }
             OpKind::Limit(limit) => {
                 let mut input = input()?;
                 if l.vertices[input].parallelism > 1

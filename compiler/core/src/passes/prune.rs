@@ -6,10 +6,9 @@
 //! pruned to zero columns (a row count still needs rows).
 
 use super::Pass;
-use skadi_common::Schema;
 use skadi_common::{
-    Aggregate, Exchange, Filter, FlatMap, Iterate, Join, Map, Match, Pipeline, Project, ProjectExpr, Sort, Source,
-    StringFunction,
+    Aggregate, Exchange, Filter, FlatMap, Iterate, Join, Map, Match, Pipeline, Project, ProjectExpr, Schema, Sort,
+    Source, StringFunction, TopK,
 };
 use skadi_flowgraph::{FlowGraph, FlowGraphError, OpKind, string_array};
 use std::collections::BTreeSet;
@@ -48,7 +47,7 @@ impl Pass for PruneColumns {
             let reads: Vec<String> = match &op.kind {
                 OpKind::Sink(_) => view.ops[input].schema.iter().map(|c| c.name.clone()).collect(),
                 OpKind::Filter(Filter { args, .. }) => out.iter().cloned().chain(args.iter().cloned()).collect(),
-                OpKind::Sort(Sort { keys }) => out
+                OpKind::Sort(Sort { keys }) | OpKind::TopK(TopK { keys, .. }) => out
                     .iter()
                     .cloned()
                     .chain(keys.iter().map(|k| k.column.clone()))
@@ -130,7 +129,7 @@ impl Pass for PruneColumns {
                 OpKind::Sink(_) => (Schema::new(), None),
                 // A model's row is fixed by its kind: every column stays.
                 OpKind::Iterate(_) => (op.schema.clone(), None),
-                OpKind::Filter(_) | OpKind::Sort(_) | OpKind::Limit(_) | OpKind::Exchange(_) => {
+                OpKind::Filter(_) | OpKind::Sort(_) | OpKind::TopK(_) | OpKind::Limit(_) | OpKind::Exchange(_) => {
                     (schemas[op.inputs[0]].clone(), None)
                 }
                 OpKind::Join(Join { join_kind: kind, .. }) => {

@@ -14,8 +14,7 @@
 
 use super::Pass;
 use super::rewrite_until_done;
-use skadi_common::JoinKind;
-use skadi_common::{Join, Pipeline, Project};
+use skadi_common::{Join, JoinKind, Project};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, string_array};
 
 pub(crate) struct PushdownSemiJoins;
@@ -130,15 +129,10 @@ pub(crate) fn drops_rows(view: &GraphView, op: usize) -> bool {
 }
 
 /// Whether anything upstream of `op` (itself included) drops rows by their values: a
-/// filter, a semi or anti join, a limit. Unlike [`drops_rows`], an aggregate does not
-/// count: it has as many keys as its input.
+/// filter, a semi or anti join, a limit ([`OpKind::filters_rows`]). Unlike
+/// [`drops_rows`], an aggregate does not count: it has as many keys as its input.
 pub(crate) fn filters_rows(view: &GraphView, op: usize) -> bool {
-    super::upstream(view, op).any(|i| match &view.ops[i].kind {
-        OpKind::Filter(_) | OpKind::Limit(_) => true,
-        OpKind::Pipeline(Pipeline { keep, .. }) => keep.is_some(),
-        OpKind::Join(Join { join_kind: kind, .. }) => matches!(kind, JoinKind::Semi | JoinKind::Anti),
-        _ => false,
-    })
+    super::upstream(view, op).any(|i| view.ops[i].kind.filters_rows())
 }
 
 fn is_inner_join(view: &GraphView, op: usize) -> bool {

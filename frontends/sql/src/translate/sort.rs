@@ -1,4 +1,4 @@
-//! Sort and limit.
+//! Sort, top-k (a sort with a limit) and limit.
 
 use super::*;
 
@@ -20,10 +20,11 @@ impl Translator<'_> {
             });
         }
         let loc = self.loc(s.expr.iter().find_map(|e| expr_position(&e.expr)));
-        let sorted = self.g.sort(input, &keys, &loc);
+        // `ORDER BY ... LIMIT n` (the optimizer puts the limit into the sort) keeps only
+        // the first n rows: a top-k, which every shard can cut to n before gathering.
         Ok(match s.fetch {
-            Some(n) => self.g.limit(sorted, 0, Some(n), &loc),
-            None => sorted,
+            Some(n) => self.g.top_k(input, &keys, n, &loc),
+            None => self.g.sort(input, &keys, &loc),
         })
     }
 
