@@ -2,7 +2,7 @@
 //! backend and degree of parallelism (from file and row-group statistics, capped by the
 //! worker count) and, per edge, its partitioning (forward, hash on keys, gather); it
 //! splits aggregations into partial and final steps around a hash exchange and cuts
-//! stages at exchanges. Passes (`passes`) rewrite FlowGraph before lowering.
+//! stages at exchanges (`lower/`). Passes (`passes/`) rewrite FlowGraph before lowering.
 //!
 //! The compiler reads FlowGraph through its view and writes plain plan data; it never runs
 //! anything and knows nothing of SQL.

@@ -2,6 +2,11 @@
 //! optimizer → FlowGraph text. DataFusion only plans here; it never executes a Skadi plan
 //! (its tables are registered as schema-only `EmptyTable`s).
 //!
+//! Translation is one file per logical node (`translate/`). Functions defined outside
+//! SQL (a trained model's `predict`) come in through the row-function hook
+//! (`skadi_flowgraph::functions::RowFunction`): the step API takes them, registers each
+//! with DataFusion by name, and computes their calls with the code they write.
+//!
 //! Every construct this frontend cannot translate yet fails with
 //! `not supported yet: <construct>`, never with a different answer.
 
