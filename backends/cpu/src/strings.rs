@@ -25,13 +25,24 @@ pub(crate) fn match_stream<'a>(
 ) -> Result<Stream<'a>, RuntimeError> {
     let c = column_index(in_schema, &op.column).map_err(fail)?;
     let patterns = Patterns::new(op.match_kind, &op.patterns, in_schema.field(c).data_type()).map_err(fail)?;
-    Ok(Box::new(input.map(move |b| {
+    Ok(appending(input, out_schema, fail, move |b| {
+        Ok(Arc::new(patterns.test(b.column(c))?) as ArrayRef)
+    }))
+}
+
+/// Each batch of `input` with the column `value` computes from it appended.
+fn appending<'a>(
+    input: Stream<'a>,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+    value: impl Fn(&RecordBatch) -> Result<ArrayRef, String> + 'a,
+) -> Stream<'a> {
+    Box::new(input.map(move |b| {
         let b = b?;
-        let matched = patterns.test(b.column(c)).map_err(fail)?;
         let mut columns = b.columns().to_vec();
-        columns.push(Arc::new(matched));
+        columns.push(value(&b).map_err(fail)?);
         batch(&out_schema, columns, b.num_rows()).map_err(fail)
-    })))
+    }))
 }
 
 /// The input with the function's result column appended.
@@ -45,13 +56,7 @@ pub(crate) fn function_stream<'a>(
     let c = column_index(in_schema, &op.column).map_err(fail)?;
     let to = out_schema.field(out_schema.fields().len() - 1).data_type().clone();
     let f = StringFunction::new(&op.function, &op.args).map_err(fail)?;
-    Ok(Box::new(input.map(move |b| {
-        let b = b?;
-        let value = f.apply(b.column(c), &to).map_err(fail)?;
-        let mut columns = b.columns().to_vec();
-        columns.push(value);
-        batch(&out_schema, columns, b.num_rows()).map_err(fail)
-    })))
+    Ok(appending(input, out_schema, fail, move |b| f.apply(b.column(c), &to)))
 }
 
 /// A row per piece of each input row's string.

@@ -323,18 +323,18 @@ pub(crate) fn run(b: Bench) -> Result<(), Error> {
         Bench::Wordcount(a) => {
             let workers = a.workers.unwrap_or_else(|| Session::without_catalog().workers());
             let report = bench_wordcount(a.data, a.files, a.lines, workers, a.runs)?;
-            write_output(report.as_bytes())
+            crate::write_output(None, report.as_bytes())
         }
         Bench::Linreg(a) => {
             let workers = a.workers.unwrap_or_else(|| Session::without_catalog().workers());
             let report = bench_linreg(a.data, a.rows, a.features, a.epochs, workers, a.runs)?;
-            write_output(report.as_bytes())
+            crate::write_output(None, report.as_bytes())
         }
         Bench::Frontends(a) => {
             let workers = a.workers.unwrap_or_else(|| Session::without_catalog().workers());
             let words = bench_wordcount(None, 8, 250_000, workers, a.runs)?;
             let epochs = bench_linreg(None, 2_000_000, 8, 100, workers, a.runs)?;
-            write_output(format!("{words}\n{epochs}").as_bytes())
+            crate::write_output(None, format!("{words}\n{epochs}").as_bytes())
         }
         which => {
             let with_duckdb = matches!(which, Bench::Tpch(_));
@@ -388,7 +388,7 @@ pub(crate) fn run(b: Bench) -> Result<(), Error> {
                     None => eprintln!("DuckDB is not installed (`make bench-deps`): comparing with DataFusion only"),
                 }
             }
-            write_output(report(&rows, labels, workers).as_bytes())
+            crate::write_output(None, report(&rows, labels, workers).as_bytes())
         }
     }
 }
@@ -438,16 +438,4 @@ fn bench_linreg(
         linreg(&data, workers, runs, epochs, python.as_deref())
     })?;
     Ok(result.report())
-}
-
-/// The report on standard output.
-fn write_output(bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|_| out.flush())
-        .map_err(|source| Error::Io {
-            path: "<stdout>".into(),
-            source,
-        })
 }

@@ -6,11 +6,15 @@
 //! - row-wise vertices (filter, project, map) keep their input's parallelism (forward);
 //! - an aggregation over several shards splits into a partial aggregate per shard, a hash
 //!   exchange on the group keys (a gather when there are none) and a final aggregate;
-//! - sort, limit and the sink gather to one shard (a limit first cuts each shard);
+//! - sort, top_k, limit and the sink gather to one shard (a top_k or a limit first cuts
+//!   each shard);
 //! - stages are cut at exchanges;
 //! - with `fuse`, a vertex whose only input is a forward edge from a vertex it alone reads
-//!   joins that vertex when it is row-wise or a partial (or single-step) aggregate: a scan,
-//!   its pipeline and its partial aggregate run as one vertex.
+//!   joins that vertex when it is row-wise, a per-shard cut or a partial (or single-step)
+//!   aggregate: a scan, its pipeline and its partial aggregate run as one vertex.
+//!
+//! Each op's payload moves into its vertex's operator; this file walks the ops, and
+//! scans, aggregates, joins, fusion and row estimates have a file each.
 
 mod aggregate;
 mod estimate;

@@ -18,8 +18,7 @@
 
 use super::Pass;
 use super::rewrite_until_done;
-use skadi_common::{Column, ml::ModelKind};
-use skadi_common::{Filter, Iterate, Map, Pipeline, Project, ProjectExpr};
+use skadi_common::{Column, Filter, Iterate, Map, Pipeline, Project, ProjectExpr, ml::ModelKind};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, index_lists, quote, string_array};
 use std::collections::BTreeSet;
 use std::fmt::Write;

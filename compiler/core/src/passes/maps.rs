@@ -18,8 +18,7 @@
 
 use super::Pass;
 use super::rewrite_until_done;
-use skadi_common::{Column, JoinKind};
-use skadi_common::{Join, Map, Project, ProjectExpr};
+use skadi_common::{Column, Join, JoinKind, Map, Project, ProjectExpr};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, string_array};
 
 pub(crate) struct PushdownMaps;

@@ -20,8 +20,7 @@
 
 use super::rewrite_until_done;
 use super::{Pass, reader_counts, semijoin::filters_rows, upstream};
-use skadi_common::{Aggregate, Join, Map, Pipeline, Project, ProjectExpr};
-use skadi_common::{Column, JoinKind};
+use skadi_common::{Aggregate, Column, Join, JoinKind, Map, Pipeline, Project, ProjectExpr};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, string_array};
 
 pub(crate) struct ReduceAggregates;

@@ -42,15 +42,7 @@ impl Translator<'_> {
         if no_columns {
             out = self.g.project(out, &[], Vec::new(), &loc);
         }
-        if !scan.filters.is_empty() {
-            let predicate =
-                datafusion::logical_expr::utils::conjunction(scan.filters.clone()).expect("filters are not empty");
-            out = self.filter_expr(out, &scan.projected_schema, &predicate)?;
-        }
-        if let Some(fetch) = scan.fetch {
-            out = self.g.limit(out, 0, Some(fetch), &loc);
-        }
-        Ok(out)
+        self.pushed_into_scan(out, scan, &loc)
     }
 
     /// A step's scan: the bound table's columns the scan projects, under its names.
@@ -68,14 +60,23 @@ impl Translator<'_> {
             .zip(&names)
             .map(|(&i, n)| Column::new(n, have[i].ty, have[i].nullable))
             .collect();
-        let mut out = self.g.project(bound, &columns, out, &loc);
-        if !scan.filters.is_empty() {
-            let predicate =
-                datafusion::logical_expr::utils::conjunction(scan.filters.clone()).expect("filters are not empty");
+        let out = self.g.project(bound, &columns, out, &loc);
+        self.pushed_into_scan(out, scan, &loc)
+    }
+
+    /// What DataFusion pushed into a scan, over the scanned rows: its filters, then its
+    /// fetch.
+    fn pushed_into_scan(
+        &mut self,
+        mut out: TableValue,
+        scan: &TableScan,
+        loc: &SourceLoc,
+    ) -> Result<TableValue, SqlError> {
+        if let Some(predicate) = datafusion::logical_expr::utils::conjunction(scan.filters.clone()) {
             out = self.filter_expr(out, &scan.projected_schema, &predicate)?;
         }
         if let Some(fetch) = scan.fetch {
-            out = self.g.limit(out, 0, Some(fetch), &loc);
+            out = self.g.limit(out, 0, Some(fetch), loc);
         }
         Ok(out)
     }

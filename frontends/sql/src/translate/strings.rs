@@ -214,10 +214,6 @@ impl Translator<'_> {
         Ok((input, atoms))
     }
 
-    /// Computes every `predict('model', x...)` in `exprs` into an f64 column appended to
-    /// `input`: the model's one-row table is joined to every row (once per model), then a
-    /// map scores the row with the model's prediction body. Each becomes an atom bodies
-
     /// The position in `input` of a column holding string value `e` (a string column,
     /// or a string function of one, computed by `flow.string` ops appended to `input`).
     pub(super) fn string_value(
