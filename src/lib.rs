@@ -21,7 +21,9 @@ mod session;
 mod source;
 
 pub use error::Error;
-pub use output::{OutputFormat, format_batches, format_table, write_file, write_pipeline_result, write_result};
+pub use output::{
+    OutputFormat, format_batches, format_table, remove_partial_outputs, write_file, write_pipeline_result, write_result,
+};
 pub use session::{Compiled, Optimized, QueryResult, Session};
 pub use skadi_ml::model_json;
 pub use source::{Source, SourceKind};

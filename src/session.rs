@@ -242,9 +242,17 @@ impl Session {
     /// pass.
     pub fn compile_source(&self, source: &Source, after: impl FnMut(&str, &FlowGraph)) -> Result<Compiled, Error> {
         if source.kind == SourceKind::Plan {
+            // A plan from outside is checked against its files before anything runs.
+            let plan = PhysicalPlan::from_json(&source.text, &source.name)?;
+            skadi_compiler::check_files(&plan).map_err(|message| {
+                Error::Plan(skadi_common::PlanError::Inconsistent {
+                    path: source.name.clone(),
+                    message,
+                })
+            })?;
             return Ok(Compiled {
                 flowgraph: None,
-                plan: PhysicalPlan::from_json(&source.text, &source.name)?,
+                plan,
                 passes: Vec::new(),
                 output: None,
                 model: None,

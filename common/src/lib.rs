@@ -6,6 +6,7 @@
 //! This crate must stay a leaf: it knows nothing of MLIR, SQL, kernels or threads, so a
 //! worker can deserialize a plan without linking a compiler.
 
+pub mod files;
 pub mod ml;
 pub mod operators;
 pub mod plan;

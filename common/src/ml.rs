@@ -125,7 +125,9 @@ impl Training {
             // weight, upper triangle of AᵀA over a = (1, x), Aᵀy, yᵀy
             (_, Method::NormalEquations) => 1 + (d + 1) * (d + 2) / 2 + (d + 1) + 1,
             // weight, gradient (d + 1), loss
-            (ModelKind::LinearRegression | ModelKind::LogisticRegression, _) => 1 + (d + 1) + 1,
+            (ModelKind::LinearRegression, _) => 1 + (d + 1) + 1,
+            // ... and how many rows have a label other than 0 or 1
+            (ModelKind::LogisticRegression, _) => 1 + (d + 1) + 1 + 1,
             // weight, per centroid (count, coordinate sums), inertia
             (ModelKind::Kmeans, _) => 1 + self.clusters * (d + 1) + 1,
         }

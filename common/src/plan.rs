@@ -150,11 +150,14 @@ pub enum Operator {
     Sink(Sink),
 }
 
-/// One operator of a fused vertex, and the schema it produces.
+/// One operator of a fused vertex, the schema it produces, and where in the user's
+/// source it came from (errors in a step point there, not at the vertex's first step).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Step {
     pub op: Operator,
     pub schema: Vec<Column>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl Operator {
@@ -310,6 +313,16 @@ impl PhysicalPlan {
             }
             if v.stage >= self.stages.len() {
                 return Err(format!("vertex {i} names stage {} that does not exist", v.stage));
+            }
+            let stage = &self.stages[v.stage];
+            if v.parallelism != stage.parallelism {
+                return Err(format!(
+                    "vertex {i} has parallelism {} but its stage {} has {}",
+                    v.parallelism, v.stage, stage.parallelism
+                ));
+            }
+            if stage.vertices.iter().filter(|&&x| x == i).count() != 1 {
+                return Err(format!("vertex {i} is not listed once in its stage {}", v.stage));
             }
             for e in &v.inputs {
                 if e.from >= i {

@@ -1,12 +1,18 @@
 /// A failure while running a plan.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("stage {stage} shard {shard}, vertex #{vertex} ({op}): {message}")]
+    /// A vertex failed on one shard; `location` is where in the user's source the vertex
+    /// came from (a spec's line, a query's column), when the plan knows.
+    #[error(
+        "{}stage {stage} shard {shard}, vertex #{vertex} ({op}): {message}",
+        location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default()
+    )]
     Task {
         stage: usize,
         shard: usize,
         vertex: usize,
         op: String,
+        location: Option<String>,
         message: String,
     },
     #[error("{0}")]

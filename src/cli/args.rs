@@ -261,10 +261,13 @@ pub(crate) struct RunArgs {
     /// Run a physical plan saved with `skadi compile --emit json` instead of SQL.
     #[arg(long, conflicts_with_all = ["query", "sql", "flowgraph"])]
     pub(crate) plan: Option<PathBuf>,
-    /// How to print the rows.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
-    pub(crate) format: OutputFormat,
-    /// Write the rows to FILE instead of standard output.
+    /// How to write the rows [default: the table on standard output; with -o, what the
+    /// file's extension names: .csv, .json/.jsonl, .parquet, else the table]. A table of
+    /// more than 40 rows shows the first and last 20 and the row count.
+    #[arg(long, short = 'f', value_enum)]
+    pub(crate) format: Option<OutputFormat>,
+    /// Write the rows to FILE (a regular file or a new one; a symbolic link is written
+    /// through) instead of standard output; `-` is standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 }
@@ -293,7 +296,7 @@ pub(crate) struct CompileArgs {
     /// Which form to print.
     #[arg(long, value_enum, default_value_t = Emit::Flowgraph)]
     pub(crate) emit: Emit,
-    /// Write to FILE instead of standard output.
+    /// Write to FILE instead of standard output (`-`).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 }

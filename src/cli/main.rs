@@ -11,7 +11,7 @@ mod progress;
 
 use args::{Cli, Command, CompileArgs, Emit, OptimizeArgs, QueryArgs, RunArgs, VizArgs};
 use clap::Parser;
-use skadi::{Compiled, Error, OptLevel, Session, Source, SourceKind};
+use skadi::{Compiled, Error, OptLevel, OutputFormat, Session, Source, SourceKind};
 use std::{
     io::{IsTerminal, Write},
     path::Path,
@@ -20,6 +20,7 @@ use std::{
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    remove_partial_outputs_on_signals();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -27,6 +28,21 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// SIGINT, SIGTERM and SIGHUP end the process as they would, after removing the output
+/// files being written (so an interrupted run leaves no partial file behind).
+fn remove_partial_outputs_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            skadi::remove_partial_outputs();
+            std::process::exit(128 + signal);
+        }
+    });
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
@@ -148,8 +164,14 @@ fn run_source(args: RunArgs) -> Result<(), Error> {
             }
         }
         _ => {
-            let bytes = skadi::format_batches(&result.batches, args.format)?;
-            write_output(args.output.as_deref(), &bytes)?;
+            let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
+            let format = match (args.format, output) {
+                (Some(f), _) => f,
+                (None, Some(path)) => OutputFormat::for_path(path).unwrap_or(OutputFormat::Table),
+                (None, None) => OutputFormat::Table,
+            };
+            let bytes = skadi::format_batches(&result.batches, format)?;
+            write_output(output, &bytes)?;
         }
     }
     if std::io::stderr().is_terminal() {
@@ -230,10 +252,10 @@ fn devices() -> Result<(), Error> {
     write_output(None, out.as_bytes())
 }
 
-/// Writes `bytes` to `path` (through a temporary file renamed into place), or to
-/// standard output.
+/// Writes `bytes` to `path` (as `skadi::write_file` does: a temporary file renamed into
+/// place), or to standard output when there is none or it is `-`.
 fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), Error> {
-    match path {
+    match path.filter(|p| *p != Path::new("-")) {
         Some(path) => skadi::write_file(path, bytes),
         None => {
             let mut out = std::io::stdout().lock();

@@ -215,6 +215,7 @@ mod tests {
                     shards: vec![],
                 }),
                 schema: scanned,
+                location: None,
             },
             Step {
                 op: Operator::Pipeline(Pipeline {
@@ -230,6 +231,7 @@ mod tests {
                     strict: vec![vec![0, 1]],
                 }),
                 schema: piped,
+                location: None,
             },
             Step {
                 op: Operator::Aggregate {
@@ -243,6 +245,7 @@ mod tests {
                     },
                 },
                 schema: vec![column("k", d, false), column("__sum", ColumnType::Float64, true)],
+                location: None,
             },
         ];
         let schemas = step_schemas(&steps);
@@ -278,6 +281,7 @@ mod tests {
                     shards: vec![],
                 }),
                 schema: scanned,
+                location: None,
             },
             Step {
                 op: Operator::Match(Match {
@@ -286,6 +290,7 @@ mod tests {
                     patterns: vec!["x".into()],
                 }),
                 schema: matched,
+                location: None,
             },
             Step {
                 op: Operator::Pipeline(Pipeline {
@@ -296,6 +301,7 @@ mod tests {
                     strict: vec![vec![0], vec![1]],
                 }),
                 schema: vec![column("x", ColumnType::Float64, false)],
+                location: None,
             },
         ];
         let schemas = step_schemas(&steps);

@@ -5,7 +5,7 @@
 use crate::stage::Stream;
 use arrow::{
     array::{ArrayRef, Int64Array, StringArray, StringBuilder},
-    compute::cast,
+    compute::{CastOptions, cast_with_options},
     datatypes::{DataType, Field, Schema, SchemaRef},
     record_batch::{RecordBatch, RecordBatchOptions},
 };
@@ -65,6 +65,10 @@ fn scan(format: &str, slices: &[FileSlice], columns: &[String], out_schema: Sche
                 let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
                 let mut builder = builder.with_projection(mask).with_batch_size(BATCH_ROWS);
                 if let Some(rgs) = &slice.row_groups {
+                    let count = builder.metadata().num_row_groups();
+                    if let Some(rg) = rgs.iter().find(|&&rg| rg >= count) {
+                        return Err(format!("{path}: has {count} row groups; the plan reads row group {rg}"));
+                    }
                     builder = builder.with_row_groups(rgs.clone());
                 }
                 let reader = builder.build().map_err(|e| format!("{path}: {e}"))?;
@@ -72,20 +76,35 @@ fn scan(format: &str, slices: &[FileSlice], columns: &[String], out_schema: Sche
                 Box::new(reader.map(move |b| b.map_err(|e| format!("{p}: {e}"))))
             }
             "csv" => {
-                let (inferred, _) = arrow_csv::reader::Format::default()
+                // Every file of a table is parsed as the table's types (the plan's; the
+                // catalog widened them over all the files), not as its own inference
+                // would have it: a value that does not fit is an error, never a NULL.
+                let (header, _) = arrow_csv::reader::Format::default()
                     .with_header(true)
-                    .infer_schema(&file, Some(1000))
+                    .infer_schema(&file, Some(0))
                     .map_err(|e| format!("{path}: {e}"))?;
-                let indices = positions(&inferred, columns, &path)?;
+                let fields: Vec<Field> = header
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        let ty = match columns.iter().position(|c| c == f.name()) {
+                            Some(k) => out_schema.field(k).data_type().clone(),
+                            None => DataType::Utf8,
+                        };
+                        Field::new(f.name(), ty, true)
+                    })
+                    .collect();
+                let typed = Schema::new(fields);
+                let indices = positions(&typed, columns, &path)?;
                 let file = File::open(&slice.path).map_err(|e| format!("{path}: {e}"))?;
-                let reader = arrow_csv::ReaderBuilder::new(Arc::new(inferred))
+                let reader = arrow_csv::ReaderBuilder::new(Arc::new(typed))
                     .with_header(true)
                     .with_projection(indices)
                     .with_batch_size(BATCH_ROWS)
                     .build(file)
                     .map_err(|e| format!("{path}: {e}"))?;
                 let p = path.clone();
-                Box::new(reader.map(move |b| b.map_err(|e| format!("{p}: {e}"))))
+                Box::new(reader.map(move |b| b.map_err(|e| format!("{p}: {}", file_lines(&e.to_string())))))
             }
             "text" => Box::new(TextLines::open(&slice.path, columns)?),
             other => return Err(format!("unknown file format '{other}'")),
@@ -232,6 +251,19 @@ fn positions(schema: &Schema, columns: &[String], path: &str) -> Result<Vec<usiz
         .collect()
 }
 
+/// arrow-csv numbers the rows after the header from 1 ("at line 1501"); a person
+/// counts the file's lines, the header being line 1.
+fn file_lines(message: &str) -> String {
+    let Some((before, after)) = message.split_once(" at line ") else {
+        return message.to_string();
+    };
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    match digits.parse::<u64>() {
+        Ok(row) => format!("{before} at line {}{}", row + 1, &after[digits.len()..]),
+        Err(_) => message.to_string(),
+    }
+}
+
 /// Picks `columns` of a file batch in plan order and gives them the plan's names and types.
 fn conform(batch: &RecordBatch, columns: &[String], out: &SchemaRef, path: &str) -> Result<RecordBatch, String> {
     let schema = batch.schema();
@@ -244,7 +276,12 @@ fn conform(batch: &RecordBatch, columns: &[String], out: &SchemaRef, path: &str)
         if a.data_type() == field.data_type() {
             arrays.push(a.clone());
         } else {
-            let cast = cast(a, field.data_type()).map_err(|e| {
+            // Strict: a value the plan's type cannot hold is an error, never a NULL.
+            let strict = CastOptions {
+                safe: false,
+                ..CastOptions::default()
+            };
+            let cast = cast_with_options(a, field.data_type(), &strict).map_err(|e| {
                 format!(
                     "{path}: column '{c}' is {} but the plan reads {}: {e}",
                     a.data_type(),

@@ -58,11 +58,12 @@ impl CpuPlan {
         out_schema: SchemaRef,
         shard: usize,
         mut inputs: Vec<(Stream<'a>, SchemaRef)>,
-        fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+        at: Failure<'a>,
     ) -> Result<Stream<'a>, RuntimeError> {
+        let fail = move |message: String| at.error(message);
         match op {
             Operator::Scan(s) => return scan::stream(s, shard, out_schema, fail),
-            Operator::Fused { steps } => return self.fused(steps, shard, inputs, fail),
+            Operator::Fused { steps } => return self.fused(steps, shard, inputs, at),
             Operator::HashJoin { join, build } => {
                 return join::stream(self, op, join, *build, inputs, out_schema, fail);
             }
@@ -108,7 +109,7 @@ impl CpuPlan {
         steps: &'a [Step],
         shard: usize,
         inputs: Vec<(Stream<'a>, SchemaRef)>,
-        fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+        at: Failure<'a>,
     ) -> Result<Stream<'a>, RuntimeError> {
         let schemas = step_schemas(steps);
         let mut current = inputs;
@@ -116,6 +117,13 @@ impl CpuPlan {
         while k < steps.len() {
             let step = &steps[k];
             let piped = schemas[k].clone();
+            // An error in a step points at the step's source, not the vertex's first.
+            let at = Failure {
+                step: Some(step.op.name()),
+                location: step.location.as_deref().or(at.location),
+                ..at
+            };
+            let fail = move |message: String| at.error(message);
             let fold = match (steps.get(k + 1), current.as_slice()) {
                 (Some(next), [(_, input)]) => fold::fold_plan(&step.op, input, &piped, &next.op).map(|f| (f, next)),
                 _ => None,
@@ -126,12 +134,12 @@ impl CpuPlan {
                     let input = current.pop().expect("one input");
                     fold::stream(self, &plan, step, next, input, piped, fail)?
                 }
-                None => self.operator(&step.op, piped, shard, current, fail)?,
+                None => self.operator(&step.op, piped, shard, current, at)?,
             };
             current = vec![(stream, schemas[k].clone())];
             k += 1;
         }
-        Ok(current.pop().ok_or_else(|| fail("has no steps".into()))?.0)
+        Ok(current.pop().ok_or_else(|| at.error("has no steps".into()))?.0)
     }
 }
 
@@ -163,13 +171,15 @@ impl PreparedPlan for CpuPlan {
         let mut kept: HashMap<VertexId, Vec<RecordBatch>> = HashMap::new();
         for &id in &stage.vertices {
             let v = &self.plan.vertices[id];
-            let fail = move |message: String| RuntimeError::Task {
+            let at = Failure {
                 stage: stage.id,
                 shard,
                 vertex: id,
-                op: v.op.name().into(),
-                message,
+                op: v.op.name(),
+                step: None,
+                location: v.location.as_deref(),
             };
+            let fail = move |message: String| at.error(message);
             let mut vertex_inputs: Vec<(Stream, SchemaRef)> = Vec::new();
             for (k, e) in v.inputs.iter().enumerate() {
                 let schema: SchemaRef = Arc::new(to_arrow_schema(&self.plan.vertices[e.from].schema));
@@ -187,7 +197,7 @@ impl PreparedPlan for CpuPlan {
             }
             let start = std::time::Instant::now();
             let out_schema = Arc::new(to_arrow_schema(&v.schema));
-            let stream = self.operator(&v.op, out_schema, shard, vertex_inputs, fail)?;
+            let stream = self.operator(&v.op, out_schema, shard, vertex_inputs, at)?;
             let stream = match &profile {
                 Some(p) => p.wrap(id, start.elapsed(), stream),
                 None => stream,
@@ -213,6 +223,34 @@ impl PreparedPlan for CpuPlan {
             p.report(&self.plan, stage, shard, &kept);
         }
         Ok(out)
+    }
+}
+
+/// Where in a stage's run a failure happened: the task, the vertex (and, in a fused
+/// vertex, the step) and where in the user's source that came from.
+#[derive(Clone, Copy)]
+pub(crate) struct Failure<'a> {
+    stage: usize,
+    shard: usize,
+    vertex: VertexId,
+    op: &'a str,
+    step: Option<&'a str>,
+    location: Option<&'a str>,
+}
+
+impl Failure<'_> {
+    pub(crate) fn error(self, message: String) -> RuntimeError {
+        RuntimeError::Task {
+            stage: self.stage,
+            shard: self.shard,
+            vertex: self.vertex,
+            op: match self.step {
+                Some(step) => format!("{}: {step}", self.op),
+                None => self.op.to_string(),
+            },
+            location: self.location.map(str::to_string),
+            message,
+        }
     }
 }
 

@@ -1,18 +1,21 @@
 //! Handcrafted string operators: predicates (`flow.match`: equality with one of a list
-//! of strings, SQL `LIKE` through arrow-rs kernels, regular expressions), string functions
+//! of strings — or numbers —, SQL `LIKE` through arrow-rs kernels, regular expressions),
+//! string functions
 //! (`flow.string`: substr, upper, lower, trim, length, regexp_extract) over any Arrow
 //! string layout, and `flow.flat_map` (split, tokens).
 
 use crate::stage::{Stream, batch, column_index};
 use arrow::{
     array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, Scalar, StringArray, StringBuilder, UInt32Array},
-    compute::{cast, kernels::cmp::eq, kernels::comparison::like, or, take},
+    compute::{CastOptions, cast, cast_with_options, kernels::cmp::eq, kernels::comparison::like, or, take},
     datatypes::{DataType, SchemaRef},
     record_batch::{RecordBatch, RecordBatchOptions},
+    row::{RowConverter, SortField},
 };
 use regex::Regex;
 use skadi_common::MatchKind;
 use skadi_runtime::RuntimeError;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The input with the match's boolean column appended.
@@ -74,10 +77,27 @@ pub(crate) fn flat_map_stream<'a>(
     ))
 }
 
-/// Patterns prepared once: cast to the column's string type, or compiled as regexes.
+/// Patterns prepared once: cast to the column's type (a string type, or a number's for
+/// `= ` / `IN` on numbers), compiled as regexes, or — for more than a few values to
+/// equal — a hash set of their row encodings, so a long `IN` list costs one lookup a row.
 pub(crate) enum Patterns {
     Kernel(MatchKind, Vec<Scalar<ArrayRef>>),
     Regex(Vec<Regex>),
+    Set(RowConverter, HashSet<Box<[u8]>>),
+}
+
+/// Values to equal above which a hash set beats one comparison kernel per value.
+const SET_ABOVE: usize = 8;
+
+/// The patterns as values of `column_type`; one that is not such a value is an error
+/// (never a NULL that matches nothing).
+fn typed(patterns: &[String], column_type: &DataType) -> Result<ArrayRef, String> {
+    let text: ArrayRef = std::sync::Arc::new(StringArray::from_iter_values(patterns));
+    let strict = CastOptions {
+        safe: false,
+        ..CastOptions::default()
+    };
+    cast_with_options(&text, column_type, &strict).map_err(|e| format!("a pattern is not a {column_type}: {e}"))
 }
 
 fn compile(pattern: &str) -> Result<Regex, String> {
@@ -91,13 +111,14 @@ impl Patterns {
                 patterns.iter().map(|p| compile(p)).collect::<Result<_, _>>()?,
             ));
         }
-        let scalars = patterns
-            .iter()
-            .map(|p| {
-                let one: ArrayRef = std::sync::Arc::new(StringArray::from(vec![p.as_str()]));
-                cast(&one, column_type).map(Scalar::new).map_err(|e| e.to_string())
-            })
-            .collect::<Result<_, _>>()?;
+        let values = typed(patterns, column_type)?;
+        if kind == MatchKind::Eq && patterns.len() > SET_ABOVE {
+            let converter = RowConverter::new(vec![SortField::new(column_type.clone())]).map_err(|e| e.to_string())?;
+            let rows = converter.convert_columns(&[values]).map_err(|e| e.to_string())?;
+            let keys = rows.iter().map(|r| Box::from(r.as_ref())).collect();
+            return Ok(Patterns::Set(converter, keys));
+        }
+        let scalars = (0..values.len()).map(|i| Scalar::new(values.slice(i, 1))).collect();
         Ok(Patterns::Kernel(kind, scalars))
     }
 
@@ -110,6 +131,14 @@ impl Patterns {
                     .as_string::<i32>()
                     .iter()
                     .map(|s| s.map(|s| regexes.iter().any(|r| r.is_match(s))))
+                    .collect());
+            }
+            Patterns::Set(converter, keys) => {
+                let rows = converter
+                    .convert_columns(std::slice::from_ref(column))
+                    .map_err(|e| e.to_string())?;
+                return Ok((0..column.len())
+                    .map(|r| column.is_valid(r).then(|| keys.contains(rows.row(r).as_ref())))
                     .collect());
             }
             Patterns::Kernel(kind, scalars) => (kind, scalars),
@@ -341,6 +370,7 @@ impl FlatMap {
             "tokens" => false,
             other => return Err(format!("not supported yet: flat_map function '{other}'")),
         };
+        skadi_common::FlatMap::check_pattern(pattern)?;
         Ok(FlatMap {
             split,
             regex: compile(pattern)?,

@@ -15,13 +15,11 @@ pub struct Match {
 
 impl fmt::Display for Match {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "match {} {} {:?}",
-            self.column,
-            self.match_kind.name(),
-            self.patterns
-        )
+        write!(f, "match {} {} ", self.column, self.match_kind.name())?;
+        match self.patterns.len() {
+            n if n > 8 => write!(f, "{:?} and {} more", &self.patterns[..3], n - 3),
+            _ => write!(f, "{:?}", self.patterns),
+        }
     }
 }
 
@@ -96,6 +94,28 @@ pub struct FlatMap {
     pub function: String,
     pub column: String,
     pub pattern: String,
+}
+
+impl FlatMap {
+    /// Checks a split or tokens pattern: a regular expression that cannot match an empty
+    /// piece of text (an empty pattern, `a*`, `x?`), which would cut between every
+    /// character or find an empty token everywhere.
+    pub fn check_pattern(pattern: &str) -> Result<(), String> {
+        let hir = regex_syntax::Parser::new()
+            .parse(pattern)
+            .map_err(|e| format!("bad regular expression '{pattern}': {}", last_line(&e.to_string())))?;
+        match hir.properties().minimum_len() {
+            Some(0) => Err(format!(
+                "pattern '{pattern}' matches empty text; split and tokens need a pattern that matches at least one character"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The last line of a multi-line message (regex errors draw the pattern above it).
+fn last_line(message: &str) -> &str {
+    message.lines().last().unwrap_or_default().trim()
 }
 
 impl fmt::Display for FlatMap {

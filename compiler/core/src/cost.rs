@@ -173,10 +173,12 @@ mod tests {
                 skadi_common::Step {
                     op: pipeline(),
                     schema: vec![],
+                    location: None,
                 },
                 skadi_common::Step {
                     op: agg,
                     schema: vec![],
+                    location: None,
                 },
             ],
         };

@@ -18,3 +18,4 @@ pub use cost::{DeviceProfile, builtin_profiles};
 pub use explain::explain;
 pub use lower::{LowerError, LoweringOptions, lower};
 pub use render::{to_dot, to_html, to_mlir};
+pub use statistics::check_files;

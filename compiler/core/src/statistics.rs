@@ -125,6 +125,44 @@ pub(crate) fn balance(units: &[ScanUnit], shards: usize) -> Vec<Vec<ScanUnit>> {
     out
 }
 
+/// Checks a plan from outside (a saved file) against the files it names, before any task
+/// runs: each file exists, and for Parquet its footer has every row group and column the
+/// plan reads.
+pub fn check_files(plan: &skadi_common::PhysicalPlan) -> Result<(), String> {
+    for v in &plan.vertices {
+        for op in v.op.flatten() {
+            let skadi_common::Operator::Scan(scan) = op else {
+                continue;
+            };
+            for slice in scan.shards.iter().flatten() {
+                let path = slice.path.display();
+                let file = File::open(&slice.path).map_err(|e| format!("vertex #{}: {path}: {e}", v.id))?;
+                if scan.format != "parquet" {
+                    continue;
+                }
+                let reader = SerializedFileReader::new(file).map_err(|e| format!("vertex #{}: {path}: {e}", v.id))?;
+                let metadata = reader.metadata();
+                let count = metadata.num_row_groups();
+                if let Some(rg) = slice.row_groups.iter().flatten().find(|&&rg| rg >= count) {
+                    return Err(format!(
+                        "vertex #{}: {path} has {count} row groups; the plan reads row group {rg}",
+                        v.id
+                    ));
+                }
+                let fields = metadata.file_metadata().schema_descr().root_schema().get_fields();
+                if let Some(c) = scan
+                    .columns
+                    .iter()
+                    .find(|c| !fields.iter().any(|f| f.name() == c.as_str()))
+                {
+                    return Err(format!("vertex #{}: {path} has no column '{c}'", v.id));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 use crate::{FlowGraph, FlowGraphError};
 use melior::ir::{
     RegionLike, Value, ValueLike,
-    attribute::{FloatAttribute, IntegerAttribute, StringAttribute},
+    attribute::{FloatAttribute, IntegerAttribute},
     block::{BlockArgument, BlockLike},
     operation::{OperationLike, OperationResult},
 };
@@ -122,8 +122,8 @@ impl FlowGraph {
             let named = op
                 .attribute("sym_name")
                 .ok()
-                .and_then(|a| StringAttribute::try_from(a).ok())
-                .is_some_and(|s| s.value() == body);
+                .and_then(crate::syntax::attribute_text)
+                .is_some_and(|s| s == body);
             if op.name().as_string_ref().as_str() != Ok("func.func") || !named {
                 continue;
             }

@@ -33,9 +33,8 @@ fn run_passes(context: &Context, module: &mut Module, pipeline: &str) -> Result<
 /// The functions (any op with a symbol name) of a module's block, by name.
 fn functions<'a>(block: &'a melior::ir::BlockRef<'_, '_>) -> impl Iterator<Item = (String, MlirOperation)> + 'a {
     std::iter::successors(block.first_operation(), |op| op.next_in_block()).filter_map(|op| {
-        let symbol = op.attribute("sym_name").ok()?;
-        let symbol = melior::ir::attribute::StringAttribute::try_from(symbol).ok()?;
-        Some((symbol.value().to_string(), op.to_raw()))
+        let symbol = crate::syntax::attribute_text(op.attribute("sym_name").ok()?)?;
+        Some((symbol, op.to_raw()))
     })
 }
 

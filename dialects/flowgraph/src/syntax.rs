@@ -2,7 +2,31 @@
 //! schemas, index lists and pruning bounds. (Aggregate calls and sort keys are spelled by
 //! their payload types' `Display` and `parse`, in `skadi_common::operators`.)
 
+use melior::ir::attribute::{Attribute, AttributeLike};
 use skadi_common::{Column, Schema};
+
+/// The text of a string attribute, or of a flat symbol reference's name. Read through
+/// MLIR's C API because melior's reader indexes the last byte of the value and so panics
+/// on an empty one (an empty `pattern`, `@""`).
+pub(crate) fn attribute_text(attribute: Attribute) -> Option<String> {
+    let raw = attribute.to_raw();
+    // SAFETY: `raw` is a live attribute; the string ref MLIR returns points at `length`
+    // bytes it owns for the context's life, read here at once.
+    unsafe {
+        let value = if mlir_sys::mlirAttributeIsAString(raw) {
+            mlir_sys::mlirStringAttrGetValue(raw)
+        } else if mlir_sys::mlirAttributeIsAFlatSymbolRef(raw) {
+            mlir_sys::mlirFlatSymbolRefAttrGetValue(raw)
+        } else {
+            return None;
+        };
+        let bytes = match value.length {
+            0 => &[][..],
+            n => std::slice::from_raw_parts(value.data as *const u8, n),
+        };
+        Some(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
 
 /// An MLIR string literal for `s`.
 pub fn quote(s: &str) -> String {

@@ -234,9 +234,10 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 }
             }
             let ty = column(c)?;
-            if !ty.is_string() {
+            let matchable = ty.is_string() || (ty.is_numeric() && *kind == MatchKind::Eq);
+            if !matchable {
                 return Err(fail(format!(
-                    "matches column '{c}' of type {ty}; only strings are matched"
+                    "matches column '{c}' of type {ty}; only strings are matched (numbers and dates only for equality)"
                 )));
             }
             appends(&input, &op.schema, |t| t == ColumnType::Bool, "one bool column").map_err(fail)?;
@@ -284,7 +285,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             if !skadi_common::FLAT_MAP_FUNCTIONS.contains(&function.as_str()) {
                 return Err(fail(format!("not supported yet: flat_map function '{function}'")));
             }
-            check_regex(pattern).map_err(fail)?;
+            FlatMap::check_pattern(pattern).map_err(fail)?;
             let ty = column(c)?;
             if !ty.is_string() {
                 return Err(fail(format!("splits column '{c}' of type {ty}, not a string")));

@@ -5,7 +5,7 @@
 use crate::{
     FlowGraphError,
     graph::render_location,
-    syntax::{parse_index_lists, parse_string_list, parse_table_type},
+    syntax::{attribute_text, parse_index_lists, parse_string_list, parse_table_type},
 };
 use melior::ir::{
     Module, Type, ValueLike,
@@ -216,8 +216,7 @@ fn read_body(op: &OperationRef, known: &mut HashMap<String, Body>) -> Result<Bod
     let name = op
         .attribute("sym_name")
         .ok()
-        .and_then(|a| StringAttribute::try_from(a).ok())
-        .map(|s| s.value().to_string())
+        .and_then(attribute_text)
         .ok_or_else(|| bad("func.func", &op_location(op), "has no name"))?;
     if let Some(body) = known.remove(&name) {
         return Ok(body);
@@ -265,18 +264,22 @@ fn read_kind(
             .clone())
     };
     let string = |key: &str| -> Result<String, FlowGraphError> {
-        StringAttribute::try_from(attr(key)?)
-            .map(|s| s.value().to_string())
-            .map_err(|_| bad(name, location, format!("'{key}' must be a string")))
+        let attribute = attr(key)?;
+        StringAttribute::try_from(attribute)
+            .ok()
+            .and_then(|_| attribute_text(attribute))
+            .ok_or_else(|| bad(name, location, format!("'{key}' must be a string")))
     };
     let strings = |key: &str| -> Result<Vec<String>, FlowGraphError> {
         parse_string_list(&printed(key)?)
             .ok_or_else(|| bad(name, location, format!("'{key}' must be an array of strings")))
     };
     let symbol = |key: &str| -> Result<String, FlowGraphError> {
-        FlatSymbolRefAttribute::try_from(attr(key)?)
-            .map(|s| s.value().to_string())
-            .map_err(|_| bad(name, location, format!("'{key}' must name a body function (@name)")))
+        let attribute = attr(key)?;
+        FlatSymbolRefAttribute::try_from(attribute)
+            .ok()
+            .and_then(|_| attribute_text(attribute))
+            .ok_or_else(|| bad(name, location, format!("'{key}' must name a body function (@name)")))
     };
     let integer = |key: &str| -> Result<i64, FlowGraphError> {
         IntegerAttribute::try_from(attr(key)?)

@@ -4,7 +4,7 @@
 //! CSV headers with type inference) and lists files; it never reads data rows beyond CSV
 //! inference, and knows nothing of SQL or plans.
 
-use arrow_schema::SchemaRef;
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::{
     collections::BTreeMap,
@@ -24,6 +24,13 @@ pub enum CatalogError {
         path: String,
         first: &'static str,
         second: &'static str,
+    },
+    #[error("table '{table}': {first} and {second} do not share one schema: {message}")]
+    Mismatch {
+        table: String,
+        first: String,
+        second: String,
+        message: String,
     },
     #[error("tables '{name}' from {first} and {second} have the same name")]
     Duplicate {
@@ -109,7 +116,7 @@ impl Catalog {
             if name.is_empty() {
                 continue;
             }
-            let schema = read_schema(format, &files[0])?;
+            let schema = table_schema(&name, format, &files)?;
             if let Some(prev) = catalog.tables.get(&name) {
                 return Err(CatalogError::Duplicate {
                     name,
@@ -163,6 +170,60 @@ fn table_files(dir: &Path) -> Result<Option<(FileFormat, Vec<PathBuf>)>, Catalog
         });
     }
     Ok(Some((first, files.into_iter().map(|(_, p)| p).collect())))
+}
+
+/// One schema for a table of several files: Parquet files must agree; CSV files, whose
+/// types are inferred per file, must have the same columns, and a column's type is widened
+/// to hold every file's values (integers and floats as floats, anything else mixed as
+/// strings) — so no file's values are read as another's type.
+fn table_schema(table: &str, format: FileFormat, files: &[PathBuf]) -> Result<SchemaRef, CatalogError> {
+    let first = &files[0];
+    let mut schema = read_schema(format, first)?;
+    for file in &files[1..] {
+        let next = read_schema(format, file)?;
+        let mismatch = |message: String| CatalogError::Mismatch {
+            table: table.to_string(),
+            first: first.display().to_string(),
+            second: file.display().to_string(),
+            message,
+        };
+        let names = |s: &SchemaRef| s.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>();
+        if names(&schema) != names(&next) {
+            return Err(mismatch(format!(
+                "columns ({}) and ({})",
+                names(&schema).join(", "),
+                names(&next).join(", ")
+            )));
+        }
+        let mut fields = Vec::with_capacity(schema.fields().len());
+        for (a, b) in schema.fields().iter().zip(next.fields()) {
+            let ty = match format {
+                _ if a.data_type() == b.data_type() => a.data_type().clone(),
+                FileFormat::Csv => widen(a.data_type(), b.data_type()),
+                FileFormat::Parquet => {
+                    return Err(mismatch(format!(
+                        "column '{}' is {} in one and {} in the other",
+                        a.name(),
+                        a.data_type(),
+                        b.data_type()
+                    )));
+                }
+            };
+            fields.push(Field::new(a.name(), ty, a.is_nullable() || b.is_nullable()));
+        }
+        schema = Arc::new(Schema::new(fields));
+    }
+    Ok(schema)
+}
+
+/// A type that holds values of both inferred CSV types.
+fn widen(a: &DataType, b: &DataType) -> DataType {
+    use DataType::*;
+    match (a, b) {
+        (Null, t) | (t, Null) => t.clone(),
+        (Int64, Float64) | (Float64, Int64) => Float64,
+        _ => Utf8,
+    }
 }
 
 pub fn read_schema(format: FileFormat, path: &Path) -> Result<SchemaRef, CatalogError> {

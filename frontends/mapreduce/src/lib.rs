@@ -87,16 +87,7 @@ pub fn compile_job(text: &str, source_name: &str) -> Result<Job, JobError> {
     let mut output = None;
     if let Some(path) = output_spec.and_then(|o| o.path.as_ref()) {
         let p = PathBuf::from(path.get_ref());
-        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or_default();
-        if !["csv", "json", "jsonl", "parquet"].contains(&ext) {
-            return Err(c.at.error(
-                Some(path.span()),
-                format!(
-                    "output file '{}' must end in .csv, .json, .jsonl or .parquet",
-                    path.get_ref()
-                ),
-            ));
-        }
+        skadi_common::files::result_format(&p).map_err(|message| c.at.error(Some(path.span()), message))?;
         output = Some(p);
     }
     let names: Vec<String> = c.g.schema(current).iter().map(|col| col.name.clone()).collect();

@@ -70,6 +70,8 @@ impl Compiler<'_, '_> {
                 let pattern = s.pattern.as_ref().map_or(default.to_string(), |p| p.get_ref().clone());
                 if let Some(p) = &s.pattern {
                     self.regex(p)?;
+                    skadi_common::FlatMap::check_pattern(p.get_ref())
+                        .map_err(|message| self.at.error(Some(p.span()), message))?;
                 }
                 let out = new_name(column.get_ref());
                 self.check_new(input, &out, column.get_ref(), s.as_.as_ref(), span)?;

@@ -135,6 +135,14 @@ pub fn step_body(g: &mut FlowGraphBuilder, training: &Training, row_types: &[Str
                 out.push(b.binary("arith.mulf", &g, xj));
             }
             out.push(loss);
+            if training.model == ModelKind::LogisticRegression {
+                // 1 for a row whose label is neither 0 nor 1: the update refuses those.
+                let zero = b.const_float(0.0, "f64");
+                let is_zero = b.compare("arith.cmpf", "oeq", y, &zero);
+                let is_one = b.compare("arith.cmpf", "oeq", y, &one);
+                let valid = b.binary("arith.ori", &is_zero, &is_one);
+                out.push(b.select(&valid, &zero, &one));
+            }
         }
         (ModelKind::Kmeans, _) => {
             let (index, dist) = nearest(&mut b, x, &state, training.clusters);

@@ -39,8 +39,27 @@ pub fn initial_state(training: &Training, first_rows: &[Vec<f64>]) -> Result<Vec
     }
 }
 
-/// The next state from one pass's `sums` (as the step body defines them).
+/// The next state from one pass's `sums` (as the step body defines them). Refuses to
+/// go on from a state or loss that is no longer a finite number (training diverged) and,
+/// for logistic regression, from rows whose label is neither 0 nor 1.
 pub fn update(training: &Training, state: &[f64], sums: &[f64]) -> Result<Update, String> {
+    let next = step(training, state, sums)?;
+    if next.state.iter().chain([&next.loss]).any(|v| !v.is_finite()) {
+        return Err(match training.method {
+            Method::GradientDescent => format!(
+                "gradient descent diverged: the model is no longer finite (learning rate {} is too large for this data)",
+                training.learning_rate
+            ),
+            _ => format!(
+                "{} diverged: the model is no longer finite (are some feature values infinite or huge?)",
+                training.method.name()
+            ),
+        });
+    }
+    Ok(next)
+}
+
+fn step(training: &Training, state: &[f64], sums: &[f64]) -> Result<Update, String> {
     let n = sums[0];
     if n == 0.0 {
         return Err("no rows to train on (every row was filtered out or had a NULL)".into());
@@ -77,19 +96,20 @@ pub fn update(training: &Training, state: &[f64], sums: &[f64]) -> Result<Update
             })
         }
         (ModelKind::LinearRegression | ModelKind::LogisticRegression, _) => {
+            if training.model == ModelKind::LogisticRegression && sums[3 + d] > 0.0 {
+                return Err(format!(
+                    "logistic regression needs a label of 0 or 1 in every row; {} row(s) have another value",
+                    sums[3 + d]
+                ));
+            }
             let gradient: Vec<f64> = sums[1..2 + d].iter().map(|g| g / n).collect();
             let state = state
                 .iter()
                 .zip(&gradient)
                 .map(|(w, g)| w - training.learning_rate * g)
                 .collect();
+            // A gradient that is no longer finite makes the state so: `update` refuses it.
             let largest = gradient.iter().fold(0.0f64, |a, g| a.max(g.abs()));
-            if !largest.is_finite() {
-                return Err(format!(
-                    "gradient descent diverged (learning rate {} is too large for this data)",
-                    training.learning_rate
-                ));
-            }
             Ok(Update {
                 state,
                 loss: sums[2 + d] / n,

@@ -270,7 +270,13 @@ pub fn compile_pipeline(text: &str, source_name: &str) -> Result<Pipeline, Pipel
                     "not supported yet: output of a step other than the last (a pipeline has one result)",
                 ));
             }
-            output = Some(PathBuf::from(o.get_ref()));
+            let path = PathBuf::from(o.get_ref());
+            // Known before anything runs: a model file (a train step's .json) or rows.
+            let model_file = trained.is_some() && path.extension().is_some_and(|e| e == "json");
+            if !model_file {
+                skadi_common::files::result_format(&path).map_err(|message| c.at.error(Some(o.span()), message))?;
+            }
+            output = Some(path);
         }
         c.tables.push((name.clone(), value));
         if i == last {

@@ -71,10 +71,12 @@ pub(super) fn fuse(vertices: Vec<Vertex>, output: usize, estimates: &[f64]) -> (
             let mut steps = vec![Step {
                 op: first.op,
                 schema: first.schema,
+                location: first.location.clone(),
             }];
             steps.extend(group.into_iter().map(|v| Step {
                 op: v.op,
                 schema: v.schema,
+                location: v.location,
             }));
             Vertex {
                 schema: steps.last().expect("not empty").schema.clone(),

@@ -80,7 +80,11 @@ pub(super) fn is_string_value(e: &Expr, schema: &DFSchema) -> bool {
     }
 }
 
-/// `e` as a string predicate a `flow.match` op computes, if it is one.
+/// `IN` lists longer than this over a number or date column become a `flow.match`.
+const LONG_IN_LIST: usize = 8;
+
+/// `e` as a predicate a `flow.match` op computes, if it is one: a string predicate, or a
+/// long `IN` list of constants.
 pub(super) fn string_atom(e: &Expr, schema: &DFSchema) -> Option<StringAtom> {
     match e {
         Expr::BinaryExpr(BinaryExpr {
@@ -116,9 +120,24 @@ pub(super) fn string_atom(e: &Expr, schema: &DFSchema) -> Option<StringAtom> {
             }
             _ => None,
         },
-        Expr::InList(InList { expr, list, negated }) => {
+        Expr::InList(InList { expr, list, negated }) if is_string_value(expr, schema) => {
             let values: Option<Vec<String>> = list.iter().map(string_literal).collect();
-            is_string_value(expr, schema).then_some(())?;
+            Some((expr.as_ref().clone(), MatchKind::Eq, values?, *negated))
+        }
+        // A long list of constants for a number or date column: one hash lookup a row
+        // (a `flow.match`), not a body comparing the value with each constant in turn.
+        Expr::InList(InList { expr, list, negated }) if list.len() > LONG_IN_LIST => {
+            let Expr::Column(c) = expr.as_ref() else { return None };
+            let i = schema.index_of_column(c).ok()?;
+            let numeric = ColumnType::from_arrow(schema.field(i).data_type()).is_ok_and(ColumnType::is_numeric);
+            let values: Option<Vec<String>> = list
+                .iter()
+                .map(|item| match item {
+                    Expr::Literal(v, _) if !v.is_null() => Some(v.to_string()),
+                    _ => None,
+                })
+                .collect();
+            numeric.then_some(())?;
             Some((expr.as_ref().clone(), MatchKind::Eq, values?, *negated))
         }
         Expr::Like(Like {
