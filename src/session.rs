@@ -319,12 +319,16 @@ impl Session {
     /// vertices name; a plan naming a backend this session has not registered is refused
     /// before any task runs.
     pub fn run_plan(&self, plan: &PhysicalPlan, progress: Option<Progress>) -> Result<QueryResult, Error> {
-        let out = LocalExecutor::new(self.workers).run(plan, &self.backends, progress)?;
-        let schema = out
-            .batches
-            .first()
-            .map(|b| b.schema())
-            .ok_or_else(|| Error::Other("the plan produced no result batches".into()))?;
+        let mut out = LocalExecutor::new(self.workers).run(plan, &self.backends, progress)?;
+        let schema = match out.batches.first() {
+            Some(b) => b.schema(),
+            // No batch at all: an empty result, of the output vertex's columns.
+            None => {
+                let schema = std::sync::Arc::new(skadi_common::to_arrow_schema(&plan.vertices[plan.output].schema));
+                out.batches.push(RecordBatch::new_empty(schema.clone()));
+                schema
+            }
+        };
         Ok(QueryResult {
             schema,
             batches: out.batches,

@@ -87,6 +87,11 @@ impl Method {
 /// last pass (mean squared error, mean log loss, or k-means inertia) and rows used.
 pub const METRIC_COLUMNS: [&str; 3] = ["iterations", "loss", "rows"];
 
+/// The most features a model takes, and clusters k-means finds: far beyond what a step
+/// body of that size could compile, and small enough that state sizes cannot overflow.
+pub const MAX_FEATURES: usize = 10_000;
+pub const MAX_CLUSTERS: usize = 100_000;
+
 /// What to train and how: everything a backend needs besides the step body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Training {
@@ -198,14 +203,40 @@ impl Training {
                     .map_err(|_| format!("init value '{v}' is not a number"))
             })
             .collect::<Result<_, _>>()?;
-        if t.features == 0 {
-            return Err(format!("{} needs at least one feature", model.name()));
+        t.check()?;
+        Ok(t)
+    }
+
+    /// Whether this is a training a backend can run: a method that fits the model, a
+    /// feature at least, k-means' clusters, gradient descent's learning rate, an initial
+    /// state of the model's length, a finite tolerance.
+    pub fn check(&self) -> Result<(), String> {
+        let t = self;
+        if !t.model.methods().contains(&t.method) {
+            return Err(format!(
+                "not supported yet: method '{}' for {}",
+                t.method.name(),
+                t.model.name()
+            ));
         }
-        if model == ModelKind::Kmeans && t.clusters == 0 {
-            return Err("k-means needs clusters >= 1".into());
+        if t.features == 0 || t.features > MAX_FEATURES {
+            return Err(format!(
+                "{} needs from 1 to {MAX_FEATURES} features, not {}",
+                t.model.name(),
+                t.features
+            ));
         }
-        if method == Method::GradientDescent && !(t.learning_rate > 0.0 && t.learning_rate.is_finite()) {
+        if t.model == ModelKind::Kmeans && !(1..=MAX_CLUSTERS).contains(&t.clusters) {
+            return Err(format!(
+                "k-means needs from 1 to {MAX_CLUSTERS} clusters, not {}",
+                t.clusters
+            ));
+        }
+        if t.method == Method::GradientDescent && !(t.learning_rate > 0.0 && t.learning_rate.is_finite()) {
             return Err("gradient descent needs a learning_rate > 0".into());
+        }
+        if !t.tolerance.is_finite() || t.init.iter().any(|v| !v.is_finite()) {
+            return Err("the tolerance and the initial state must be finite numbers".into());
         }
         if !t.init.is_empty() && t.init.len() != t.state_len() {
             return Err(format!(
@@ -214,6 +245,6 @@ impl Training {
                 t.state_len()
             ));
         }
-        Ok(t)
+        Ok(())
     }
 }

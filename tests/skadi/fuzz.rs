@@ -132,12 +132,81 @@ fn mutate(rng: &mut Rng, text: &str, dictionary: &[String]) -> String {
 
 /// Edge values and tokens mutations splice in, besides the corpus' own words.
 const EDGES: &[&str] = &[
-    "", " ", "0", "-1", "1", "2", "NULL", "9223372036854775807", "-9223372036854775808", "18446744073709551616",
-    "1e308", "-1e308", "0.5", "1e-320", "NaN", "''", "'x'", "\"\"", "'%'", "'\\'", "(", ")", ",", ";", ".", "*", "/",
-    "-", "+", "=", "<>", "||", "[", "]", "{", "}", "[[step]]", "true", "false", "AND", "OR", "NOT", "IS", "IN",
-    "LIKE", "BETWEEN", "CASE", "WHEN", "THEN", "ELSE", "END", "SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY",
-    "LIMIT", "OFFSET", "JOIN", "ON", "UNION", "EXISTS", "DISTINCT", "AS", "CAST", "DATE '1995-01-01'",
-    "INTERVAL '1' DAY", "count(*)", "sum(", "avg(", "\u{e9}", "\u{1F600}", "\n", "\t", "\"\\u0000\"",
+    "",
+    " ",
+    "0",
+    "-1",
+    "1",
+    "2",
+    "NULL",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "18446744073709551616",
+    "1e308",
+    "-1e308",
+    "0.5",
+    "1e-320",
+    "NaN",
+    "''",
+    "'x'",
+    "\"\"",
+    "'%'",
+    "'\\'",
+    "(",
+    ")",
+    ",",
+    ";",
+    ".",
+    "*",
+    "/",
+    "-",
+    "+",
+    "=",
+    "<>",
+    "||",
+    "[",
+    "]",
+    "{",
+    "}",
+    "[[step]]",
+    "true",
+    "false",
+    "AND",
+    "OR",
+    "NOT",
+    "IS",
+    "IN",
+    "LIKE",
+    "BETWEEN",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP BY",
+    "ORDER BY",
+    "LIMIT",
+    "OFFSET",
+    "JOIN",
+    "ON",
+    "UNION",
+    "EXISTS",
+    "DISTINCT",
+    "AS",
+    "CAST",
+    "DATE '1995-01-01'",
+    "INTERVAL '1' DAY",
+    "count(*)",
+    "sum(",
+    "avg(",
+    "\u{e9}",
+    "\u{1F600}",
+    "\n",
+    "\t",
+    "\"\\u0000\"",
 ];
 
 fn dictionary(corpus: &[String]) -> Vec<String> {
@@ -205,7 +274,9 @@ fn in_flight(target: &str, input: &str) {
 
 fn save(target: &str, input: &str, finding: &str) -> String {
     let dir = findings_dir();
-    let hash = input.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let hash = input.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let path = dir.join(format!("{target}-{hash:016x}.txt"));
     let _ = std::fs::write(&path, format!("{finding}\n---\n{input}"));
     format!("{finding} (input in {})", path.display())
@@ -252,7 +323,8 @@ fn tiny_tpch() -> &'static Path {
 
 fn sql_corpus() -> Vec<String> {
     let mut corpus: Vec<String> = (1..=22).map(|q| query(&format!("q{q}"))).collect();
-    let suite = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql/expressions.slt")).unwrap();
+    let suite =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql/expressions.slt")).unwrap();
     for block in suite.split("\n\n") {
         let sql: Vec<&str> = block
             .lines()
@@ -376,7 +448,12 @@ fn mutate_json(rng: &mut Rng, text: &str, dictionary: &[String]) -> String {
     json_paths(&v, &mut Vec::new(), &mut paths);
     let path = rng.pick(&paths).clone();
     let numbers = [0i64, 1, 2, 3, -1, 7, 99, 1 << 40, i64::MAX, i64::MIN];
-    let (choice, number, word, r) = (rng.below(4), *rng.pick(&numbers), rng.pick(dictionary).clone(), rng.next());
+    let (choice, number, word, r) = (
+        rng.below(4),
+        *rng.pick(&numbers),
+        rng.pick(dictionary).clone(),
+        rng.next(),
+    );
     let node = json_at(&mut v, &path);
     match node {
         serde_json::Value::Number(_) => *node = serde_json::json!(number),

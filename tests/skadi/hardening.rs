@@ -418,3 +418,55 @@ fn a_long_in_list_is_a_hash_lookup_with_the_oracle_s_answer() {
         skadi::explain(&plan)
     );
 }
+
+/// One number from a one-row CSV result.
+fn single(dir: &Path, sql: &str) -> f64 {
+    let out = run_csv(dir, sql).unwrap_or_else(|e| panic!("{e}\n{}", &sql[..sql.len().min(200)]));
+    out.lines().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn deep_and_long_sql_compiles_or_is_refused_by_name_never_overflowing() {
+    let dir = tpch();
+    let base = single(dir, "select sum(l_quantity) as s from lineitem");
+    // Fifty nested parentheses and forty-eight nested CASEs: valid SQL, compiled.
+    let parens = format!(
+        "select sum({}l_quantity{}) as s from lineitem",
+        "(".repeat(50),
+        ")".repeat(50)
+    );
+    assert_eq!(single(dir, &parens), base);
+    let mut case = "l_quantity".to_string();
+    for i in 0..48 {
+        case = format!("CASE WHEN l_quantity > -{i} THEN {case} ELSE -1 END");
+    }
+    assert_eq!(single(dir, &format!("select sum({case}) as s from lineitem")), base);
+    // A chain of 900 additions: compiled, the closed form's answer.
+    let chain = |n: usize| format!("select sum({}) as s from lineitem", vec!["l_quantity"; n].join(" + "));
+    assert_eq!(single(dir, &chain(900)), 900.0 * base);
+    // 10,000 terms: refused by name at the operator past the limit, not a stack overflow.
+    let c = dir.to_str().unwrap().to_string();
+    fails_with(
+        &["run", "--catalog", &c, "-e", &chain(10_000)],
+        &[
+            "not supported yet: expressions nested more than 1000 operations deep",
+            "<command line>:1:",
+        ],
+    );
+    // Nested reserved-word calls around a syntax error: refused at once (sqlparser would
+    // take time doubling with each level), as are valid ones nested that deep.
+    let unbalanced = format!("select {}l_quantity) from lineitem", "ceil(".repeat(30));
+    fails_with(
+        &["run", "--catalog", &c, "-e", &unbalanced],
+        &["nested more than 16 deep"],
+    );
+    // An offset past any row count: no rows, not an internal error.
+    let out = run_csv(
+        dir,
+        "select n_name from nation order by n_name limit 5 offset 9223372036854775807",
+    )
+    .unwrap();
+    assert_eq!(out, "n_name\n");
+    let out = run_csv(dir, "select n_name from nation limit 10 offset 9223372036854775807").unwrap();
+    assert_eq!(out, "n_name\n");
+}

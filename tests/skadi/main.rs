@@ -6,6 +6,7 @@ mod csv;
 mod errors;
 mod expressions;
 mod flowgraph;
+mod fuzz;
 mod hardening;
 mod jit;
 mod mapreduce;

@@ -5,7 +5,7 @@ use crate::{
     LoweredBodies,
     code::Shared,
     jit,
-    planning::{plan_bodies, plan_kernels},
+    planning::{check_bodies, plan_bodies, plan_kernels},
     stage::CpuPlan,
 };
 use skadi_common::PhysicalPlan;
@@ -59,7 +59,9 @@ impl Backend for CpuBackend {
         let compiled = if bodies.is_empty() {
             None
         } else {
-            Some(self.shared.compiled(bodies, plan_kernels(plan))?)
+            let compiled = self.shared.compiled(bodies, plan_kernels(plan))?;
+            check_bodies(plan, &compiled.signatures).map_err(RuntimeError::Plan)?;
+            Some(compiled)
         };
         Ok(Box::new(CpuPlan {
             plan: plan.clone(),

@@ -2,17 +2,11 @@
 //! module lowered to the LLVM dialect and JIT-compiled by MLIR's ExecutionEngine — once
 //! per plan, before any task runs.
 
-use crate::kernel::{KernelSpec, kernel_mlir};
+use crate::kernel::{KernelSpec, check_spec, kernel_mlir};
 use melior::{
     Context, ExecutionEngine,
     dialect::DialectRegistry,
-    ir::{
-        Module,
-        attribute::{StringAttribute, TypeAttribute},
-        block::BlockLike,
-        operation::OperationLike,
-        r#type::FunctionType,
-    },
+    ir::{Module, attribute::TypeAttribute, block::BlockLike, operation::OperationLike, r#type::FunctionType},
     pass::PassManager,
     utility::{parse_pass_pipeline, register_all_dialects, register_all_llvm_translations, register_all_passes},
 };
@@ -46,6 +40,8 @@ pub(crate) struct Kernel {
 pub(crate) struct CompiledBodies {
     _engine: ExecutionEngine,
     pub kernels: HashMap<KernelSpec, Kernel>,
+    /// Every body's signature, by name.
+    pub signatures: HashMap<String, Signature>,
     /// The module after lowering, in the LLVM dialect, and as LLVM IR; only kept when
     /// asked for (printing and translating cost milliseconds on every plan).
     pub text: Option<(String, String)>,
@@ -85,10 +81,7 @@ fn signatures(module: &Module) -> HashMap<String, Signature> {
     let mut next = module.body().first_operation();
     while let Some(op) = next {
         next = op.next_in_block();
-        let name = op
-            .attribute("sym_name")
-            .ok()
-            .and_then(|a| StringAttribute::try_from(a).ok());
+        let name = op.attribute("sym_name").ok().and_then(skadi_flowgraph::attribute_text);
         let ty = op
             .attribute("function_type")
             .ok()
@@ -103,7 +96,7 @@ fn signatures(module: &Module) -> HashMap<String, Signature> {
                 .filter_map(|i| ty.result(i).ok())
                 .map(|t| t.to_string())
                 .collect();
-            out.insert(name.value().to_string(), Signature { params, results });
+            out.insert(name, Signature { params, results });
         }
     }
     out
@@ -135,9 +128,7 @@ pub(crate) fn compile(
         let sig = sigs
             .get(name)
             .ok_or_else(|| format!("body @{name} is not a func.func named {name}"))?;
-        if sig.results.is_empty() {
-            return Err(format!("body @{name} returns nothing"));
-        }
+        check_spec(spec, &sig.params, &sig.results)?;
         text.push_str(&kernel_mlir(spec, &sig.params, &sig.results));
     }
     text.push_str("}\n");
@@ -173,6 +164,7 @@ pub(crate) fn compile(
     Ok(CompiledBodies {
         _engine: engine,
         kernels,
+        signatures: sigs,
         text,
     })
 }

@@ -135,7 +135,47 @@ impl KernelSpec {
     }
 }
 
-/// MLIR for the kernel `spec` of a body whose signature is `params -> results`.
+/// Whether `spec` fits a body of signature `params -> results`: the kernel forms below
+/// index both by what the spec holds, and the spec comes from a plan (which may come
+/// from outside).
+pub(crate) fn check_spec(spec: &KernelSpec, params: &[String], results: &[String]) -> Result<(), String> {
+    let body = &spec.body;
+    let arguments = spec.reduce.unwrap_or(params.len());
+    if spec.forms.len() != arguments || arguments > params.len() {
+        return Err(format!(
+            "body @{body} takes {} parameters; it is called with {} columns",
+            params.len(),
+            spec.forms.len()
+        ));
+    }
+    if results.is_empty() {
+        return Err(format!("body @{body} returns nothing"));
+    }
+    if let Some(g) = spec.guard
+        && results.get(g).map(String::as_str) != Some("i1")
+    {
+        return Err(format!("body @{body} has no boolean result {g} to keep rows by"));
+    }
+    if spec.predicate.iter().flatten().any(|&r| r >= params.len()) {
+        return Err(format!("body @{body}'s predicate reads a parameter it does not have"));
+    }
+    if let Some(fold) = &spec.fold {
+        let values = fold.calls.iter().filter_map(|c| c.value);
+        for v in values {
+            let ok = match v {
+                FoldValue::Result(n) => n < results.len(),
+                FoldValue::Extra(e) => e < fold.extra.len(),
+            };
+            if !ok {
+                return Err(format!("a fold over body @{body} reads a value it does not have"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// MLIR for the kernel `spec` of a body whose signature is `params -> results` (which
+/// [`check_spec`] has checked the spec against).
 pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[String]) -> String {
     if let Some(reads) = &spec.predicate {
         return predicate_kernel_mlir(spec, reads, params, results);

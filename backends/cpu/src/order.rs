@@ -39,7 +39,7 @@ pub(crate) fn top_k_stream<'a>(
         let b = b?;
         rows += b.num_rows();
         held.push(b);
-        if rows > 2 * top.fetch + crate::scan::BATCH_ROWS {
+        if rows > top.fetch.saturating_mul(2).saturating_add(crate::scan::BATCH_ROWS) {
             let first = self::sort(in_schema, &held, &top.keys, Some(top.fetch)).map_err(fail)?;
             rows = first.num_rows();
             held = vec![first];

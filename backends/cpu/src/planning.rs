@@ -3,12 +3,13 @@
 //! shards run (the stage driver asks [`op_kernel`] and [`step_schemas`]), so the two
 //! agree on every kernel's argument forms.
 
-use crate::{fold, kernel, kernel::KernelSpec};
+use crate::{fold, jit::Signature, kernel, kernel::KernelSpec};
 use arrow::datatypes::{Schema, SchemaRef};
 use skadi_common::{
-    Column, Iterate, Match, Operator, PhysicalPlan, Pipeline, ProjectExpr, Step, StringFunction, types::to_arrow_schema,
+    Column, Iterate, Map, Match, Operator, PhysicalPlan, Pipeline, ProjectExpr, Step, StringFunction,
+    types::to_arrow_schema,
 };
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 pub(crate) fn plan_bodies(plan: &PhysicalPlan) -> Vec<(String, String)> {
     plan.bodies.iter().map(|b| (b.name.clone(), b.mlir.clone())).collect()
@@ -174,6 +175,114 @@ pub(crate) fn plan_kernels(plan: &PhysicalPlan) -> Vec<KernelSpec> {
         }
     }
     specs
+}
+
+/// Every operator that calls a body against the body itself, before any task runs: the
+/// columns passed (count and scalar types), the results it reads (index and type), what a
+/// filter or kept-rows result is (a boolean), a training step's shape. A task calls
+/// kernels with raw buffers laid out by these, so a plan whose operator and body
+/// disagree must stop here.
+pub(crate) fn check_bodies(plan: &PhysicalPlan, signatures: &HashMap<String, Signature>) -> Result<(), String> {
+    for v in &plan.vertices {
+        let inputs: Vec<Column> = v
+            .inputs
+            .iter()
+            .flat_map(|e| plan.vertices[e.from].schema.iter().cloned())
+            .collect();
+        let steps: Vec<(&Operator, &[Column])> = match &v.op {
+            Operator::Fused { steps } => steps.iter().map(|s| (&s.op, &s.schema[..])).collect(),
+            op => vec![(op, &v.schema[..])],
+        };
+        let mut input: Vec<Column> = inputs;
+        for (op, output) in steps {
+            if let Some(body) = op.body() {
+                let signature = signatures
+                    .get(body)
+                    .ok_or_else(|| format!("vertex #{}: no body @{body}", v.id))?;
+                check_body(op, &input, output, signature)
+                    .map_err(|m| format!("vertex #{} ({}) and body @{body}: {m}", v.id, op.name()))?;
+            }
+            input = output.to_vec();
+        }
+    }
+    Ok(())
+}
+
+fn check_body(op: &Operator, input: &[Column], output: &[Column], sig: &Signature) -> Result<(), String> {
+    let boolean = |n: usize| sig.results.get(n).map(String::as_str) == Some("i1");
+    // Row columns first; a training step's state after them.
+    let args = op.body_args();
+    let state = match op {
+        Operator::Iterate { iterate, .. } => iterate.training.state_len(),
+        _ => 0,
+    };
+    if sig.params.len() != args.len() + state {
+        return Err(format!(
+            "it takes {} parameters; {} are passed",
+            sig.params.len(),
+            args.len() + state
+        ));
+    }
+    // A join's filter reads the joined row, which `input` is (left ++ right).
+    for (a, param) in args.iter().zip(&sig.params) {
+        let column = input
+            .iter()
+            .find(|c| &c.name == a)
+            .ok_or_else(|| format!("no input column '{a}'"))?;
+        if column.ty.body_scalar() != Some(param.as_str()) {
+            return Err(format!("column '{a}' ({}) is passed as a {param}", column.ty));
+        }
+    }
+    match op {
+        Operator::Filter(_) | Operator::HashJoin { .. } if sig.results.len() != 1 || !boolean(0) => {
+            Err("a predicate returns one boolean (i1)".into())
+        }
+        Operator::Map(Map { exprs, .. }) => check_results(exprs, output, sig),
+        Operator::Pipeline(Pipeline {
+            exprs, keep, strict, ..
+        }) => {
+            if keep.is_some_and(|k| !boolean(k)) {
+                return Err("the result it keeps rows by is not a boolean".into());
+            }
+            if strict.len() != sig.results.len() {
+                return Err(format!(
+                    "'strict' has {} lists for {} results",
+                    strict.len(),
+                    sig.results.len()
+                ));
+            }
+            check_results(exprs, output, sig)
+        }
+        Operator::Iterate { iterate, .. } => {
+            let t = &iterate.training;
+            let f64s = |types: &[String]| types.iter().all(|t| t == "f64");
+            if sig.results.len() != t.sums() || !f64s(&sig.results) || !f64s(&sig.params[args.len()..]) {
+                return Err(format!(
+                    "a {} step takes f64 state and returns {} f64 sums",
+                    t.model.name(),
+                    t.sums()
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The body results a map or pipeline outputs exist and have the output columns' types.
+fn check_results(exprs: &[ProjectExpr], output: &[Column], sig: &Signature) -> Result<(), String> {
+    for (e, out) in exprs.iter().zip(output) {
+        if let ProjectExpr::Body(n) = e {
+            let result = sig
+                .results
+                .get(*n)
+                .ok_or_else(|| format!("column '{}' is result {n} of {}", out.name, sig.results.len()))?;
+            if out.ty.body_scalar() != Some(result.as_str()) {
+                return Err(format!("column '{}' ({}) is result {n}, a {result}", out.name, out.ty));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

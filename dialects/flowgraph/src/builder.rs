@@ -475,14 +475,14 @@ impl FlowGraphBuilder {
     /// The first `fetch` rows of `input` in `keys` order.
     pub fn top_k(&mut self, input: TableValue, keys: &[SortKey], fetch: usize, loc: &SourceLoc) -> TableValue {
         let keys: Vec<String> = keys.iter().map(SortKey::to_string).collect();
-        let attrs = format!("keys = {}, fetch = {fetch} : i64", string_array(&keys));
+        let attrs = format!("keys = {}, fetch = {} : i64", string_array(&keys), row_count(fetch));
         let schema = self.schemas[input.0].clone();
         self.unary_op("top_k", input, &attrs, schema, loc)
     }
 
     pub fn limit(&mut self, input: TableValue, skip: usize, fetch: Option<usize>, loc: &SourceLoc) -> TableValue {
-        let fetch = fetch.map_or(-1, |f| f as i64);
-        let attrs = format!("skip = {skip} : i64, fetch = {fetch} : i64");
+        let fetch = fetch.map_or(-1, row_count);
+        let attrs = format!("skip = {} : i64, fetch = {fetch} : i64", row_count(skip));
         let schema = self.schemas[input.0].clone();
         self.unary_op("limit", input, &attrs, schema, loc)
     }
@@ -502,4 +502,10 @@ impl FlowGraphBuilder {
     pub fn finish(self) -> String {
         format!("module {{\n{}{}}}\n", self.bodies, self.ops)
     }
+}
+
+/// A count of rows as an `i64` attribute: past `i64::MAX` it means more rows than any
+/// table holds, which `i64::MAX` means too.
+fn row_count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }

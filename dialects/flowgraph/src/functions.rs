@@ -19,7 +19,7 @@ pub struct Binding {
 }
 
 /// A function callable from row expressions; see the module's doc.
-pub trait RowFunction {
+pub trait RowFunction: Sync {
     /// The name calls use (`predict`).
     fn name(&self) -> &str;
     /// What a call with first argument `key` and `args` further arguments computes with;

@@ -27,7 +27,7 @@ pub use context::{FLOW_IRDL, new_context};
 pub use error::FlowGraphError;
 pub use graph::{FlowGraph, verify_mlir};
 pub use rewrite::NewOp;
-pub use syntax::{index_lists, parse_bound, quote, string_array, table_type};
+pub use syntax::{attribute_text, index_lists, parse_bound, quote, string_array, table_type};
 pub use view::{Body, FlowOp, GraphView, OpKind};
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use skadi_common::{Column, Schema};
 /// The text of a string attribute, or of a flat symbol reference's name. Read through
 /// MLIR's C API because melior's reader indexes the last byte of the value and so panics
 /// on an empty one (an empty `pattern`, `@""`).
-pub(crate) fn attribute_text(attribute: Attribute) -> Option<String> {
+pub fn attribute_text(attribute: Attribute) -> Option<String> {
     let raw = attribute.to_raw();
     // SAFETY: `raw` is a live attribute; the string ref MLIR returns points at `length`
     // bytes it owns for the context's life, read here at once.

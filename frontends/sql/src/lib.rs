@@ -12,6 +12,7 @@
 
 mod body;
 mod error;
+mod limits;
 mod session;
 pub mod step;
 mod translate;

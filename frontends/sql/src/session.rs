@@ -1,8 +1,9 @@
 //! DataFusion as a planner: a session whose tables are the catalog's schemas.
 
-use crate::SqlError;
+use crate::{SqlError, limits};
 use datafusion::{
     arrow::datatypes::DataType,
+    common::config::ConfigNonZeroUsize,
     datasource::empty::EmptyTable,
     logical_expr::LogicalPlan,
     logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility},
@@ -17,6 +18,8 @@ use std::sync::Arc;
 pub fn planning_session(catalog: &Catalog, functions: &[&dyn RowFunction]) -> Result<SessionContext, SqlError> {
     let mut config = SessionConfig::new().with_target_partitions(1);
     config.options_mut().sql_parser.collect_spans = true;
+    config.options_mut().sql_parser.recursion_limit =
+        ConfigNonZeroUsize::try_new(limits::RECURSION_LIMIT).map_err(SqlError::from)?;
     let ctx = SessionContext::new_with_config(config);
     for f in functions {
         ctx.register_udf(ScalarUDF::new_from_impl(Hooked::new(f.name())));
@@ -83,18 +86,21 @@ impl Planner {
 
     /// Parses, binds and logically optimizes one query.
     pub fn logical_plan(&self, sql: &str) -> Result<LogicalPlan, SqlError> {
-        plan_in(&self.ctx, sql)
+        limits::on_deep_stack(|| plan_in(&self.ctx, sql))
     }
 
     /// SQL text → FlowGraph text, over `catalog` (the one this planner was made for).
     pub fn compile(&self, sql: &str, source_name: &str, catalog: &Catalog) -> Result<String, SqlError> {
-        let plan = self.logical_plan(sql)?;
-        crate::translate::translate(&plan, sql, source_name, catalog)
+        limits::on_deep_stack(|| {
+            let plan = plan_in(&self.ctx, sql)?;
+            crate::translate::translate(&plan, sql, source_name, catalog)
+        })
     }
 }
 
 /// Parses, binds and logically optimizes one SQL query in `ctx`.
 pub(crate) fn plan_in(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, SqlError> {
+    limits::check_nesting(sql)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| SqlError {

@@ -164,7 +164,10 @@ impl Query {
             ctx.register_table(name.as_str(), Arc::new(EmptyTable::new(Arc::new(schema))))
                 .map_err(|e| located(e.into()))?;
         }
-        let plan = plan_in(&ctx, &self.text).map_err(located)?;
-        translate_step(&plan, g, catalog, tables, functions, source_name, self.lines.clone()).map_err(located)
+        let text = &self.text;
+        crate::limits::on_deep_stack(|| {
+            let plan = plan_in(&ctx, text).map_err(located)?;
+            translate_step(&plan, g, catalog, tables, functions, source_name, lines.clone()).map_err(located)
+        })
     }
 }

@@ -17,8 +17,8 @@ pub(super) fn estimate(op: &Operator, parallelism: usize, inputs: &[f64]) -> f64
         Operator::Aggregate { .. } => (input * 0.1).max(1.0),
         Operator::FlatMap(_) => input * 10.0,
         Operator::Iterate { .. } => 1.0,
-        Operator::Limit(Limit { fetch: Some(f), skip }) => input.min((f + skip) as f64),
-        Operator::TopK(TopK { fetch, .. }) => input.min((fetch * parallelism) as f64),
+        Operator::Limit(Limit { fetch: Some(f), skip }) => input.min(f.saturating_add(*skip) as f64),
+        Operator::TopK(TopK { fetch, .. }) => input.min(fetch.saturating_mul(parallelism) as f64),
         Operator::HashJoin { join, .. } => {
             let matched = if join.left_keys.is_empty() {
                 side(0) * side(1)

@@ -260,7 +260,7 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                     // Each shard first cuts to what the global limit can keep.
                     let local = Operator::Limit(Limit {
                         skip: 0,
-                        fetch: Some(fetch + limit.skip),
+                        fetch: Some(fetch.saturating_add(limit.skip)),
                     });
                     input = l.forward(local, schema.clone(), input, location.clone());
                 }

@@ -5,6 +5,8 @@
 //! The plan is data: a versioned JSON document that carries everything a worker needs to
 //! run one shard — file slices per scan shard and the MLIR text of every body.
 
+mod check;
+
 use crate::{
     operators::{
         Aggregate, AggregateMode, Filter, FlatMap, Iterate, Join, Limit, Map, Match, Pipeline, Project, Scan, Sink,
@@ -296,118 +298,6 @@ impl PhysicalPlan {
             message,
         })?;
         Ok(plan)
-    }
-
-    /// Structural invariants the runtime relies on.
-    pub fn check(&self) -> Result<(), String> {
-        let n = self.vertices.len();
-        if self.output >= n {
-            return Err(format!("output vertex {} does not exist", self.output));
-        }
-        for (i, v) in self.vertices.iter().enumerate() {
-            if v.id != i {
-                return Err(format!("vertex at position {i} has id {}", v.id));
-            }
-            if v.parallelism == 0 {
-                return Err(format!("vertex {i} has parallelism 0"));
-            }
-            if v.stage >= self.stages.len() {
-                return Err(format!("vertex {i} names stage {} that does not exist", v.stage));
-            }
-            let stage = &self.stages[v.stage];
-            if v.parallelism != stage.parallelism {
-                return Err(format!(
-                    "vertex {i} has parallelism {} but its stage {} has {}",
-                    v.parallelism, v.stage, stage.parallelism
-                ));
-            }
-            if stage.vertices.iter().filter(|&&x| x == i).count() != 1 {
-                return Err(format!("vertex {i} is not listed once in its stage {}", v.stage));
-            }
-            for e in &v.inputs {
-                if e.from >= i {
-                    return Err(format!("vertex {i} reads vertex {} that does not precede it", e.from));
-                }
-                let from = &self.vertices[e.from];
-                let same_stage = from.stage == v.stage;
-                if same_stage == e.partitioning.is_exchange() {
-                    return Err(format!(
-                        "edge {} -> {i}: forward edges stay inside a stage, exchanges cross stages",
-                        e.from
-                    ));
-                }
-                if same_stage && from.parallelism != v.parallelism {
-                    return Err(format!("forward edge {} -> {i} changes parallelism", e.from));
-                }
-                if matches!(e.partitioning, Partitioning::Gather) && v.parallelism != 1 {
-                    return Err(format!(
-                        "vertex {i} gathers its input but has parallelism {}",
-                        v.parallelism
-                    ));
-                }
-            }
-            let ops = v.op.flatten();
-            for (k, op) in ops.iter().enumerate() {
-                if let Operator::Scan(Scan { shards, .. }) = op {
-                    if shards.len() != v.parallelism {
-                        return Err(format!(
-                            "scan vertex {i} has {} shards for parallelism {}",
-                            shards.len(),
-                            v.parallelism
-                        ));
-                    }
-                    if k > 0 || !v.inputs.is_empty() {
-                        return Err(format!("vertex {i} scans, but not as its first step"));
-                    }
-                }
-                if matches!(op, Operator::Fused { .. }) {
-                    return Err(format!("vertex {i} nests fused steps"));
-                }
-                if let Some(b) = op.body()
-                    && !self.bodies.iter().any(|x| x.name == b)
-                {
-                    return Err(format!("vertex {i} names body @{b} that the plan does not carry"));
-                }
-            }
-        }
-        // Stages wait on the stages they read through exchanges: that must not loop.
-        let mut reads: Vec<Vec<usize>> = vec![Vec::new(); self.stages.len()];
-        for v in &self.vertices {
-            for e in v.inputs.iter().filter(|e| e.partitioning.is_exchange()) {
-                reads[v.stage].push(self.vertices[e.from].stage);
-            }
-        }
-        let mut state = vec![0u8; self.stages.len()]; // 0 new, 1 on the path, 2 done
-        fn visit(s: usize, reads: &[Vec<usize>], state: &mut [u8]) -> bool {
-            match state[s] {
-                1 => return false,
-                2 => return true,
-                _ => {}
-            }
-            state[s] = 1;
-            let acyclic = reads[s].iter().all(|&r| visit(r, reads, state));
-            state[s] = 2;
-            acyclic
-        }
-        if let Some(s) = (0..self.stages.len()).find(|&s| !visit(s, &reads, &mut state)) {
-            return Err(format!("stage {s} waits on its own output through exchanges"));
-        }
-        for (i, s) in self.stages.iter().enumerate() {
-            if s.id != i || s.vertices.is_empty() {
-                return Err(format!("stage {i} is malformed"));
-            }
-            if s.vertices.iter().any(|&v| v >= n || self.vertices[v].stage != i) {
-                return Err(format!("stage {i} lists a vertex of another stage"));
-            }
-            let backend = &self.vertices[s.vertices[0]].backend;
-            if let Some(&v) = s.vertices.iter().find(|&&v| self.vertices[v].backend != *backend) {
-                return Err(format!(
-                    "stage {i} mixes backends: vertex #{} runs on '{backend}', vertex #{v} on '{}' (a stage runs on one backend)",
-                    s.vertices[0], self.vertices[v].backend
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// The vertices that read `id`'s output, with the index of the input edge they read
