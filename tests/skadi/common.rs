@@ -141,3 +141,15 @@ pub fn skadi(args: &[&str]) -> Output {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Runs the CLI and expects exit 1, no panic, and every needle in standard error.
+pub fn fails_with(args: &[&str], needles: &[&str]) -> String {
+    let out = skadi(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "expected exit 1 for {args:?}; stderr:\n{err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
+    }
+    err
+}

@@ -1,22 +1,7 @@
 //! Bad input: one clear error with a position where there is one, a non-zero exit, no
 //! panic, and no output file left behind.
 
-use crate::common::{skadi, stderr, tpch};
-
-fn fails_with(args: &[&str], needles: &[&str]) -> String {
-    let out = skadi(args);
-    let err = stderr(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "expected exit 1 for {args:?}; stderr:\n{err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
-    for n in needles {
-        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
-    }
-    err
-}
+use crate::common::{fails_with, tpch};
 
 fn catalog() -> String {
     tpch().to_str().unwrap().to_string()

@@ -2,24 +2,8 @@
 //! SQL, data files, output paths — gives a located error or a right answer: never a
 //! panic, never a silent wrong answer, never a hurt file. One test per case found.
 
-use crate::common::{skadi, stderr, tpch};
+use crate::common::{fails_with, skadi, stderr, tpch};
 use std::path::Path;
-
-/// Runs the CLI and expects exit 1, no panic, and every needle in standard error.
-fn fails_with(args: &[&str], needles: &[&str]) -> String {
-    let out = skadi(args);
-    let err = stderr(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "expected exit 1 for {args:?}; stderr:\n{err}"
-    );
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
-    for n in needles {
-        assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");
-    }
-    err
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);

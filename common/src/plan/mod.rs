@@ -171,34 +171,29 @@ impl Operator {
         }
     }
 
-    /// The body the operator calls, if any.
-    pub fn body(&self) -> Option<&str> {
+    /// The body the operator calls and the columns it passes to it, if it calls one.
+    pub fn body_call(&self) -> Option<(&str, &[String])> {
         match self {
-            Operator::Filter(Filter { body, .. })
-            | Operator::Map(Map { body, .. })
-            | Operator::Pipeline(Pipeline { body, .. })
+            Operator::Filter(Filter { body, args })
+            | Operator::Map(Map { body, args, .. })
+            | Operator::Pipeline(Pipeline { body, args, .. })
             | Operator::Iterate {
-                iterate: Iterate { body, .. },
+                iterate: Iterate { body, args, .. },
                 ..
-            } => Some(body),
-            Operator::HashJoin { join, .. } => join.filter.as_deref(),
+            } => Some((body, args)),
+            Operator::HashJoin { join, .. } => join.filter.as_deref().map(|b| (b, &join.filter_args[..])),
             _ => None,
         }
     }
 
+    /// The body the operator calls, if any.
+    pub fn body(&self) -> Option<&str> {
+        self.body_call().map(|(body, _)| body)
+    }
+
     /// The columns the operator passes to its body.
     pub fn body_args(&self) -> &[String] {
-        match self {
-            Operator::Filter(Filter { args, .. })
-            | Operator::Map(Map { args, .. })
-            | Operator::Pipeline(Pipeline { args, .. })
-            | Operator::Iterate {
-                iterate: Iterate { args, .. },
-                ..
-            } => args,
-            Operator::HashJoin { join, .. } => &join.filter_args,
-            _ => &[],
-        }
+        self.body_call().map_or(&[], |(_, args)| args)
     }
 
     /// The name device profiles list and `skadi explain` shows.

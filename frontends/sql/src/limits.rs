@@ -1,7 +1,8 @@
 //! Bounds on what SQL text costs to compile. Deep expressions (a CASE nested fifty times,
 //! ten thousand terms added up) recurse in DataFusion's parser, planner and optimizer
-//! and in the translation: those run on a thread with a deep stack ([`on_deep_stack`]),
-//! under a recursion limit far above DataFusion's default of 50. And sqlparser (0.62, as
+//! and in the translation: SQL that nests deeper than a few dozen levels is planned on a
+//! thread with a deep stack ([`planning`]), under a recursion limit far above
+//! DataFusion's default of 50. And sqlparser (0.62, as
 //! DataFusion 55 pins it), on a parse error inside parentheses it parsed speculatively —
 //! after a reserved word that takes them (`CEIL(`, `CAST(`, `SUBSTRING(`, ...), after
 //! `IN`, or around a subquery — re-parses each level another way, doubling the work per
@@ -33,9 +34,25 @@ pub(crate) const MAX_EXPRESSION_DEPTH: usize = 1_000;
 /// Reserved-word calls that may nest around each other.
 pub(crate) const MAX_SPECIAL_NESTING: usize = 16;
 
+/// Nesting the caller's stack holds (deeper SQL is planned on [`DEEP_STACK`]).
+const SHALLOW: usize = 64;
+
+/// Runs `work`, the parsing, planning and translation of `sql`, after
+/// [`check_nesting`] (whose error it returns instead): on this thread when the SQL nests
+/// shallowly, else on a thread with a deep stack.
+pub(crate) fn planning<T: Send>(
+    sql: &str,
+    work: impl FnOnce() -> Result<T, SqlError> + Send,
+) -> Result<T, SqlError> {
+    match check_nesting(sql)? {
+        depth if depth <= SHALLOW => work(),
+        _ => on_deep_stack(work),
+    }
+}
+
 /// Runs `work` on a thread with a deep stack (address space only: pages are touched as
 /// the recursion reaches them).
-pub(crate) fn on_deep_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+fn on_deep_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("skadi-sql".into())
@@ -104,16 +121,18 @@ fn special(keyword: Keyword) -> bool {
 }
 
 /// Refuses SQL that nests more than [`MAX_SPECIAL_NESTING`] reserved-word calls, or an
-/// expression deeper than [`MAX_EXPRESSION_DEPTH`] operators (see the module's doc). Linear in the text; a text the tokenizer rejects is left to the parser,
+/// expression deeper than [`MAX_EXPRESSION_DEPTH`] operators (see the module's doc);
+/// returns about how deep the SQL nests (unknown, past any bound, when it does not
+/// tokenize). Linear in the text; a text the tokenizer rejects is left to the parser,
 /// which says why.
-pub(crate) fn check_nesting(sql: &str) -> Result<(), SqlError> {
+pub(crate) fn check_nesting(sql: &str) -> Result<usize, SqlError> {
     let Ok(tokens) = Tokenizer::new(&GenericDialect {}, sql).tokenize_with_location() else {
-        return Ok(());
+        return Ok(usize::MAX);
     };
     // Per open parenthesis: whether a special word opened it, and the operators seen in
     // it so far (an upper bound on the nesting they make).
     let mut open: Vec<(bool, usize)> = Vec::new();
-    let (mut depth, mut operators, mut outer) = (0, 0, 0);
+    let (mut depth, mut operators, mut outer, mut deepest) = (0, 0, 0, 0);
     let mut previous: Option<Keyword> = None;
     let tokens: Vec<_> = tokens
         .iter()
@@ -121,6 +140,7 @@ pub(crate) fn check_nesting(sql: &str) -> Result<(), SqlError> {
         .collect();
     for (i, t) in tokens.iter().enumerate() {
         let at = Some((t.span.start.line as usize, t.span.start.column as usize));
+        deepest = deepest.max(outer + operators);
         if operator(&t.token) {
             operators += 1;
             if outer + operators > MAX_EXPRESSION_DEPTH {
@@ -168,7 +188,7 @@ pub(crate) fn check_nesting(sql: &str) -> Result<(), SqlError> {
             _ => None,
         };
     }
-    Ok(())
+    Ok(deepest)
 }
 
 /// Whether a token is a binary or unary operator that nests an expression one deeper.

@@ -86,12 +86,12 @@ impl Planner {
 
     /// Parses, binds and logically optimizes one query.
     pub fn logical_plan(&self, sql: &str) -> Result<LogicalPlan, SqlError> {
-        limits::on_deep_stack(|| plan_in(&self.ctx, sql))
+        limits::planning(sql, || plan_in(&self.ctx, sql))
     }
 
     /// SQL text → FlowGraph text, over `catalog` (the one this planner was made for).
     pub fn compile(&self, sql: &str, source_name: &str, catalog: &Catalog) -> Result<String, SqlError> {
-        limits::on_deep_stack(|| {
+        limits::planning(sql, || {
             let plan = plan_in(&self.ctx, sql)?;
             crate::translate::translate(&plan, sql, source_name, catalog)
         })
@@ -99,8 +99,8 @@ impl Planner {
 }
 
 /// Parses, binds and logically optimizes one SQL query in `ctx`.
+/// (Run through [`limits::planning`], which bounds what `sql` may cost.)
 pub(crate) fn plan_in(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, SqlError> {
-    limits::check_nesting(sql)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| SqlError {

@@ -165,9 +165,10 @@ impl Query {
                 .map_err(|e| located(e.into()))?;
         }
         let text = &self.text;
-        crate::limits::on_deep_stack(|| {
-            let plan = plan_in(&ctx, text).map_err(located)?;
-            translate_step(&plan, g, catalog, tables, functions, source_name, lines.clone()).map_err(located)
+        crate::limits::planning(text, || {
+            let plan = plan_in(&ctx, text)?;
+            translate_step(&plan, g, catalog, tables, functions, source_name, lines.clone())
         })
+        .map_err(located)
     }
 }
