@@ -146,7 +146,11 @@ pub fn stderr(o: &Output) -> String {
 pub fn fails_with(args: &[&str], needles: &[&str]) -> String {
     let out = skadi(args);
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "expected exit 1 for {args:?}; stderr:\n{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1 for {args:?}; stderr:\n{err}"
+    );
     assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
     for n in needles {
         assert!(err.contains(n), "stderr lacks {n:?}:\n{err}");

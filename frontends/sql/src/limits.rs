@@ -40,10 +40,7 @@ const SHALLOW: usize = 64;
 /// Runs `work`, the parsing, planning and translation of `sql`, after
 /// [`check_nesting`] (whose error it returns instead): on this thread when the SQL nests
 /// shallowly, else on a thread with a deep stack.
-pub(crate) fn planning<T: Send>(
-    sql: &str,
-    work: impl FnOnce() -> Result<T, SqlError> + Send,
-) -> Result<T, SqlError> {
+pub(crate) fn planning<T: Send>(sql: &str, work: impl FnOnce() -> Result<T, SqlError> + Send) -> Result<T, SqlError> {
     match check_nesting(sql)? {
         depth if depth <= SHALLOW => work(),
         _ => on_deep_stack(work),
