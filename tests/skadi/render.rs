@@ -45,6 +45,17 @@ fn physical_plan_as_mlir_verifies_with_a_vertex_per_vertex() {
     assert!(mlir.contains("func.func private @fused_0"), "{mlir}");
 }
 
+/// A vertex's inputs have different tables (a join's two sides): IRDL binds one type to
+/// each operand group, so the vertex splits its inputs into `first` and `rest`.
+#[test]
+fn physical_plans_with_joins_verify_as_mlir() {
+    for q in ["q5", "q13", "q21"] {
+        let plan = plan_of(q);
+        let mlir = skadi::to_mlir(&plan).unwrap_or_else(|e| panic!("{q}: {e}"));
+        assert!(mlir.contains("operandSegmentSizes = array<i32: 1, 1>"), "{q}: {mlir}");
+    }
+}
+
 #[test]
 fn dot_renders_with_graphviz() {
     if !have("dot") {

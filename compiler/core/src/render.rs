@@ -133,7 +133,7 @@ pub fn to_mlir(plan: &PhysicalPlan) -> Result<String, FlowGraphError> {
         let operator = serde_json::to_string(&v.op).expect("operators serialize");
         let _ = writeln!(
             out,
-            "  %v{id} = \"flow.vertex\"({}) {{id = {id} : i64, op = {}, backend = {}, parallelism = {} : i64, stage = {} : i64, edges = {}, bodies = [{}], operator = {}, reason = {}}} : ({}) -> {}",
+            "  %v{id} = \"flow.vertex\"({}) {{id = {id} : i64, op = {}, backend = {}, parallelism = {} : i64, stage = {} : i64, edges = {}, bodies = [{}], operator = {}, reason = {}, operandSegmentSizes = array<i32: {}, {}>}} : ({}) -> {}",
             inputs.join(", "),
             quote(v.op.name()),
             quote(&v.backend),
@@ -143,6 +143,8 @@ pub fn to_mlir(plan: &PhysicalPlan) -> Result<String, FlowGraphError> {
             bodies.join(", "),
             quote(&operator),
             quote(&v.reason),
+            v.inputs.len().min(1),
+            v.inputs.len().saturating_sub(1),
             input_types.join(", "),
             table_type(&v.schema),
             id = v.id,

@@ -230,8 +230,12 @@ irdl.dialect @flow {
   // The physical plan as MLIR (`skadi compile --emit physical`): one vertex of the
   // sharded graph, reading its input vertices' tables. `edges[i]` is the partitioning of
   // input i ("forward", "hash(k1, k2)", "gather", "broadcast"); `operator` is the
-  // vertex's operator as in the JSON plan; `bodies` names the functions it calls.
+  // vertex's operator as in the JSON plan; `bodies` names the functions it calls. IRDL
+  // binds one type per operand group, so the inputs are two groups (operandSegmentSizes):
+  // the first, whose table may differ (a join's probe side), and the rest, of one table
+  // type (a join's build side; a union's inputs).
   irdl.operation @vertex {
+    %first = irdl.base @flow::@table
     %in = irdl.base @flow::@table
     %out = irdl.base @flow::@table
     %id = irdl.base "#builtin.integer"
