@@ -30,6 +30,7 @@ mod planning;
 mod profile;
 mod rows;
 mod scan;
+mod sets;
 mod slots;
 mod stage;
 mod strings;

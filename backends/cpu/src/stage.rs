@@ -10,7 +10,7 @@ use crate::{
     order,
     planning::{op_kernel, step_schemas},
     profile::Profile,
-    rows, scan, strings, train,
+    rows, scan, sets, strings, train,
 };
 use arrow::{
     array::{ArrayRef, RecordBatch, RecordBatchOptions},
@@ -67,6 +67,7 @@ impl CpuPlan {
             Operator::HashJoin { join, build } => {
                 return join::stream(self, op, join, *build, inputs, out_schema, fail);
             }
+            Operator::Union(_) => return Ok(sets::union_stream(inputs, out_schema, fail)),
             _ => {}
         }
         if inputs.len() != 1 {
@@ -79,7 +80,7 @@ impl CpuPlan {
         };
         let kernel = || kernel.ok_or_else(|| fail(format!("{} has no body", op.name())));
         Ok(match op {
-            Operator::Scan(_) | Operator::Fused { .. } | Operator::HashJoin { .. } => {
+            Operator::Scan(_) | Operator::Fused { .. } | Operator::HashJoin { .. } | Operator::Union(_) => {
                 unreachable!("handled above")
             }
             Operator::Filter(f) => rows::filter(self, f, kernel()?, input, &in_schema, fail)?,

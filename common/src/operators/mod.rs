@@ -15,6 +15,7 @@ mod join;
 mod order;
 mod rows;
 mod scan;
+mod sets;
 mod strings;
 
 pub use aggregate::{Aggregate, AggregateCall, AggregateFunction, AggregateMode};
@@ -23,6 +24,7 @@ pub use join::{Join, JoinKind};
 pub use order::{Limit, Sink, Sort, SortKey, TopK};
 pub use rows::{Filter, Map, Pipeline, Project, ProjectExpr};
 pub use scan::{Exchange, FileSlice, Scan, Source, TEXT_COLUMNS};
+pub use sets::Union;
 pub use strings::{FLAT_MAP_FUNCTIONS, FlatMap, Match, MatchKind, STRING_FUNCTIONS, StringFunction};
 
 /// `a, b, c`.

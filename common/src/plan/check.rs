@@ -280,6 +280,14 @@ pub(crate) fn check_operator(op: &Operator, inputs: &[&[Column]], output: &[Colu
             same_types(input, output, "its input")
         }
         Operator::Limit(_) => same_types(one()?, output, "its input"),
+        Operator::Union(_) => {
+            if inputs.is_empty() {
+                return Err("a union reads at least one input".into());
+            }
+            inputs
+                .iter()
+                .try_for_each(|input| same_types(input, output, "each of its inputs"))
+        }
         Operator::Sink(Sink { names: n }) => {
             let input = one()?;
             arity(input.len(), output, "input columns")?;

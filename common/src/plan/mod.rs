@@ -10,7 +10,7 @@ mod check;
 use crate::{
     operators::{
         Aggregate, AggregateMode, Filter, FlatMap, Iterate, Join, Limit, Map, Match, Pipeline, Project, Scan, Sink,
-        Sort, StringFunction, TopK,
+        Sort, StringFunction, TopK, Union,
     },
     types::Column,
 };
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Bumped whenever the JSON layout changes incompatibly; readers reject other versions.
-pub const PLAN_VERSION: u32 = 6;
+pub const PLAN_VERSION: u32 = 7;
 
 /// The hash scheme of hash-partitioned edges: xxh3-64 over the Arrow row encoding of the
 /// key columns, modulo the consumer's parallelism. Producers on any worker must agree on
@@ -143,6 +143,7 @@ pub enum Operator {
     Match(Match),
     StringFunction(StringFunction),
     FlatMap(FlatMap),
+    Union(Union),
     /// Training; each pass is split over `threads` threads.
     Iterate {
         #[serde(flatten)]
@@ -210,6 +211,7 @@ impl Operator {
             Operator::Match(_) => "match",
             Operator::StringFunction(_) => "string_function",
             Operator::FlatMap(_) => "flat_map",
+            Operator::Union(_) => "union",
             Operator::Sort(_) => "sort",
             Operator::TopK(_) => "top_k",
             Operator::Limit(_) => "limit",
@@ -244,6 +246,7 @@ impl fmt::Display for Operator {
             Operator::Match(op) => op.fmt(f),
             Operator::StringFunction(op) => op.fmt(f),
             Operator::FlatMap(op) => op.fmt(f),
+            Operator::Union(op) => op.fmt(f),
             Operator::Sort(op) => op.fmt(f),
             Operator::TopK(op) => op.fmt(f),
             Operator::Limit(op) => op.fmt(f),

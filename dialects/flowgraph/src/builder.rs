@@ -472,6 +472,20 @@ impl FlowGraphBuilder {
         self.unary_op("sort", input, &attrs, schema, loc)
     }
 
+    /// The rows of every one of `inputs`, one after another (UNION ALL); each input has
+    /// table type `schema` (rename them first with [`Self::project`]).
+    pub fn union(&mut self, inputs: &[TableValue], schema: Schema, loc: &SourceLoc) -> TableValue {
+        let operands: Vec<String> = inputs.iter().map(|t| format!("%t{}", t.0)).collect();
+        let types: Vec<String> = inputs.iter().map(|t| table_type(&self.schemas[t.0])).collect();
+        let op = format!(
+            "\"flow.union\"({}) : ({}) -> {} {loc}",
+            operands.join(", "),
+            types.join(", "),
+            table_type(&schema)
+        );
+        self.push(schema, op)
+    }
+
     /// The first `fetch` rows of `input` in `keys` order.
     pub fn top_k(&mut self, input: TableValue, keys: &[SortKey], fetch: usize, loc: &SourceLoc) -> TableValue {
         let keys: Vec<String> = keys.iter().map(SortKey::to_string).collect();

@@ -188,6 +188,14 @@ irdl.dialect @flow {
     irdl.results(output: %t)
   }
 
+  // The rows of every input, one after another (UNION ALL): every input has the result's
+  // table type (a frontend renames its inputs' columns to the union's first).
+  irdl.operation @union {
+    %t = irdl.base @flow::@table
+    irdl.operands(inputs: variadic %t)
+    irdl.results(output: %t)
+  }
+
   // The first `fetch` rows in `keys` order (ORDER BY ... LIMIT): keys as for sort.
   irdl.operation @top_k {
     %t = irdl.base @flow::@table
@@ -248,7 +256,7 @@ irdl.dialect @flow {
     %operator = irdl.base "#builtin.string"
     %reason = irdl.base "#builtin.string"
     irdl.attributes { "id" = %id, "op" = %op, "backend" = %backend, "parallelism" = %parallelism, "stage" = %stage, "edges" = %edges, "bodies" = %bodies, "operator" = %operator, "reason" = %reason }
-    irdl.operands(inputs: variadic %in)
+    irdl.operands(first: optional %first, rest: variadic %in)
     irdl.results(output: %out)
   }
 

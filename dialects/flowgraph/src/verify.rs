@@ -350,6 +350,12 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             }
         }
         OpKind::Limit(_) => {}
+        // IRDL has checked that every input has the result's table type.
+        OpKind::Union(_) => {
+            if op.inputs.is_empty() {
+                return Err(fail("unions no inputs".into()));
+            }
+        }
         OpKind::Sink(Sink { names }) => {
             if names.len() != input.len() {
                 return Err(fail(format!(

@@ -16,7 +16,7 @@ use melior::ir::{
 };
 use skadi_common::{
     Aggregate, AggregateCall, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Limit, Map, Match, MatchKind,
-    Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, TopK, ml::Training,
+    Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, TopK, Union, ml::Training,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -40,6 +40,7 @@ pub enum OpKind {
     Match(Match),
     StringFunction(StringFunction),
     FlatMap(FlatMap),
+    Union(Union),
     Iterate(Iterate),
     Sort(Sort),
     TopK(TopK),
@@ -64,6 +65,7 @@ impl OpKind {
             | OpKind::Match(_)
             | OpKind::StringFunction(_)
             | OpKind::FlatMap(_)
+            | OpKind::Union(_)
             | OpKind::Iterate(_)
             | OpKind::Sort(_)
             | OpKind::Exchange(_)
@@ -380,6 +382,7 @@ fn read_kind(
             column: string("column")?,
             args: strings("args")?,
         }),
+        "flow.union" => OpKind::Union(Union {}),
         "flow.flat_map" => OpKind::FlatMap(FlatMap {
             function: string("function")?,
             column: string("column")?,

@@ -21,6 +21,7 @@ mod estimate;
 mod fuse;
 mod join;
 mod scan;
+mod sets;
 
 use crate::cost::{DeviceProfile, builtin_profiles, choose, row_bytes};
 use estimate::estimate;
@@ -222,6 +223,10 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                     threads: workers,
                 };
                 l.single(op_, schema, input()?, location, &why)
+            }
+            OpKind::Union(union) => {
+                let inputs: Vec<usize> = op.inputs.iter().map(|&i| produced[i]).collect();
+                sets::lower(&mut l, union, op, &inputs, workers)
             }
             OpKind::FlatMap(flat_map) => l.forward(Operator::FlatMap(flat_map), schema, input()?, location),
             OpKind::StringFunction(function) => {

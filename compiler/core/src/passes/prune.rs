@@ -113,6 +113,14 @@ impl Pass for PruneColumns {
                     continue;
                 }
                 OpKind::Source(_) => unreachable!("sources have no input"),
+                // Positions, not names, tie a union's inputs to its result: it keeps
+                // every column of each (pruning through it is for later).
+                OpKind::Union(_) => {
+                    for &k in &op.inputs {
+                        needed[k].extend(view.ops[k].schema.iter().map(|c| c.name.clone()));
+                    }
+                    continue;
+                }
             };
             needed[input].extend(reads);
         }
@@ -127,8 +135,8 @@ impl Pass for PruneColumns {
             };
             let (schema, attribute) = match &op.kind {
                 OpKind::Sink(_) => (Schema::new(), None),
-                // A model's row is fixed by its kind: every column stays.
-                OpKind::Iterate(_) => (op.schema.clone(), None),
+                // A model's row is fixed by its kind: every column stays; so does a union's.
+                OpKind::Iterate(_) | OpKind::Union(_) => (op.schema.clone(), None),
                 OpKind::Filter(_) | OpKind::Sort(_) | OpKind::TopK(_) | OpKind::Limit(_) | OpKind::Exchange(_) => {
                     (schemas[op.inputs[0]].clone(), None)
                 }

@@ -41,8 +41,16 @@ impl Translator<'_> {
     }
 
     pub(super) fn join(&mut self, j: &Join) -> Result<TableValue, SqlError> {
+        // NULL equal to NULL (INTERSECT, EXCEPT, IS NOT DISTINCT FROM) differs from SQL's
+        // equality only where a key can be NULL on both sides.
         if j.null_equality == NullEquality::NullEqualsNull {
-            return Err(SqlError::unsupported("joins where NULL equals NULL"));
+            for (a, b) in &j.on {
+                if a.nullable(j.left.schema())? && b.nullable(j.right.schema())? {
+                    return Err(SqlError::unsupported(
+                        "INTERSECT, EXCEPT or joins where NULL equals NULL, on keys nullable on both sides",
+                    ));
+                }
+            }
         }
         let (kind, swap) = match j.join_type {
             JoinType::Inner => (JoinKind::Inner, false),

@@ -4,7 +4,7 @@
 //! DataFusion schema.
 //!
 //! One file per logical node (scan, filter, projection, aggregate, join, sort/limit,
-//! subquery forms), and per expression concern the nodes share: strings (computed into
+//! subquery forms, union), and per expression concern the nodes share: strings (computed into
 //! columns by `flow.match`/`flow.string`) and registered row functions (the hook).
 
 mod aggregate;
@@ -16,6 +16,7 @@ mod scan;
 mod sort;
 mod strings;
 mod subquery;
+mod union;
 
 use strings::*;
 
@@ -190,7 +191,7 @@ impl Translator<'_> {
                 self.rename(input, &a.schema)
             }
             LogicalPlan::Join(j) => self.join(j),
-            LogicalPlan::Union(_) => Err(SqlError::unsupported("UNION")),
+            LogicalPlan::Union(u) => self.union(u),
             LogicalPlan::Window(_) => Err(SqlError::unsupported("window functions")),
             LogicalPlan::Distinct(_) => Err(SqlError::unsupported("DISTINCT")),
             LogicalPlan::EmptyRelation(_) | LogicalPlan::Values(_) => Err(SqlError::unsupported(
