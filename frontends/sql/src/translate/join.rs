@@ -80,19 +80,9 @@ impl Translator<'_> {
             let tb = self.key_type(right, &rdf, b)?;
             let cast = if ta == tb {
                 None
-            } else if ta.is_numeric() && tb.is_numeric() {
-                Some(
-                    if [ta, tb]
-                        .iter()
-                        .any(|t| matches!(t, ColumnType::Float32 | ColumnType::Float64 | ColumnType::Decimal(..)))
-                    {
-                        DataType::Float64
-                    } else {
-                        DataType::Int64
-                    },
-                )
             } else {
-                return Err(SqlError::unsupported(format!("joining {ta} keys with {tb} keys")));
+                let wider = wider_numeric(&[ta, tb]);
+                Some(wider.ok_or_else(|| SqlError::unsupported(format!("joining {ta} keys with {tb} keys")))?)
             };
             lkeys.push((a.clone(), cast.clone()));
             rkeys.push((b.clone(), cast));

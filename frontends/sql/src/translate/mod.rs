@@ -142,6 +142,21 @@ fn column_names(schema: &DFSchema) -> Vec<String> {
     schema.columns().iter().map(|c| c.flat_name()).collect()
 }
 
+/// The one type to compute numbers of the differing `types` as (DataFusion's types agree
+/// where ours can differ: a body computes a decimal as f64): f64 if any is a float or
+/// decimal, else i64; None unless all are numbers.
+fn wider_numeric(types: &[ColumnType]) -> Option<DataType> {
+    if !types.iter().all(|t| t.is_numeric()) {
+        return None;
+    }
+    let float = |t: &ColumnType| matches!(t, ColumnType::Float32 | ColumnType::Float64 | ColumnType::Decimal(..));
+    Some(if types.iter().any(float) {
+        DataType::Float64
+    } else {
+        DataType::Int64
+    })
+}
+
 /// Maps (line, column) in a step's query text to the source file, by where each of
 /// the text's lines starts there.
 pub(crate) fn map_position(lines: &[(u32, u32)], (line, column): (u32, u32)) -> (u32, u32) {

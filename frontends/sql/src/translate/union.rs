@@ -23,23 +23,17 @@ impl Translator<'_> {
         let mut schema: Vec<Column> = Vec::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
             let types: Vec<ColumnType> = schemas.iter().map(|s| s[i].ty).collect();
-            let ty = if types.iter().all(|t| *t == types[0]) {
-                types[0]
-            } else if types.iter().all(|t| t.is_numeric()) {
-                if types
-                    .iter()
-                    .any(|t| matches!(t, ColumnType::Float32 | ColumnType::Float64 | ColumnType::Decimal(..)))
-                {
-                    ColumnType::Float64
-                } else {
-                    ColumnType::Int64
+            let ty = match wider_numeric(&types) {
+                _ if types.iter().all(|t| *t == types[0]) => types[0],
+                Some(DataType::Float64) => ColumnType::Float64,
+                Some(_) => ColumnType::Int64,
+                None => {
+                    return Err(SqlError::unsupported(format!(
+                        "UNION of column {name} as {} in one input and {} in another",
+                        types[0],
+                        types.iter().find(|t| **t != types[0]).expect("types differ")
+                    )));
                 }
-            } else {
-                return Err(SqlError::unsupported(format!(
-                    "UNION of column {name} as {} in one input and {} in another",
-                    types[0],
-                    types.iter().find(|t| **t != types[0]).expect("types differ")
-                )));
             };
             schema.push(Column::new(name, ty, false));
         }
