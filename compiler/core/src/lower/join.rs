@@ -1,8 +1,8 @@
 //! Joins: which side the hash table is built on, and whether that side is broadcast to
 //! the probe side's shards or both sides are hash-partitioned on the keys.
 
-use super::Lowering;
-use skadi_common::{Edge, HASH_SCHEME, Join, JoinKind, Operator, Partitioning, Vertex};
+use super::{Lowering, stage_root, upstream};
+use skadi_common::{Edge, HASH_SCHEME, Join, JoinKind, Operator, Partitioning};
 use skadi_flowgraph::FlowOp;
 
 /// Rows of a build side up to which it is broadcast whatever the probe side's size.
@@ -140,24 +140,4 @@ pub(super) fn lower(l: &mut Lowering, join: Join, op: &FlowOp, sides: [usize; 2]
         location,
         reason,
     )
-}
-
-/// `v` and every vertex it reads, directly or not.
-fn upstream(vertices: &[Vertex], v: usize) -> impl Iterator<Item = usize> {
-    let mut seen = vec![false; vertices.len()];
-    let mut todo = vec![v];
-    while let Some(x) = todo.pop() {
-        if !std::mem::replace(&mut seen[x], true) {
-            todo.extend(vertices[x].inputs.iter().map(|e| e.from));
-        }
-    }
-    seen.into_iter().enumerate().filter(|(_, s)| *s).map(|(i, _)| i)
-}
-
-/// The first vertex of `v`'s stage: where its chain of forward inputs starts.
-fn stage_root(vertices: &[Vertex], mut v: usize) -> usize {
-    while let Some(e) = vertices[v].inputs.iter().find(|e| !e.partitioning.is_exchange()) {
-        v = e.from;
-    }
-    v
 }

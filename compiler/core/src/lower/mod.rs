@@ -361,3 +361,23 @@ fn assign_stages(vertices: &mut [Vertex]) -> Vec<Stage> {
     }
     stages
 }
+
+/// `v` and every vertex it reads, directly or not.
+pub(super) fn upstream(vertices: &[Vertex], v: usize) -> impl Iterator<Item = usize> {
+    let mut seen = vec![false; vertices.len()];
+    let mut todo = vec![v];
+    while let Some(x) = todo.pop() {
+        if !std::mem::replace(&mut seen[x], true) {
+            todo.extend(vertices[x].inputs.iter().map(|e| e.from));
+        }
+    }
+    seen.into_iter().enumerate().filter(|(_, s)| *s).map(|(i, _)| i)
+}
+
+/// The first vertex of `v`'s stage: where its chain of forward inputs starts.
+pub(super) fn stage_root(vertices: &[Vertex], mut v: usize) -> usize {
+    while let Some(e) = vertices[v].inputs.iter().find(|e| !e.partitioning.is_exchange()) {
+        v = e.from;
+    }
+    v
+}
