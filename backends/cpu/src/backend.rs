@@ -5,7 +5,7 @@ use crate::{
     LoweredBodies,
     code::Shared,
     jit,
-    planning::{check_bodies, plan_bodies, plan_kernels},
+    planning::{check_bodies, check_values, plan_bodies, plan_kernels},
     stage::CpuPlan,
 };
 use skadi_common::PhysicalPlan;
@@ -55,6 +55,7 @@ impl Backend for CpuBackend {
     }
 
     fn prepare(&self, plan: &PhysicalPlan) -> Result<Box<dyn PreparedPlan>, RuntimeError> {
+        check_values(plan).map_err(RuntimeError::Plan)?;
         let bodies = plan_bodies(plan);
         let compiled = if bodies.is_empty() {
             None

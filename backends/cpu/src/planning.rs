@@ -6,7 +6,7 @@
 use crate::{fold, jit::Signature, kernel, kernel::KernelSpec};
 use arrow::datatypes::{Schema, SchemaRef};
 use skadi_common::{
-    Column, Iterate, Map, Match, Operator, PhysicalPlan, Pipeline, ProjectExpr, Step, StringFunction,
+    Column, Iterate, Map, Match, Operator, PhysicalPlan, Pipeline, ProjectExpr, Step, StringFunction, Vertex,
     types::to_arrow_schema,
 };
 use std::{collections::HashMap, sync::Arc};
@@ -182,6 +182,27 @@ pub(crate) fn plan_kernels(plan: &PhysicalPlan) -> Vec<KernelSpec> {
 /// filter or kept-rows result is (a boolean), a training step's shape. A task calls
 /// kernels with raw buffers laid out by these, so a plan whose operator and body
 /// disagree must stop here.
+/// Each step of `v` and the schema it makes.
+fn steps(v: &Vertex) -> Vec<(&Operator, &[Column])> {
+    match &v.op {
+        Operator::Fused { steps } => steps.iter().map(|s| (&s.op, &s.schema[..])).collect(),
+        op => vec![(op, &v.schema[..])],
+    }
+}
+
+/// Every values operator's texts are values of its columns' types.
+pub(crate) fn check_values(plan: &PhysicalPlan) -> Result<(), String> {
+    for v in &plan.vertices {
+        for (op, output) in steps(v) {
+            if let Operator::Values(values) = op {
+                crate::sets::values_batch(&values.rows, &Arc::new(to_arrow_schema(output)))
+                    .map_err(|m| format!("vertex #{} (values): {m}", v.id))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn check_bodies(plan: &PhysicalPlan, signatures: &HashMap<String, Signature>) -> Result<(), String> {
     for v in &plan.vertices {
         let inputs: Vec<Column> = v
@@ -189,12 +210,8 @@ pub(crate) fn check_bodies(plan: &PhysicalPlan, signatures: &HashMap<String, Sig
             .iter()
             .flat_map(|e| plan.vertices[e.from].schema.iter().cloned())
             .collect();
-        let steps: Vec<(&Operator, &[Column])> = match &v.op {
-            Operator::Fused { steps } => steps.iter().map(|s| (&s.op, &s.schema[..])).collect(),
-            op => vec![(op, &v.schema[..])],
-        };
         let mut input: Vec<Column> = inputs;
-        for (op, output) in steps {
+        for (op, output) in steps(v) {
             if let Some(body) = op.body() {
                 let signature = signatures
                     .get(body)

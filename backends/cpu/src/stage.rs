@@ -68,6 +68,7 @@ impl CpuPlan {
                 return join::stream(self, op, join, *build, inputs, out_schema, fail);
             }
             Operator::Union(_) => return Ok(sets::union_stream(inputs, out_schema, fail)),
+            Operator::Values(v) => return sets::values_stream(v, shard, out_schema, fail),
             _ => {}
         }
         if inputs.len() != 1 {
@@ -80,7 +81,11 @@ impl CpuPlan {
         };
         let kernel = || kernel.ok_or_else(|| fail(format!("{} has no body", op.name())));
         Ok(match op {
-            Operator::Scan(_) | Operator::Fused { .. } | Operator::HashJoin { .. } | Operator::Union(_) => {
+            Operator::Scan(_)
+            | Operator::Fused { .. }
+            | Operator::HashJoin { .. }
+            | Operator::Union(_)
+            | Operator::Values(_) => {
                 unreachable!("handled above")
             }
             Operator::Filter(f) => rows::filter(self, f, kernel()?, input, &in_schema, fail)?,

@@ -17,6 +17,7 @@ mod rows;
 mod scan;
 mod sets;
 mod strings;
+mod values;
 
 pub use aggregate::{Aggregate, AggregateCall, AggregateFunction, AggregateMode};
 pub use iterate::Iterate;
@@ -26,6 +27,7 @@ pub use rows::{Filter, Map, Pipeline, Project, ProjectExpr};
 pub use scan::{Exchange, FileSlice, Scan, Source, TEXT_COLUMNS};
 pub use sets::Union;
 pub use strings::{FLAT_MAP_FUNCTIONS, FlatMap, Match, MatchKind, STRING_FUNCTIONS, StringFunction};
+pub use values::Values;
 
 /// `a, b, c`.
 fn list(items: &[String]) -> String {

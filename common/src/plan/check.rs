@@ -156,6 +156,12 @@ pub(crate) fn check_operator(op: &Operator, inputs: &[&[Column]], output: &[Colu
             }
             arity(columns.len(), output, "file columns")
         }
+        Operator::Values(values) => {
+            if !inputs.is_empty() {
+                return Err("values read no input".into());
+            }
+            values.check(output.len())
+        }
         Operator::Fused { steps } => {
             let Some(last) = steps.last() else {
                 return Err("has no steps".into());

@@ -10,7 +10,7 @@ mod check;
 use crate::{
     operators::{
         Aggregate, AggregateMode, Filter, FlatMap, Iterate, Join, Limit, Map, Match, Pipeline, Project, Scan, Sink,
-        Sort, StringFunction, TopK, Union,
+        Sort, StringFunction, TopK, Union, Values,
     },
     types::Column,
 };
@@ -144,6 +144,8 @@ pub enum Operator {
     StringFunction(StringFunction),
     FlatMap(FlatMap),
     Union(Union),
+    /// Literal rows, all produced by shard 0.
+    Values(Values),
     /// Training; each pass is split over `threads` threads.
     Iterate {
         #[serde(flatten)]
@@ -212,6 +214,7 @@ impl Operator {
             Operator::StringFunction(_) => "string_function",
             Operator::FlatMap(_) => "flat_map",
             Operator::Union(_) => "union",
+            Operator::Values(_) => "values",
             Operator::Sort(_) => "sort",
             Operator::TopK(_) => "top_k",
             Operator::Limit(_) => "limit",
@@ -247,6 +250,7 @@ impl fmt::Display for Operator {
             Operator::StringFunction(op) => op.fmt(f),
             Operator::FlatMap(op) => op.fmt(f),
             Operator::Union(op) => op.fmt(f),
+            Operator::Values(op) => op.fmt(f),
             Operator::Sort(op) => op.fmt(f),
             Operator::TopK(op) => op.fmt(f),
             Operator::Limit(op) => op.fmt(f),

@@ -3,7 +3,7 @@
 
 use crate::syntax::{quote, string_array, table_type};
 use skadi_common::{
-    AggregateCall, Column, ColumnType, JoinKind, MatchKind, Schema, SortKey,
+    AggregateCall, Column, ColumnType, JoinKind, MatchKind, Schema, SortKey, Values,
     ml::{METRIC_COLUMNS, Training},
 };
 use std::fmt::{self, Write};
@@ -242,6 +242,16 @@ impl FlowGraphBuilder {
             quote(format),
             string_array(files),
             string_array(columns),
+            table_type(&schema)
+        );
+        self.push(schema, op)
+    }
+
+    /// Literal rows of table type `schema`.
+    pub fn values(&mut self, values: &Values, schema: Schema, loc: &SourceLoc) -> TableValue {
+        let op = format!(
+            "\"flow.values\"() {{rows = {}}} : () -> {} {loc}",
+            string_array(&values.row_texts()),
             table_type(&schema)
         );
         self.push(schema, op)

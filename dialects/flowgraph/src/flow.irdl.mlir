@@ -28,6 +28,16 @@ irdl.dialect @flow {
     irdl.results(output: %out)
   }
 
+  // Literal rows (VALUES; a FROM-less SELECT's one row without columns; a relation
+  // proved empty): `rows` holds a row a string, a JSON array of the cells' texts (values
+  // of the columns' types) and nulls: ["[\221\22, null]"].
+  irdl.operation @values {
+    %rows = irdl.base "#builtin.array"
+    %out = irdl.base @flow::@table
+    irdl.attributes { "rows" = %rows }
+    irdl.results(output: %out)
+  }
+
   // Keeps rows where `body(args...)` (a func.func returning i1) is true.
   irdl.operation @filter {
     %t = irdl.base @flow::@table

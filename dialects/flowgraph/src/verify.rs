@@ -350,6 +350,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             }
         }
         OpKind::Limit(_) => {}
+        OpKind::Values(values) => values.check(op.schema.len()).map_err(fail)?,
         // IRDL has checked that every input has the result's table type.
         OpKind::Union(_) => {
             if op.inputs.is_empty() {

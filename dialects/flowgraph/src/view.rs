@@ -16,7 +16,8 @@ use melior::ir::{
 };
 use skadi_common::{
     Aggregate, AggregateCall, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Limit, Map, Match, MatchKind,
-    Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, TopK, Union, ml::Training,
+    Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, TopK, Union, Values,
+    ml::Training,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -41,6 +42,7 @@ pub enum OpKind {
     StringFunction(StringFunction),
     FlatMap(FlatMap),
     Union(Union),
+    Values(Values),
     Iterate(Iterate),
     Sort(Sort),
     TopK(TopK),
@@ -66,6 +68,7 @@ impl OpKind {
             | OpKind::StringFunction(_)
             | OpKind::FlatMap(_)
             | OpKind::Union(_)
+            | OpKind::Values(_)
             | OpKind::Iterate(_)
             | OpKind::Sort(_)
             | OpKind::Exchange(_)
@@ -383,6 +386,9 @@ fn read_kind(
             args: strings("args")?,
         }),
         "flow.union" => OpKind::Union(Union {}),
+        "flow.values" => OpKind::Values(
+            Values::from_row_texts(&strings("rows")?).map_err(|m| bad(name, location, format!("'rows': {m}")))?,
+        ),
         "flow.flat_map" => OpKind::FlatMap(FlatMap {
             function: string("function")?,
             column: string("column")?,

@@ -197,6 +197,13 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                 l.rows[id] = rows;
                 id
             }
+            OpKind::Values(values) => {
+                let rows = values.rows.len();
+                let reason = format!("{rows} literal row(s), in one shard");
+                let id = l.add(Operator::Values(values), schema, 1, vec![], location, reason);
+                l.rows[id] = rows as f64;
+                id
+            }
             OpKind::Filter(filter) => {
                 use_body(&filter.body);
                 l.forward(Operator::Filter(filter), schema, input()?, location)

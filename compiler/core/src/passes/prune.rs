@@ -8,7 +8,7 @@
 use super::Pass;
 use skadi_common::{
     Aggregate, Exchange, Filter, FlatMap, Iterate, Join, Map, Match, Pipeline, Project, ProjectExpr, Schema, Sort,
-    Source, StringFunction, TopK,
+    Source, StringFunction, TopK, Values,
 };
 use skadi_flowgraph::{FlowGraph, FlowGraphError, OpKind, string_array};
 use std::collections::BTreeSet;
@@ -112,7 +112,7 @@ impl Pass for PruneColumns {
                     }
                     continue;
                 }
-                OpKind::Source(_) => unreachable!("sources have no input"),
+                OpKind::Source(_) | OpKind::Values(_) => unreachable!("sources and values have no input"),
                 // Positions, not names, tie a union's inputs to its result: it keeps
                 // every column of each (pruning through it is for later).
                 OpKind::Union(_) => {
@@ -167,6 +167,14 @@ impl Pass for PruneColumns {
                 }
                 OpKind::Source(Source { columns, .. }) => (narrowed, Some(("columns", pick(columns)))),
                 OpKind::Project(Project { columns }) => (narrowed, Some(("columns", pick(columns)))),
+                OpKind::Values(Values { rows }) => {
+                    let rows = rows
+                        .iter()
+                        .map(|r| keep.iter().map(|&k| r[k].clone()).collect())
+                        .collect();
+                    let texts = Values { rows }.row_texts();
+                    (narrowed, Some(("rows", string_array(&texts))))
+                }
                 OpKind::Map(Map { exprs, .. }) | OpKind::Pipeline(Pipeline { exprs, .. }) => {
                     let exprs: Vec<String> = exprs.iter().map(|e| e.to_string()).collect();
                     (narrowed, Some(("exprs", pick(&exprs))))

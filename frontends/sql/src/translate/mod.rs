@@ -4,7 +4,7 @@
 //! DataFusion schema.
 //!
 //! One file per logical node (scan, filter, projection, aggregate, join, sort/limit,
-//! subquery forms, union), and per expression concern the nodes share: strings (computed into
+//! subquery forms, union, literal rows), and per expression concern the nodes share: strings (computed into
 //! columns by `flow.match`/`flow.string`) and registered row functions (the hook).
 
 mod aggregate;
@@ -17,6 +17,7 @@ mod sort;
 mod strings;
 mod subquery;
 mod union;
+mod values;
 
 use strings::*;
 
@@ -209,9 +210,8 @@ impl Translator<'_> {
             LogicalPlan::Union(u) => self.union(u),
             LogicalPlan::Window(_) => Err(SqlError::unsupported("window functions")),
             LogicalPlan::Distinct(_) => Err(SqlError::unsupported("DISTINCT")),
-            LogicalPlan::EmptyRelation(_) | LogicalPlan::Values(_) => Err(SqlError::unsupported(
-                "queries without a table (FROM-less SELECT, VALUES)",
-            )),
+            LogicalPlan::Values(v) => self.values(v),
+            LogicalPlan::EmptyRelation(e) => self.empty_relation(e),
             LogicalPlan::Subquery(_) => Err(SqlError::unsupported("subqueries")),
             LogicalPlan::Unnest(_) => Err(SqlError::unsupported("UNNEST")),
             LogicalPlan::RecursiveQuery(_) => Err(SqlError::unsupported("recursive queries")),
