@@ -1,22 +1,27 @@
 //! Fuzzing by mutation, on stable Rust: each target takes a corpus of real inputs (the
 //! TPC-H queries and the expression suite; the example job and pipeline specs; saved
-//! plans), mutates them (tokens deleted, repeated, swapped or replaced by edge values,
-//! text cut, spans nested; for plans, JSON values changed, removed and repeated) and
-//! feeds them to the library, asserting: no panic (an abort ends the process, which
-//! fails the run too), and a located error or a result.
+//! plans, set operations and literal rows among them), mutates them (tokens deleted,
+//! repeated, swapped or replaced by edge values, text cut, spans nested; for plans, JSON
+//! values changed, removed and repeated) and feeds them to the library, asserting: no
+//! panic (an abort ends the process, which fails the run too), no hang (an input that
+//! runs 30 s ends the process, saying so), and a located error or a result.
 //!
 //! Each target runs `SKADI_FUZZ_SECONDS` (default 6) from seed `SKADI_FUZZ_SEED`
 //! (default: fixed, so CI is repeatable); a failing input is written to
 //! `target/fuzz-findings/`, and each input is written there as `<target>-in-flight.txt`
-//! before it runs, so one that kills the process (an abort, a stack overflow) is kept. Longer runs: `SKADI_FUZZ_SECONDS=900 SKADI_FUZZ_SEED=$RANDOM
-//! cargo test --release --test skadi fuzz -- --test-threads=1 --nocapture`.
+//! before it runs, so one that kills the process (an abort, a stack overflow, a hang) is
+//! kept. Longer runs: `SKADI_FUZZ_SECONDS=900 SKADI_FUZZ_SEED=$RANDOM cargo test
+//! --release --test skadi fuzz -- --test-threads=1 --nocapture`.
 
 use crate::common::query;
 use skadi::{Session, Source, SourceKind};
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
     path::{Path, PathBuf},
-    sync::OnceLock,
+    sync::{
+        OnceLock,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -230,35 +235,78 @@ enum Outcome {
     Unlocated(String),
 }
 
-/// Runs `check` on mutants of `corpus` for the budget; returns (executions, findings).
-fn fuzz(target: &str, corpus: &[String], check: impl Fn(&str) -> Outcome) -> (usize, Vec<String>) {
+/// How long one input may run before it counts as a hang.
+const HANG: Duration = Duration::from_secs(30);
+
+/// Runs `check` on mutants of `corpus` (one to `rounds` mutations each, by `mutator`)
+/// for the budget; returns (executions, findings). An input that runs past [`HANG`]
+/// ends the process (a thread cannot be stopped), saying so; the input is on disk as
+/// `<target>-in-flight.txt`.
+fn fuzz(
+    target: &str,
+    corpus: &[String],
+    rounds: usize,
+    mutator: fn(&mut Rng, &str, &[String]) -> String,
+    check: impl Fn(&str) -> Outcome,
+) -> (usize, Vec<String>) {
     let deadline = Instant::now() + budget();
     let dictionary = dictionary(corpus);
     let mut rng = Rng(seed(target));
     let (mut runs, mut findings) = (0, Vec::new());
-    while Instant::now() < deadline {
-        let mut input = rng.pick(corpus).clone();
-        for _ in 0..1 + rng.below(4) {
-            input = mutate(&mut rng, &input, &dictionary);
-        }
-        runs += 1;
-        in_flight(target, &input);
-        let finding = match catch_unwind(AssertUnwindSafe(|| check(&input))) {
-            Ok(Outcome::Ok | Outcome::Located) => continue,
-            Ok(Outcome::Unlocated(e)) => format!("unlocated error: {e}"),
-            Err(p) => {
-                let message = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                format!("panic: {message}")
+    // The number of the input running (0: none, the run is over).
+    let running = AtomicUsize::new(1);
+    std::thread::scope(|scope| {
+        scope.spawn(|| watch(target, &running));
+        while Instant::now() < deadline {
+            let mut input = rng.pick(corpus).clone();
+            for _ in 0..1 + rng.below(rounds) {
+                input = mutator(&mut rng, &input, &dictionary);
             }
-        };
-        findings.push(save(target, &input, &finding));
-    }
+            runs += 1;
+            in_flight(target, &input);
+            running.store(runs, Ordering::Release);
+            let finding = match catch_unwind(AssertUnwindSafe(|| check(&input))) {
+                Ok(Outcome::Ok | Outcome::Located) => continue,
+                Ok(Outcome::Unlocated(e)) => format!("unlocated error: {e}"),
+                Err(p) => {
+                    let message = p
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    format!("panic: {message}")
+                }
+            };
+            findings.push(save(target, &input, &finding));
+        }
+        running.store(0, Ordering::Release);
+    });
     eprintln!("fuzz {target}: {runs} executions, {} findings", findings.len());
     (runs, findings)
+}
+
+/// Ends the process when the input numbered in `running` stays the same for [`HANG`].
+fn watch(target: &str, running: &AtomicUsize) {
+    let tick = Duration::from_millis(100);
+    let (mut seen, mut since) = (usize::MAX, Instant::now());
+    loop {
+        std::thread::sleep(tick);
+        let now = running.load(Ordering::Acquire);
+        if now == 0 {
+            return;
+        }
+        if now != seen {
+            (seen, since) = (now, Instant::now());
+        } else if since.elapsed() > HANG {
+            let input = findings_dir().join(format!("{target}-in-flight.txt"));
+            eprintln!(
+                "fuzz {target}: input {now} has run for more than {} s, a hang: it is in {}",
+                HANG.as_secs(),
+                input.display()
+            );
+            std::process::exit(101);
+        }
+    }
 }
 
 fn findings_dir() -> PathBuf {
@@ -340,7 +388,7 @@ fn sql_corpus() -> Vec<String> {
 #[test]
 fn fuzz_sql_text() {
     let session = Session::open(tiny_tpch()).unwrap().with_workers(2);
-    let result = fuzz("sql", &sql_corpus(), |sql| {
+    let result = fuzz("sql", &sql_corpus(), 4, mutate, |sql| {
         judge(session.compile(sql, "fuzz.sql").map(|_| ()), "fuzz.sql")
     });
     assert_clean("sql", result);
@@ -395,7 +443,7 @@ fn compile_spec(kind: SourceKind, text: &str) -> Outcome {
 
 #[test]
 fn fuzz_job_specs() {
-    let result = fuzz("job", &specs("examples/mapreduce"), |text| {
+    let result = fuzz("job", &specs("examples/mapreduce"), 4, mutate, |text| {
         compile_spec(SourceKind::Job, text)
     });
     assert_clean("job", result);
@@ -405,7 +453,9 @@ fn fuzz_job_specs() {
 fn fuzz_pipeline_specs() {
     let mut corpus = specs("examples/ml");
     corpus.extend(specs("examples/pipelines"));
-    let result = fuzz("pipeline", &corpus, |text| compile_spec(SourceKind::Pipeline, text));
+    let result = fuzz("pipeline", &corpus, 4, mutate, |text| {
+        compile_spec(SourceKind::Pipeline, text)
+    });
     assert_clean("pipeline", result);
 }
 
@@ -481,40 +531,32 @@ fn mutate_json(rng: &mut Rng, text: &str, dictionary: &[String]) -> String {
 fn fuzz_saved_plans() {
     let data = tiny_tpch();
     let session = Session::open(data).unwrap().with_workers(2);
-    let corpus: Vec<String> = ["q1", "q3", "q6", "q13", "q18", "q21"]
+    let mut sources: Vec<(String, String)> = ["q1", "q3", "q6", "q13", "q18", "q21"]
         .iter()
-        .map(|q| session.compile(&query(q), &format!("{q}.sql")).unwrap().plan.to_json())
+        .map(|q| (query(q), format!("{q}.sql")))
         .collect();
-    let dictionary = dictionary(&corpus);
-    let deadline = Instant::now() + budget();
-    let mut rng = Rng(seed("plan"));
-    let (mut runs, mut findings) = (0, Vec::new());
+    // Set operations and literal rows: a union, values, a union's grouping.
+    sources.push((
+        "select k, count(*) as n from (select n_regionkey as k from nation union all select r_regionkey from region \
+         union select k from (values (1), (7), (null)) as v(k)) group by k order by k"
+            .into(),
+        "sets.sql".into(),
+    ));
+    let corpus: Vec<String> = sources
+        .iter()
+        .map(|(sql, name)| session.compile(sql, name).unwrap().plan.to_json())
+        .collect();
     let runner = Session::without_catalog().with_workers(2);
-    while Instant::now() < deadline {
-        let mut input = rng.pick(&corpus).clone();
-        for _ in 0..1 + rng.below(3) {
-            input = mutate_json(&mut rng, &input, &dictionary);
+    let result = fuzz("plan", &corpus, 3, mutate_json, |input| {
+        let source = Source::new(SourceKind::Plan, input, "fuzz.plan.json");
+        let run = runner
+            .compile_source(&source, |_, _| {})
+            .and_then(|c| runner.run_plan(&c.plan, None).map(|_| ()));
+        // A plan that loads was checked; an error running it names its vertex.
+        match run {
+            Err(skadi::Error::Runtime(e)) if !e.to_string().contains("panicked") => Outcome::Located,
+            other => judge(other, "fuzz.plan.json"),
         }
-        runs += 1;
-        in_flight("plan", &input);
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let source = Source::new(SourceKind::Plan, input.clone(), "fuzz.plan.json");
-            let run = runner
-                .compile_source(&source, |_, _| {})
-                .and_then(|c| runner.run_plan(&c.plan, None).map(|_| ()));
-            // A plan that loads was checked; an error running it names its vertex.
-            match run {
-                Err(skadi::Error::Runtime(e)) if !e.to_string().contains("panicked") => Outcome::Located,
-                other => judge(other, "fuzz.plan.json"),
-            }
-        }));
-        let finding = match outcome {
-            Ok(Outcome::Ok | Outcome::Located) => continue,
-            Ok(Outcome::Unlocated(e)) => format!("unlocated error: {e}"),
-            Err(_) => "panic".to_string(),
-        };
-        findings.push(save("plan", &input, &finding));
-    }
-    eprintln!("fuzz plan: {runs} executions, {} findings", findings.len());
-    assert_clean("plan", (runs, findings));
+    });
+    assert_clean("plan", result);
 }

@@ -86,6 +86,36 @@ fn a_saved_plan_whose_vertex_disagrees_with_its_stage_is_inconsistent() {
     assert!(err.contains("is not listed once in its stage"), "{err}");
 }
 
+#[test]
+fn a_saved_plan_joining_keys_of_two_types_is_refused_at_load() {
+    let session = skadi::Session::open(tpch()).unwrap().with_workers(2);
+    let sql = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/tpch/q3.sql")).unwrap();
+    let mut plan = session.compile(&sql, "q3.sql").unwrap().plan;
+    // The first join, a fused vertex's first step.
+    let v = plan
+        .vertices
+        .iter()
+        .position(|v| matches!(&v.op, skadi::Operator::Fused { steps } if matches!(steps[0].op, skadi::Operator::HashJoin { .. })))
+        .expect("q3 joins");
+    let right = plan.vertices[plan.vertices[v].inputs[1].from].schema.clone();
+    let skadi::Operator::Fused { steps } = &mut plan.vertices[v].op else {
+        unreachable!()
+    };
+    let skadi::Operator::HashJoin { join, .. } = &mut steps[0].op else {
+        unreachable!()
+    };
+    let key = right.iter().find(|c| c.name == join.right_keys[0]).unwrap().clone();
+    let other = right.iter().find(|c| c.ty != key.ty).expect("a column of another type");
+    join.right_keys[0] = other.name.clone();
+    let err = skadi::PhysicalPlan::from_json(&plan.to_json(), "q3.plan.json")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("q3.plan.json") && err.contains("join keys pair columns of one type"),
+        "{err}"
+    );
+}
+
 /// ML tables (`linear`, `logistic`, `blobs`) of 2,000 rows in a fresh directory.
 fn ml_tables() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -443,6 +473,19 @@ fn deep_and_long_sql_compiles_or_is_refused_by_name_never_overflowing() {
     fails_with(
         &["run", "--catalog", &c, "-e", &unbalanced],
         &["nested more than 16 deep"],
+    );
+    // FROM-first subqueries nested around a syntax error: parsed speculatively too.
+    let joins = format!("select n_name from nation{} where", " join (from nation".repeat(30));
+    fails_with(&["run", "--catalog", &c, "-e", &joins], &["nested more than 16 deep"]);
+    // A dotted name of many parts before a syntax error: refused at once (sqlparser's
+    // time doubles with each part).
+    let dotted = format!(
+        "select n_name from nation n1 where n1{}..n_name = 'x'",
+        ".n_name".repeat(30)
+    );
+    fails_with(
+        &["run", "--catalog", &c, "-e", &dotted],
+        &["names of more than 8 dotted parts", "<command line>:1:"],
     );
     // An offset past any row count: no rows, not an internal error.
     let out = run_csv(

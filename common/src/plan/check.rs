@@ -243,8 +243,15 @@ pub(crate) fn check_operator(op: &Operator, inputs: &[&[Column]], output: &[Colu
                     right_keys.len()
                 ));
             }
-            names(left, left_keys)?;
-            names(right, right_keys)?;
+            for (l, r) in left_keys.iter().zip(right_keys) {
+                let (l, r) = (column(left, l)?, column(right, r)?);
+                if l.ty != r.ty {
+                    return Err(format!(
+                        "joins key '{}' ({}) with key '{}' ({}): join keys pair columns of one type",
+                        l.name, l.ty, r.name, r.ty
+                    ));
+                }
+            }
             let joined: Vec<Column> = left.iter().chain(right.iter()).cloned().collect();
             names(&joined, filter_args)?;
             let width = left.len() + if join_kind.outputs_right() { right.len() } else { 0 };

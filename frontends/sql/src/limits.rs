@@ -7,7 +7,9 @@
 //! after a reserved word that takes them (`CEIL(`, `CAST(`, `SUBSTRING(`, ...), after
 //! `IN`, or around a subquery — re-parses each level another way, doubling the work per
 //! level: more than [`MAX_SPECIAL_NESTING`] of those nested are refused by name before
-//! the parser sees them (valid SQL seldom nests them beyond a few).
+//! the parser sees them (valid SQL seldom nests them beyond a few). Its time on a parse
+//! error after a dotted name doubles with each part too: names of more than
+//! [`MAX_NAME_PARTS`] parts are refused alike.
 //!
 //! DataFusion's analyzer and optimizer take time quadratic in an expression's depth
 //! (type coercion, `eliminate_duplicated_expr` and `optimize_projections` rebuild a
@@ -33,6 +35,9 @@ pub(crate) const MAX_EXPRESSION_DEPTH: usize = 1_000;
 
 /// Reserved-word calls that may nest around each other.
 pub(crate) const MAX_SPECIAL_NESTING: usize = 16;
+
+/// Parts of a dotted name (`catalog.schema.table.column` has four).
+pub(crate) const MAX_NAME_PARTS: usize = 8;
 
 /// Nesting the caller's stack holds (deeper SQL is planned on [`DEEP_STACK`]).
 const SHALLOW: usize = 64;
@@ -131,6 +136,8 @@ pub(crate) fn check_nesting(sql: &str) -> Result<usize, SqlError> {
     let mut open: Vec<(bool, usize)> = Vec::new();
     let (mut depth, mut operators, mut outer, mut deepest) = (0, 0, 0, 0);
     let mut previous: Option<Keyword> = None;
+    // The dotted name being read: where it starts and its parts so far.
+    let mut name: Option<((usize, usize), usize)> = None;
     let tokens: Vec<_> = tokens
         .iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_)))
@@ -149,11 +156,27 @@ pub(crate) fn check_nesting(sql: &str) -> Result<usize, SqlError> {
                 });
             }
         }
+        name = match (&t.token, name) {
+            (Token::Word(_), Some((start, parts))) if matches!(tokens[i - 1].token, Token::Period) => {
+                if parts + 1 > MAX_NAME_PARTS {
+                    return Err(SqlError {
+                        message: format!(
+                            "not supported yet: names of more than {MAX_NAME_PARTS} dotted parts (sqlparser's time doubles with each part)"
+                        ),
+                        position: Some(start),
+                    });
+                }
+                Some((start, parts + 1))
+            }
+            (Token::Word(_), _) => at.map(|start| (start, 1)),
+            (Token::Period, name) => name,
+            _ => None,
+        };
         match &t.token {
             Token::LParen => {
-                // A subquery's parenthesis is parsed speculatively too.
+                // A subquery's parenthesis (FROM-first ones too) is parsed speculatively too.
                 let subquery = tokens.get(i + 1).is_some_and(|next| {
-                    matches!(&next.token, Token::Word(w) if matches!(w.keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES))
+                    matches!(&next.token, Token::Word(w) if matches!(w.keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::FROM))
                 });
                 let is_special = previous.is_some_and(special) || subquery;
                 depth += usize::from(is_special);

@@ -62,12 +62,17 @@ pub(super) fn keys_of(
 ) -> Result<Keys, String> {
     match indices {
         [] => Ok(Keys::None),
-        [i] if converter.is_none() => Ok(Keys::Int(
-            int_keys(batch.column(*i)).expect("integer keys have an integer column"),
-        )),
+        [i] if converter.is_none() => int_keys(batch.column(*i)).map(Keys::Int).ok_or_else(|| {
+            format!(
+                "join key column {i} is {}, where the build side's key is an integer",
+                batch.column(*i).data_type()
+            )
+        }),
         _ => {
             let columns: Vec<ArrayRef> = indices.iter().map(|&i| batch.column(i).clone()).collect();
-            let converter = converter.as_ref().expect("row keys have a converter");
+            let converter = converter
+                .as_ref()
+                .ok_or("join keys differ in number between the sides")?;
             let rows = converter.convert_columns(&columns).map_err(|e| e.to_string())?;
             let nulls: Vec<Option<arrow::buffer::NullBuffer>> = columns.iter().map(|c| c.logical_nulls()).collect();
             let null_rows = (0..batch.num_rows())
