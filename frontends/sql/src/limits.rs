@@ -5,7 +5,7 @@
 //! DataFusion's default of 50. And sqlparser (0.62, as
 //! DataFusion 55 pins it), on a parse error inside parentheses it parsed speculatively —
 //! after a reserved word that takes them (`CEIL(`, `CAST(`, `SUBSTRING(`, ...), after
-//! `IN`, or around a subquery — re-parses each level another way, doubling the work per
+//! `IN`, in a FROM clause (a derived table, else a join), or around a subquery — re-parses each level another way, doubling the work per
 //! level: more than [`MAX_SPECIAL_NESTING`] of those nested are refused by name before
 //! the parser sees them (valid SQL seldom nests them beyond a few). Its time on a parse
 //! error after a dotted name doubles with each part too: names of more than
@@ -134,6 +134,9 @@ pub(crate) fn check_nesting(sql: &str) -> Result<usize, SqlError> {
     // Per open parenthesis: whether a special word opened it, and the operators seen in
     // it so far (an upper bound on the nesting they make).
     let mut open: Vec<(bool, usize)> = Vec::new();
+    // Per level (the text's, then each open parenthesis'): whether it is in a FROM
+    // clause, where sqlparser parses a parenthesis as a derived table, then as a join.
+    let mut in_from: Vec<bool> = vec![false];
     let (mut depth, mut operators, mut outer, mut deepest) = (0, 0, 0, 0);
     let mut previous: Option<Keyword> = None;
     // The dotted name being read: where it starts and its parts so far.
@@ -178,12 +181,14 @@ pub(crate) fn check_nesting(sql: &str) -> Result<usize, SqlError> {
                 let subquery = tokens.get(i + 1).is_some_and(|next| {
                     matches!(&next.token, Token::Word(w) if matches!(w.keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::FROM))
                 });
-                let is_special = previous.is_some_and(special) || subquery;
+                let table = *in_from.last().expect("the text's level");
+                let is_special = previous.is_some_and(special) || subquery || table;
+                in_from.push(table);
                 depth += usize::from(is_special);
                 if depth > MAX_SPECIAL_NESTING {
                     return Err(SqlError {
                         message: format!(
-                            "not supported yet: subqueries, IN lists and calls of reserved words such as CAST, CEIL or SUBSTRING nested more than {MAX_SPECIAL_NESTING} deep"
+                            "not supported yet: subqueries, IN lists, parentheses in FROM and calls of reserved words such as CAST, CEIL or SUBSTRING nested more than {MAX_SPECIAL_NESTING} deep"
                         ),
                         position: at,
                     });
@@ -194,6 +199,7 @@ pub(crate) fn check_nesting(sql: &str) -> Result<usize, SqlError> {
             }
             Token::RParen => {
                 if let Some((was_special, before)) = open.pop() {
+                    in_from.pop();
                     depth -= usize::from(was_special);
                     outer -= before + 1;
                     operators = before;
@@ -201,6 +207,16 @@ pub(crate) fn check_nesting(sql: &str) -> Result<usize, SqlError> {
             }
             // A new item of a list or clause starts its own nesting.
             Token::Comma => operators = 0,
+            Token::Word(w) => {
+                use Keyword::*;
+                let level = in_from.last_mut().expect("the text's level");
+                match w.keyword {
+                    FROM | JOIN => *level = true,
+                    WHERE | GROUP | HAVING | ORDER | LIMIT | ON | USING | SELECT | UNION | EXCEPT | INTERSECT
+                    | QUALIFY | WINDOW => *level = false,
+                    _ => {}
+                }
+            }
             _ => {}
         }
         previous = match &t.token {
