@@ -40,6 +40,109 @@ pub fn tpch_split() -> &'static Path {
     generate_once(&DIR, "tpch-sf0.1-3files", 3)
 }
 
+/// Small tables full of NULLs, in `format` ("csv" or "parquet"), for the NULL suite
+/// (tests/sql/nulls.slt): `t` (3,000 rows: `k` and nullable `x` i64, `y` f64, `s`
+/// string, `b` boolean, `d` date) and `u` (400 rows: `k`, nullable `x`, `name`), each
+/// column NULL on its own rhythm.
+pub fn nulls(format: &str) -> &'static Path {
+    static CSV: OnceLock<PathBuf> = OnceLock::new();
+    static PARQUET: OnceLock<PathBuf> = OnceLock::new();
+    let cell = if format == "csv" { &CSV } else { &PARQUET };
+    cell.get_or_init(|| {
+        use arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray};
+        use std::sync::Arc;
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("nulls-{format}"));
+        let done = dir.join(".complete");
+        if done.exists() {
+            return dir;
+        }
+        let table = |columns: Vec<(&str, ArrayRef)>| RecordBatch::try_from_iter(columns).unwrap();
+        let some = |k: i64, every: i64| k % every != 0;
+        let n = 3000;
+        let t = table(vec![
+            ("k", Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef),
+            (
+                "x",
+                Arc::new(
+                    (0..n)
+                        .map(|k| some(k, 7).then_some((k * 37) % 101 - 50))
+                        .collect::<Int64Array>(),
+                ),
+            ),
+            (
+                "y",
+                Arc::new(
+                    (0..n)
+                        .map(|k| some(k, 5).then_some(((k * 13) % 97) as f64 / 4.0 - 10.0))
+                        .collect::<Float64Array>(),
+                ),
+            ),
+            (
+                "s",
+                Arc::new(
+                    (0..n)
+                        .map(|k| some(k, 3).then(|| format!("s{}", k % 17)))
+                        .collect::<StringArray>(),
+                ),
+            ),
+            (
+                "b",
+                Arc::new(
+                    (0..n)
+                        .map(|k| some(k, 4).then_some(k % 3 == 0))
+                        .collect::<BooleanArray>(),
+                ),
+            ),
+            (
+                "d",
+                Arc::new(
+                    (0..n)
+                        .map(|k| some(k, 9).then_some(18_000 + (k % 400) as i32))
+                        .collect::<Date32Array>(),
+                ),
+            ),
+        ]);
+        let m = 400;
+        let u = table(vec![
+            (
+                "k",
+                Arc::new(Int64Array::from_iter_values((0..m).map(|k| k * 5))) as ArrayRef,
+            ),
+            (
+                "x",
+                Arc::new(
+                    (0..m)
+                        .map(|k| some(k, 6).then_some(k % 50 - 25))
+                        .collect::<Int64Array>(),
+                ),
+            ),
+            (
+                "name",
+                Arc::new(
+                    (0..m)
+                        .map(|k| some(k, 8).then(|| format!("n{}", k % 13)))
+                        .collect::<StringArray>(),
+                ),
+            ),
+        ]);
+        for (name, batch) in [("t", t), ("u", u)] {
+            let tdir = dir.join(name);
+            std::fs::create_dir_all(&tdir).unwrap();
+            let file = std::fs::File::create(tdir.join(format!("part-0.{format}"))).unwrap();
+            if format == "csv" {
+                let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(file);
+                w.write(&batch).unwrap();
+            } else {
+                let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+                w.write(&batch).unwrap();
+                w.close().unwrap();
+            }
+        }
+        std::fs::write(&done, "").unwrap();
+        dir
+    })
+}
+
 pub fn query(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("queries/tpch")

@@ -137,24 +137,42 @@ pub(crate) fn pack_bits(bytes: &[u8]) -> BooleanBuffer {
     BooleanBuffer::new(arrow::buffer::Buffer::from_vec(packed), 0, bytes.len())
 }
 
-/// Runs `kernel` over `batch`'s columns `args`; returns its results as arrays, each NULL
-/// where one of its arguments is: `strict[r]` lists result r's arguments (all of them when
-/// `strict` is `None`). The second value is the rows where any argument is NULL.
+/// Where a kernel's results are NULL (see `skadi_common::Pipeline`).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Nulls<'a> {
+    /// `strict[r]` lists result r's arguments whose NULL makes it NULL (all of them when
+    /// `None`).
+    pub strict: Option<&'a [Vec<usize>]>,
+    /// Arguments whose validity the kernel takes after them, one byte a row each.
+    pub validity: &'a [usize],
+    /// `(r, v)`: result r is NULL where result v is false.
+    pub result_validity: &'a [(usize, usize)],
+}
+
+/// Runs `kernel` over `batch`'s columns `args`; returns its results as arrays, NULL as
+/// `nulls` says. The second value is the rows where any argument is NULL.
 pub(crate) fn evaluate(
     kernel: &Kernel,
     batch: &RecordBatch,
     args: &[usize],
-    strict: Option<&[Vec<usize>]>,
+    nulls: Nulls<'_>,
 ) -> Result<(Vec<ArrayRef>, Option<NullBuffer>), String> {
     let rows = batch.num_rows();
     let sig = &kernel.signature;
-    let mut buffers = Vec::with_capacity(args.len() + sig.results.len());
+    let mut buffers = Vec::with_capacity(sig.params.len() + sig.results.len());
     let mut arg_nulls: Vec<Option<NullBuffer>> = Vec::with_capacity(args.len());
     for (j, (&i, scalar)) in args.iter().zip(&sig.params).enumerate() {
         let column = batch.column(i);
         arg_nulls.push(column.logical_nulls());
         let in_place = kernel.forms.get(j).copied().flatten().is_some();
         buffers.push(argument(column, scalar, in_place)?);
+    }
+    for &a in nulls.validity {
+        let valid = match arg_nulls.get(a).ok_or("a validity names no argument")? {
+            Some(n) => n.inner().iter().map(u8::from).collect(),
+            None => vec![1u8; rows],
+        };
+        buffers.push(Buffer::Bytes(valid));
     }
     let union = |on: &mut dyn Iterator<Item = usize>| {
         on.fold(None, |acc: Option<NullBuffer>, a| {
@@ -169,18 +187,29 @@ pub(crate) fn evaluate(
     // SAFETY: every argument buffer holds `rows` values of its parameter's type, every
     // result buffer `rows` values of its result's type, as the kernel's signature says.
     unsafe { (kernel.function)(rows as i64, pointers.as_ptr()) };
-    let results = buffers
-        .drain(args.len()..)
+    let mut results: Vec<ArrayRef> = buffers
+        .drain(sig.params.len()..)
         .zip(&sig.results)
         .enumerate()
         .map(|(r, (b, scalar))| {
-            let nulls = match strict {
+            let on = match nulls.strict {
                 Some(strict) => union(&mut strict[r].iter().copied()),
                 None => all_nulls.clone(),
             };
-            result_array(b, scalar, nulls)
+            result_array(b, scalar, on)
         })
         .collect();
+    for &(r, v) in nulls.result_validity {
+        let valid = NullBuffer::new(results[v].as_boolean().values().clone());
+        let on = NullBuffer::union(results[r].logical_nulls().as_ref(), Some(&valid));
+        let data = results[r]
+            .to_data()
+            .into_builder()
+            .nulls(on)
+            .build()
+            .map_err(|e| e.to_string())?;
+        results[r] = arrow::array::make_array(data);
+    }
     Ok((results, all_nulls))
 }
 
@@ -196,7 +225,7 @@ pub(crate) fn keep_mask(result: &ArrayRef) -> BooleanArray {
 
 /// The rows of `batch` a filter kernel keeps: true, and no NULL argument.
 pub(crate) fn selection(kernel: &Kernel, batch: &RecordBatch, args: &[usize]) -> Result<BooleanArray, String> {
-    let (results, _) = evaluate(kernel, batch, args, None)?;
+    let (results, _) = evaluate(kernel, batch, args, Nulls::default())?;
     Ok(keep_mask(&results[0]))
 }
 

@@ -60,16 +60,22 @@ fn scalar_of(dt: &DataType) -> Option<(String, ArgForm)> {
 /// The fold of `pipeline` (reading batches of schema `input`, producing `piped`) into
 /// `aggregate`, when every key and call can be folded (see the module's doc).
 pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, aggregate: &Operator) -> Option<FoldPlan> {
-    let Operator::Pipeline(Pipeline {
-        body,
-        args,
-        exprs,
-        keep,
-        strict,
-    }) = pipeline
+    let Operator::Pipeline(
+        p @ Pipeline {
+            body,
+            args,
+            exprs,
+            keep,
+            strict,
+            ..
+        },
+    ) = pipeline
     else {
         return None;
     };
+    if p.three_valued() {
+        return None;
+    }
     let Operator::Aggregate {
         mode: AggregateMode::Partial | AggregateMode::Single,
         aggregate: Aggregate { keys, aggregates },

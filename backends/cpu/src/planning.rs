@@ -54,7 +54,12 @@ pub(crate) fn op_kernel(op: &Operator, input: &Schema) -> Option<KernelSpec> {
             predicate: None,
         },
         // A pipeline's kernel branches on its kept-rows result.
-        Operator::Pipeline(Pipeline { keep, .. }) => kernel_spec(body, op.body_args(), input, *keep),
+        // Its args' validity (three-valued logic) comes after them, as bytes.
+        Operator::Pipeline(p) => {
+            let mut spec = kernel_spec(body, op.body_args(), input, p.keep);
+            spec.forms.extend(p.validity.iter().map(|_| None));
+            spec
+        }
         _ => kernel_spec(body, op.body_args(), input, None),
     })
 }
@@ -231,6 +236,7 @@ fn check_body(op: &Operator, input: &[Column], output: &[Column], sig: &Signatur
     let args = op.body_args();
     let state = match op {
         Operator::Iterate { iterate, .. } => iterate.training.state_len(),
+        Operator::Pipeline(p) => p.validity.len(),
         _ => 0,
     };
     if sig.params.len() != args.len() + state {
@@ -256,10 +262,24 @@ fn check_body(op: &Operator, input: &[Column], output: &[Column], sig: &Signatur
         }
         Operator::Map(Map { exprs, .. }) => check_results(exprs, output, sig),
         Operator::Pipeline(Pipeline {
-            exprs, keep, strict, ..
+            exprs,
+            keep,
+            strict,
+            validity,
+            result_validity,
+            ..
         }) => {
             if keep.is_some_and(|k| !boolean(k)) {
                 return Err("the result it keeps rows by is not a boolean".into());
+            }
+            if sig.params[args.len()..].iter().any(|p| p != "i1") || validity.iter().any(|&a| a >= args.len()) {
+                return Err("it takes its args' validity as i1 parameters after them".into());
+            }
+            if result_validity
+                .iter()
+                .any(|&(r, v)| r >= sig.results.len() || !boolean(v))
+            {
+                return Err("a result's validity is not a boolean result".into());
             }
             if strict.len() != sig.results.len() {
                 return Err(format!(
@@ -355,6 +375,8 @@ mod tests {
                     ],
                     keep: None,
                     strict: vec![vec![0, 1]],
+                    validity: vec![],
+                    result_validity: vec![],
                 }),
                 schema: piped,
                 location: None,
@@ -425,6 +447,8 @@ mod tests {
                     exprs: vec![ProjectExpr::Body(1)],
                     keep: Some(0),
                     strict: vec![vec![0], vec![1]],
+                    validity: vec![],
+                    result_validity: vec![],
                 }),
                 schema: vec![column("x", ColumnType::Float64, false)],
                 location: None,

@@ -62,7 +62,9 @@ pub(crate) fn map<'a>(
     Ok(Box::new(input.map(move |b| {
         let b = b?;
         plan.count_call();
-        let computed = eval::evaluate(kernel, &b, &args, None).map_err(fail)?.0;
+        let computed = eval::evaluate(kernel, &b, &args, eval::Nulls::default())
+            .map_err(fail)?
+            .0;
         let columns = pick(&picks, &b, &computed);
         batch(&out_schema, columns, b.num_rows()).map_err(fail)
     })))
@@ -108,7 +110,12 @@ pub(crate) fn pipeline_batch(
     out_schema: &SchemaRef,
 ) -> Result<RecordBatch, String> {
     plan.count_call();
-    let (computed, _) = eval::evaluate(kernel, b, args, Some(&pipeline.strict))?;
+    let nulls = eval::Nulls {
+        strict: Some(&pipeline.strict),
+        validity: &pipeline.validity,
+        result_validity: &pipeline.result_validity,
+    };
+    let (computed, _) = eval::evaluate(kernel, b, args, nulls)?;
     let columns = pick(picks, b, &computed);
     let (columns, rows) = match pipeline.keep {
         None => (columns, b.num_rows()),

@@ -88,6 +88,12 @@ impl fmt::Display for Map {
 /// `body(args...)` once per row; when `keep` is set, rows whose result `keep` is false or
 /// NULL are dropped; output column i is `exprs[i]`. Result r is NULL where any of the args
 /// `strict[r]` (positions in `args`) is.
+///
+/// Three-valued logic (SQL's AND, OR, IS NULL, CASE, COALESCE over nullable columns): the
+/// body also takes, after `args`, one i1 per entry of `validity` (positions in `args`),
+/// true where that arg is not NULL; and each pair `(r, v)` of `result_validity` makes
+/// result r NULL where result v (an i1) is false. Such a body computes its NULLs itself,
+/// so it is strict in nothing it reads that way.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Pipeline {
     pub body: String,
@@ -95,6 +101,18 @@ pub struct Pipeline {
     pub exprs: Vec<ProjectExpr>,
     pub keep: Option<usize>,
     pub strict: Vec<Vec<usize>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validity: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub result_validity: Vec<(usize, usize)>,
+}
+
+impl Pipeline {
+    /// Whether the body computes NULLs itself (see the type's doc): such a pipeline is
+    /// not fused with others, nor folded into an aggregate.
+    pub fn three_valued(&self) -> bool {
+        !self.validity.is_empty() || !self.result_validity.is_empty()
+    }
 }
 
 impl fmt::Display for Pipeline {
@@ -103,6 +121,9 @@ impl fmt::Display for Pipeline {
         write!(f, "pipeline @{}({})", self.body, super::list(&self.args))?;
         if let Some(k) = self.keep {
             write!(f, " keeps rows where ${k}")?;
+        }
+        if self.three_valued() {
+            write!(f, " (three-valued)")?;
         }
         write!(f, " -> {computed} computed, {passed} passed through")
     }

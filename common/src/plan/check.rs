@@ -192,12 +192,19 @@ pub(crate) fn check_operator(op: &Operator, inputs: &[&[Column]], output: &[Colu
             passed(input, exprs, output)
         }
         Operator::Pipeline(Pipeline {
-            args, exprs, strict, ..
+            args,
+            exprs,
+            strict,
+            validity,
+            ..
         }) => {
             let input = one()?;
             names(input, args)?;
             if let Some(a) = strict.iter().flatten().find(|&&a| a >= args.len()) {
                 return Err(format!("'strict' names arg {a} of {}", args.len()));
+            }
+            if let Some(a) = validity.iter().find(|&&a| a >= args.len()) {
+                return Err(format!("'validity' names arg {a} of {}", args.len()));
             }
             passed(input, exprs, output)
         }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Bumped whenever the JSON layout changes incompatibly; readers reject other versions.
-pub const PLAN_VERSION: u32 = 7;
+pub const PLAN_VERSION: u32 = 8;
 
 /// The hash scheme of hash-partitioned edges: xxh3-64 over the Arrow row encoding of the
 /// key columns, modulo the consumer's parallelism. Producers on any worker must agree on

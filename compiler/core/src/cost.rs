@@ -140,6 +140,8 @@ mod tests {
             exprs: vec![ProjectExpr::Body(0)],
             keep: None,
             strict: vec![vec![]],
+            validity: vec![],
+            result_validity: vec![],
         })
     }
 

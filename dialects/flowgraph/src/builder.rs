@@ -1,7 +1,7 @@
 //! Builds FlowGraph text that [`crate::FlowGraph::parse`] turns into a verified module.
 //! Frontends describe vertices and bodies here; they never write MLIR by hand.
 
-use crate::syntax::{quote, string_array, table_type};
+use crate::syntax::{index_lists, quote, string_array, table_type};
 use skadi_common::{
     AggregateCall, Column, ColumnType, JoinKind, MatchKind, Schema, SortKey, Values,
     ml::{METRIC_COLUMNS, Training},
@@ -287,6 +287,39 @@ impl FlowGraphBuilder {
             string_array(exprs)
         );
         self.unary_op("map", input, &attrs, schema, loc)
+    }
+
+    /// A row-wise op whose body follows SQL's three-valued logic itself (see
+    /// `skadi_common::Pipeline`): it takes `args` and then the validity of the args at
+    /// `validity`; result r is NULL where result v is false for each `(r, v)` in
+    /// `result_validity`; rows where result `keep` is false are dropped.
+    #[allow(clippy::too_many_arguments)]
+    pub fn three_valued(
+        &mut self,
+        input: TableValue,
+        body: &BodyFunc,
+        args: &[String],
+        validity: &[usize],
+        exprs: &[String],
+        keep: Option<usize>,
+        result_validity: &[(usize, usize)],
+        schema: Schema,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        self.add_body(body);
+        let results = body.results.len();
+        let pairs: Vec<Vec<usize>> = result_validity.iter().map(|&(r, v)| vec![r, v]).collect();
+        let validity = validity.iter().map(usize::to_string).collect::<Vec<_>>().join(", ");
+        let attrs = format!(
+            "body = @{}, args = {}, exprs = {}, keep = {} : i64, strict = {}, validity = [{validity}], result_validity = {}",
+            body.name,
+            string_array(args),
+            string_array(exprs),
+            keep.map_or(-1, |k| k as i64),
+            index_lists(&vec![Vec::new(); results]),
+            index_lists(&pairs)
+        );
+        self.unary_op("pipeline", input, &attrs, schema, loc)
     }
 
     pub fn aggregate(

@@ -76,7 +76,10 @@ irdl.dialect @flow {
   // project): `body(args...)` is computed once per row; if `keep` >= 0, result `keep` is
   // the row's predicate (rows where it is false or NULL are dropped); output column i is
   // exprs[i], "$N" or an input column. strict[N] lists the args whose NULL makes result N
-  // NULL (a fused body mixes results that read different columns).
+  // NULL (a fused body mixes results that read different columns). Optional, for SQL's
+  // three-valued logic: `validity` (arg indices) passes, after the args, one i1 per listed
+  // arg, true where it is not NULL; `result_validity` ([[r, v], ...]) makes result r NULL
+  // where result v is false.
   irdl.operation @pipeline {
     %in = irdl.base @flow::@table
     %out = irdl.base @flow::@table

@@ -41,17 +41,21 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             .map(|c| c.ty)
             .ok_or_else(|| fail(format!("names column '{name}', which its input does not have")))
     };
-    let check_body = |body: &str, args: &[String]| -> Result<Vec<String>, FlowGraphError> {
+    // `validity`: how many i1 parameters (args' validity) follow the args.
+    let check_body = |body: &str, args: &[String], validity: usize| -> Result<Vec<String>, FlowGraphError> {
         let b = view
             .bodies
             .get(body)
             .ok_or_else(|| fail(format!("names body @{body}, which the module does not define")))?;
-        if b.params.len() != args.len() {
+        if b.params.len() != args.len() + validity {
             return Err(fail(format!(
-                "passes {} columns to body @{body}, which takes {}",
+                "passes {} columns and {validity} validities to body @{body}, which takes {}",
                 args.len(),
                 b.params.len()
             )));
+        }
+        if b.params[args.len()..].iter().any(|p| p != "i1") {
+            return Err(fail(format!("body @{body} takes its args' validity as i1")));
         }
         for (arg, param) in args.iter().zip(&b.params) {
             let ty = column(arg)?;
@@ -138,7 +142,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             }
         }
         OpKind::Filter(Filter { body, args }) => {
-            let results = check_body(body, args)?;
+            let results = check_body(body, args, 0)?;
             if results != ["i1"] {
                 return Err(fail(format!(
                     "predicate @{body} returns ({}), expected a boolean (i1)",
@@ -166,7 +170,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             }
         }
         OpKind::Map(Map { body, args, exprs }) => {
-            let results = check_body(body, args)?;
+            let results = check_body(body, args, 0)?;
             check_exprs(body, exprs, &results)?;
         }
         OpKind::Pipeline(Pipeline {
@@ -175,8 +179,10 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             exprs,
             keep,
             strict,
+            validity,
+            result_validity,
         }) => {
-            let results = check_body(body, args)?;
+            let results = check_body(body, args, validity.len())?;
             check_exprs(body, exprs, &results)?;
             if let Some(k) = keep
                 && results.get(*k).map(String::as_str) != Some("i1")
@@ -190,6 +196,17 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                     "'strict' must list, for each of the {} results of @{body}, indices of its {} args",
                     results.len(),
                     args.len()
+                )));
+            }
+            if validity.iter().any(|&a| a >= args.len()) {
+                return Err(fail(format!("'validity' must list indices of its {} args", args.len())));
+            }
+            if let Some((r, v)) = result_validity
+                .iter()
+                .find(|&&(r, v)| r >= results.len() || results.get(v).map(String::as_str) != Some("i1"))
+            {
+                return Err(fail(format!(
+                    "'result_validity' pairs result ${r} with ${v}, which is not an i1 result of @{body}"
                 )));
             }
         }

@@ -322,12 +322,41 @@ fn read_kind(
             let keep = integer("keep")?;
             let strict = parse_index_lists(&printed("strict")?)
                 .ok_or_else(|| bad(name, location, "'strict' must be an array of integer arrays"))?;
+            // Optional: the args whose validity the body takes, and results' validity.
+            let validity = match op.has_attribute("validity") {
+                true => parse_index_lists(&format!("[{}]", printed("validity")?))
+                    .and_then(|mut l| l.pop())
+                    .ok_or_else(|| bad(name, location, "'validity' must be an array of integers"))?,
+                false => Vec::new(),
+            };
+            let result_validity = match op.has_attribute("result_validity") {
+                true => parse_index_lists(&printed("result_validity")?)
+                    .and_then(|pairs| {
+                        pairs
+                            .iter()
+                            .map(|p| match p[..] {
+                                [r, v] => Some((r, v)),
+                                _ => None,
+                            })
+                            .collect()
+                    })
+                    .ok_or_else(|| {
+                        bad(
+                            name,
+                            location,
+                            "'result_validity' must be an array of [result, validity] pairs",
+                        )
+                    })?,
+                false => Vec::new(),
+            };
             OpKind::Pipeline(Pipeline {
                 body: symbol("body")?,
                 args: strings("args")?,
                 exprs: exprs("exprs")?,
                 keep: (keep >= 0).then_some(keep as usize),
                 strict,
+                validity,
+                result_validity,
             })
         }
         "flow.aggregate" => {

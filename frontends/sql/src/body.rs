@@ -1,9 +1,14 @@
 //! Scalar expressions → body functions: DataFusion `Expr`s over the columns of one input
 //! become one `func.func` in `arith`/`math` whose parameters are the columns it reads.
 //!
-//! NULLs: a body is strict — a row whose arguments include a NULL yields NULL (a filter
-//! drops it). That is SQL's answer for arithmetic and comparisons; for AND/OR, IS NULL
-//! and friends over nullable columns it is not, so those fail as not supported.
+//! NULLs, two ways. A strict body ([`BodyWriter::new`]): a row whose arguments include a
+//! NULL yields NULL (a filter drops it). That is SQL's answer for arithmetic and
+//! comparisons, and the fast way; for AND/OR, IS NULL, CASE, COALESCE and NULL literals
+//! over nullable columns it is not, so there a strict body refuses them. A three-valued
+//! body ([`BodyWriter::three_valued`]) also takes each nullable argument's validity (an
+//! i1, true where it is not NULL) and computes every value with its validity, by SQL's
+//! rules; its results' validities are results too (a `flow.pipeline` with `validity` and
+//! `result_validity`).
 
 use crate::SqlError;
 use datafusion::{
@@ -42,13 +47,72 @@ impl BodyInput<'_> {
     }
 }
 
+/// Whether `e`, over `input`, needs a three-valued body ([`BodyWriter::three_valued`]):
+/// it holds a NULL literal, a CASE without ELSE, or an operation that is not strict (AND,
+/// OR, IS [NOT] NULL, IS TRUE and friends, IS DISTINCT FROM, CASE, COALESCE, NULLIF, IN
+/// with an item that may be NULL) over a nullable column. A filter's top-level AND-ed
+/// conjuncts are strict enough: a NULL in either drops the row, as FALSE would.
+pub(crate) fn needs_three_valued(input: &BodyInput<'_>, e: &Expr, predicate: bool) -> bool {
+    if predicate
+        && let Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::And,
+            right,
+        }) = e
+    {
+        return needs_three_valued(input, left, true) || needs_three_valued(input, right, true);
+    }
+    let nullable = |x: &Expr| {
+        x.column_refs().into_iter().any(|c| {
+            column_index(input.df_schema, c)
+                .map(|i| input.columns[i].nullable)
+                .unwrap_or(true)
+        })
+    };
+    let mut needs = false;
+    let _ = e.apply(|node| {
+        let non_strict = match node {
+            Expr::Literal(v, _) => v.is_null(),
+            Expr::Case(case) if case.else_expr.is_none() => true,
+            Expr::BinaryExpr(BinaryExpr {
+                op: Operator::And | Operator::Or | Operator::IsDistinctFrom | Operator::IsNotDistinctFrom,
+                ..
+            })
+            | Expr::IsNull(_)
+            | Expr::IsNotNull(_)
+            | Expr::IsTrue(_)
+            | Expr::IsFalse(_)
+            | Expr::IsNotTrue(_)
+            | Expr::IsNotFalse(_)
+            | Expr::IsUnknown(_)
+            | Expr::IsNotUnknown(_)
+            | Expr::Case(_) => nullable(node),
+            Expr::ScalarFunction(f) if matches!(f.name(), "coalesce" | "nvl" | "ifnull" | "nullif") => nullable(node),
+            Expr::InList(list) => list.list.iter().any(nullable),
+            _ => false,
+        };
+        needs |= non_strict;
+        Ok(if needs {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    needs
+}
+
 /// A body under construction, with the input columns it reads as parameters.
 pub(crate) struct BodyWriter<'a> {
     input: &'a BodyInput<'a>,
     builder: BodyBuilder,
-    /// Input column positions, one per body parameter.
+    /// Input column positions, one per body parameter (before the validity parameters).
     params: Vec<usize>,
+    /// Three-valued bodies: per parameter, its validity parameter (nullable ones only).
+    validity: Option<Vec<Option<usize>>>,
 }
+
+/// A value and where it is valid: `None` when it is never NULL.
+pub(crate) type Valued = (Scalar, Option<Scalar>);
 
 impl<'a> BodyWriter<'a> {
     /// Starts a body over every input column the expressions read.
@@ -58,6 +122,29 @@ impl<'a> BodyWriter<'a> {
         input: &'a BodyInput<'a>,
         exprs: &[&Expr],
         loc: &SourceLoc,
+    ) -> Result<Self, SqlError> {
+        Self::with_nulls(g, prefix, input, exprs, loc, false)
+    }
+
+    /// A three-valued body: it also takes each nullable argument's validity, after the
+    /// arguments ([`Self::validity_args`]), and writes values with their validity.
+    pub fn three_valued(
+        g: &mut FlowGraphBuilder,
+        prefix: &str,
+        input: &'a BodyInput<'a>,
+        exprs: &[&Expr],
+        loc: &SourceLoc,
+    ) -> Result<Self, SqlError> {
+        Self::with_nulls(g, prefix, input, exprs, loc, true)
+    }
+
+    fn with_nulls(
+        g: &mut FlowGraphBuilder,
+        prefix: &str,
+        input: &'a BodyInput<'a>,
+        exprs: &[&Expr],
+        loc: &SourceLoc,
+        three_valued: bool,
     ) -> Result<Self, SqlError> {
         // Parameters in order of first use, so the same query always prints the same body.
         let mut params: Vec<usize> = Vec::new();
@@ -92,11 +179,32 @@ impl<'a> BodyWriter<'a> {
                 .ok_or_else(|| SqlError::unsupported(format!("{} expressions (column {})", col.ty, col.name)))?;
             types.push(t.to_string());
         }
+        let validity = three_valued.then(|| {
+            let mut next = params.len();
+            params
+                .iter()
+                .map(|&i| {
+                    input.columns[i].nullable.then(|| {
+                        types.push("i1".to_string());
+                        next += 1;
+                        next - 1
+                    })
+                })
+                .collect()
+        });
         Ok(BodyWriter {
             input,
             builder: g.body(prefix, types, loc),
             params,
+            validity,
         })
+    }
+
+    /// The positions (in [`Self::args`]) of the arguments whose validity a three-valued
+    /// body takes after them, in order.
+    pub fn validity_args(&self) -> Vec<usize> {
+        let validity = self.validity.as_deref().unwrap_or(&[]);
+        (0..self.params.len()).filter(|&p| validity[p].is_some()).collect()
     }
 
     /// The input column names passed as the body's arguments.
@@ -130,7 +238,15 @@ impl<'a> BodyWriter<'a> {
     }
 
     /// Writes a predicate; top-level AND-ed conjuncts keep SQL's meaning under strict NULLs.
+    /// A three-valued body's predicate is whether it is TRUE (never NULL).
     pub fn predicate(&mut self, e: &Expr) -> Result<Scalar, SqlError> {
+        if self.validity.is_some() {
+            let v = self.value(e)?;
+            if v.0.ty != "i1" {
+                return Err(SqlError::unsupported(format!("a non-boolean predicate ({e})")));
+            }
+            return Ok(self.truth(v));
+        }
         if let Expr::BinaryExpr(BinaryExpr {
             left,
             op: Operator::And,
@@ -148,13 +264,15 @@ impl<'a> BodyWriter<'a> {
         Ok(v)
     }
 
-    fn param_of(&self, column: usize) -> Scalar {
+    /// A column's parameter and, in a three-valued body, its validity.
+    fn param_of(&self, column: usize) -> Valued {
         let p = self
             .params
             .iter()
             .position(|&x| x == column)
             .expect("every column reference is a parameter");
-        self.builder.param(p)
+        let valid = self.validity.as_ref().and_then(|v| v[p]).map(|q| self.builder.param(q));
+        (self.builder.param(p), valid)
     }
 
     fn not(&mut self, v: Scalar) -> Scalar {
@@ -162,103 +280,248 @@ impl<'a> BodyWriter<'a> {
         self.builder.binary("arith.xori", &v, &t)
     }
 
+    /// Where both are valid (`None`: everywhere).
+    fn both(&mut self, a: Option<Scalar>, b: Option<Scalar>) -> Option<Scalar> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(self.builder.binary("arith.andi", &a, &b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Where either is valid.
+    fn either(&mut self, a: Option<Scalar>, b: Option<Scalar>) -> Option<Scalar> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(self.builder.binary("arith.ori", &a, &b)),
+            _ => None,
+        }
+    }
+
+    /// Whether a boolean value is TRUE (valid and true).
+    fn truth(&mut self, (v, valid): Valued) -> Scalar {
+        match valid {
+            Some(valid) => self.builder.binary("arith.andi", &v, &valid),
+            None => v,
+        }
+    }
+
+    fn valid_or_true(&mut self, valid: Option<Scalar>) -> Scalar {
+        valid.unwrap_or_else(|| self.builder.const_int(1, "i1"))
+    }
+
+    /// `e`'s value; a strict body's. In a three-valued body, use [`Self::value`].
     pub fn expr(&mut self, e: &Expr) -> Result<Scalar, SqlError> {
+        Ok(self.value(e)?.0)
+    }
+
+    /// `e`'s value and validity. In a strict body the validity is always `None` (NULL
+    /// arguments make the row's results NULL), and what that cannot express is refused.
+    pub fn value(&mut self, e: &Expr) -> Result<Valued, SqlError> {
+        let three_valued = self.validity.is_some();
         if let Some(a) = self.input.atom(e) {
             let (column, negated) = (a.column, a.negated);
-            let v = self.param_of(column);
-            return Ok(if negated { self.not(v) } else { v });
+            let (v, valid) = self.param_of(column);
+            return Ok((if negated { self.not(v) } else { v }, valid));
         }
-        let b = &mut self.builder;
+        let strict_only = |w: &Self, what: &str| -> Result<(), SqlError> {
+            if !three_valued && w.nullable_refs(e) {
+                return Err(SqlError::unsupported(format!(
+                    "{what} over nullable columns in compiled bodies"
+                )));
+            }
+            Ok(())
+        };
         Ok(match e {
-            Expr::Alias(a) => return self.expr(&a.expr),
+            Expr::Alias(a) => return self.value(&a.expr),
             Expr::Column(c) => {
                 let i = column_index(self.input.df_schema, c)?;
                 self.param_of(i)
             }
-            Expr::Literal(v, _) => literal(b, v)?,
+            Expr::Literal(v, _) if v.is_null() && three_valued => {
+                let zero = self.zero(&v.data_type())?;
+                let f = self.builder.const_int(0, "i1");
+                (zero, Some(f))
+            }
+            Expr::Literal(v, _) => (literal(&mut self.builder, v)?, None),
             Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
-                if matches!(op, Operator::And | Operator::Or) && self.nullable_refs(e) {
-                    return Err(SqlError::unsupported(format!(
-                        "{op} over nullable columns (three-valued logic) in compiled bodies"
-                    )));
+                let (l, vl) = self.value(left)?;
+                let (r, vr) = self.value(right)?;
+                match op {
+                    Operator::And | Operator::Or => {
+                        if !three_valued && self.nullable_refs(e) {
+                            return Err(SqlError::unsupported(format!(
+                                "{op} over nullable columns (three-valued logic) in compiled bodies"
+                            )));
+                        }
+                        // AND is valid where both are, or either is a valid FALSE; OR
+                        // where both are, or either is a valid TRUE.
+                        let and = *op == Operator::And;
+                        let value = self.binary(*op, l.clone(), r.clone(), e)?;
+                        let decides = |w: &mut Self, v: &Scalar, valid: &Option<Scalar>| -> Scalar {
+                            let v = if and { w.not(v.clone()) } else { v.clone() };
+                            match valid {
+                                Some(valid) => w.builder.binary("arith.andi", &v, valid),
+                                None => v,
+                            }
+                        };
+                        let valid = match (&vl, &vr) {
+                            (None, None) => None,
+                            _ => {
+                                let (dl, dr) = (decides(self, &l, &vl), decides(self, &r, &vr));
+                                let both = self.both(vl.clone(), vr.clone()).expect("one is Some");
+                                let any = self.builder.binary("arith.ori", &both, &dl);
+                                Some(self.builder.binary("arith.ori", &any, &dr))
+                            }
+                        };
+                        (value, valid)
+                    }
+                    Operator::IsDistinctFrom | Operator::IsNotDistinctFrom => {
+                        // Equal when both are valid and equal, or both NULL; never NULL.
+                        let eq = self.binary(Operator::Eq, l, r, e)?;
+                        let same = match (vl, vr) {
+                            (None, None) => eq,
+                            (vl, vr) => {
+                                let (vl, vr) = (self.valid_or_true(vl), self.valid_or_true(vr));
+                                let both = self.builder.binary("arith.andi", &vl, &vr);
+                                let equal = self.builder.binary("arith.andi", &both, &eq);
+                                let either = self.builder.binary("arith.ori", &vl, &vr);
+                                let neither = self.not(either);
+                                self.builder.binary("arith.ori", &equal, &neither)
+                            }
+                        };
+                        let v = if *op == Operator::IsDistinctFrom {
+                            self.not(same)
+                        } else {
+                            same
+                        };
+                        (v, None)
+                    }
+                    _ => {
+                        let v = self.binary(*op, l, r, e)?;
+                        let valid = self.both(vl, vr);
+                        (v, valid)
+                    }
                 }
-                let l = self.expr(left)?;
-                let r = self.expr(right)?;
-                self.binary(*op, l, r, e)?
             }
             Expr::Not(inner) => {
-                let v = self.expr(inner)?;
-                self.not(v)
+                let (v, valid) = self.value(inner)?;
+                (self.not(v), valid)
             }
             Expr::Negative(inner) => {
-                let v = self.expr(inner)?;
-                if is_float(&v.ty) {
+                let (v, valid) = self.value(inner)?;
+                let v = if is_float(&v.ty) {
                     self.builder.unary("arith.negf", &v)
                 } else {
                     let z = self.builder.const_int(0, &v.ty);
                     self.builder.binary("arith.subi", &z, &v)
-                }
+                };
+                (v, valid)
             }
             Expr::Between(between) => {
-                let x = self.expr(&between.expr)?;
-                let lo = self.expr(&between.low)?;
-                let hi = self.expr(&between.high)?;
-                let ge = self.binary(Operator::GtEq, x.clone(), lo, e)?;
-                let le = self.binary(Operator::LtEq, x, hi, e)?;
-                let both = self.builder.binary("arith.andi", &ge, &le);
-                if between.negated {
-                    let t = self.builder.const_int(1, "i1");
-                    self.builder.binary("arith.xori", &both, &t)
-                } else {
-                    both
-                }
+                // x BETWEEN lo AND hi is x >= lo AND x <= hi, NULLs and all.
+                let ge = Expr::BinaryExpr(BinaryExpr::new(
+                    between.expr.clone(),
+                    Operator::GtEq,
+                    between.low.clone(),
+                ));
+                let le = Expr::BinaryExpr(BinaryExpr::new(
+                    between.expr.clone(),
+                    Operator::LtEq,
+                    between.high.clone(),
+                ));
+                let both = Expr::BinaryExpr(BinaryExpr::new(Box::new(ge), Operator::And, Box::new(le)));
+                let (v, valid) = self.value(&both)?;
+                (if between.negated { self.not(v) } else { v }, valid)
             }
             Expr::Cast(c) => {
-                let v = self.expr(&c.expr)?;
-                self.convert(v, c.field.data_type())?
+                let (v, valid) = self.value(&c.expr)?;
+                (self.convert(v, c.field.data_type())?, valid)
             }
             Expr::TryCast(c) => {
-                let v = self.expr(&c.expr)?;
-                self.convert(v, c.field.data_type())?
+                let (v, valid) = self.value(&c.expr)?;
+                (self.convert(v, c.field.data_type())?, valid)
             }
             Expr::IsNull(inner) | Expr::IsNotNull(inner) => {
-                if self.nullable_refs(inner) {
-                    return Err(SqlError::unsupported(
-                        "IS [NOT] NULL over nullable columns in compiled bodies",
-                    ));
-                }
+                strict_only(self, "IS [NOT] NULL")?;
+                let (_, valid) = self.value(inner)?;
                 let is_null = matches!(e, Expr::IsNull(_));
-                self.builder.const_int(if is_null { 0 } else { 1 }, "i1")
+                let v = match valid {
+                    Some(valid) if is_null => self.not(valid),
+                    Some(valid) => valid,
+                    None => self.builder.const_int(if is_null { 0 } else { 1 }, "i1"),
+                };
+                (v, None)
+            }
+            Expr::IsTrue(inner)
+            | Expr::IsFalse(inner)
+            | Expr::IsNotTrue(inner)
+            | Expr::IsNotFalse(inner)
+            | Expr::IsUnknown(inner)
+            | Expr::IsNotUnknown(inner) => {
+                strict_only(self, "IS [NOT] TRUE, FALSE or UNKNOWN")?;
+                let (v, valid) = self.value(inner)?;
+                let valid = self.valid_or_true(valid);
+                let truth = match e {
+                    Expr::IsTrue(_) | Expr::IsNotTrue(_) => self.builder.binary("arith.andi", &v, &valid),
+                    Expr::IsFalse(_) | Expr::IsNotFalse(_) => {
+                        let f = self.not(v);
+                        self.builder.binary("arith.andi", &f, &valid)
+                    }
+                    _ => self.not(valid),
+                };
+                let negated = matches!(e, Expr::IsNotTrue(_) | Expr::IsNotFalse(_) | Expr::IsNotUnknown(_));
+                (if negated { self.not(truth) } else { truth }, None)
             }
             Expr::Case(case) => {
-                if self.nullable_refs(e) {
-                    return Err(SqlError::unsupported("CASE over nullable columns in compiled bodies"));
-                }
-                let Some(otherwise) = &case.else_expr else {
-                    return Err(SqlError::unsupported("CASE without ELSE (a NULL result)"));
+                strict_only(self, "CASE")?;
+                let mut result = match &case.else_expr {
+                    Some(otherwise) => self.value(otherwise)?,
+                    None if three_valued => {
+                        let ty = e.get_type(self.input.df_schema)?;
+                        let zero = self.zero(&ty)?;
+                        let f = self.builder.const_int(0, "i1");
+                        (zero, Some(f))
+                    }
+                    None => return Err(SqlError::unsupported("CASE without ELSE (a NULL result)")),
                 };
-                let mut result = self.expr(otherwise)?;
                 for (when, then) in case.when_then_expr.iter().rev() {
                     let cond = match &case.expr {
-                        Some(base) => self.expr(&Expr::BinaryExpr(BinaryExpr::new(
+                        Some(base) => self.value(&Expr::BinaryExpr(BinaryExpr::new(
                             base.clone(),
                             Operator::Eq,
                             Box::new(when.as_ref().clone()),
                         )))?,
-                        None => self.expr(when)?,
+                        None => self.value(when)?,
                     };
-                    let t = self.expr(then)?;
-                    let (t, r) = self.unify(t, result)?;
-                    result = self.builder.select(&cond, &t, &r);
+                    // A branch is taken where its condition is TRUE (not NULL).
+                    let cond = self.truth(cond);
+                    let (t, vt) = self.value(then)?;
+                    let (t, r) = self.unify(t, result.0)?;
+                    let value = self.builder.select(&cond, &t, &r);
+                    let valid = match (vt, result.1) {
+                        (None, None) => None,
+                        (vt, vr) => {
+                            let (vt, vr) = (self.valid_or_true(vt), self.valid_or_true(vr));
+                            Some(self.builder.select(&cond, &vt, &vr))
+                        }
+                    };
+                    result = (value, valid);
                 }
                 result
             }
             Expr::InList(list) => {
-                let x = self.expr(&list.expr)?;
+                // TRUE where an item equals x (both valid); else NULL where x or an item
+                // is NULL; else FALSE.
+                let (x, vx) = self.value(&list.expr)?;
                 let mut any: Option<Scalar> = None;
+                let mut all_valid: Option<Scalar> = None;
                 for item in &list.list {
-                    let v = self.expr(item)?;
+                    let (v, vv) = self.value(item)?;
                     let eq = self.binary(Operator::Eq, x.clone(), v, e)?;
+                    let eq = match &vv {
+                        Some(valid) => self.builder.binary("arith.andi", &eq, valid),
+                        None => eq,
+                    };
+                    all_valid = self.both(all_valid, vv);
                     any = Some(match any {
                         None => eq,
                         Some(a) => self.builder.binary("arith.ori", &a, &eq),
@@ -268,12 +531,51 @@ impl<'a> BodyWriter<'a> {
                     Some(a) => a,
                     None => self.builder.const_int(0, "i1"),
                 };
-                if list.negated { self.not(any) } else { any }
+                let valid = match all_valid {
+                    // Some item is NULL: only a match decides.
+                    Some(items) => {
+                        let decided = self.builder.binary("arith.ori", &any, &items);
+                        self.both(vx, Some(decided))
+                    }
+                    None => vx,
+                };
+                (if list.negated { self.not(any) } else { any }, valid)
             }
             Expr::Like(_) | Expr::SimilarTo(_) => {
                 return Err(SqlError::unsupported(format!(
                     "{e} (LIKE is supported on a column against a constant pattern)"
                 )));
+            }
+            Expr::ScalarFunction(f) if matches!(f.name(), "coalesce" | "nvl" | "ifnull") => {
+                strict_only(self, f.name())?;
+                // The first valid argument; NULL where none is.
+                let mut values = f.args.iter().map(|a| self.value(a)).collect::<Result<Vec<_>, _>>()?;
+                let mut result = values.pop().ok_or_else(|| SqlError::unsupported(format!("{e}")))?;
+                for (v, valid) in values.into_iter().rev() {
+                    let Some(valid) = valid else {
+                        result = (v, None);
+                        continue;
+                    };
+                    let (v, r) = self.unify(v, result.0)?;
+                    let value = self.builder.select(&valid, &v, &r);
+                    let valid = self.either(Some(valid), result.1);
+                    result = (value, valid);
+                }
+                result
+            }
+            Expr::ScalarFunction(f) if f.name() == "nullif" && f.args.len() == 2 => {
+                strict_only(self, "NULLIF")?;
+                // a, but NULL where a = b (both valid).
+                let (a, va) = self.value(&f.args[0])?;
+                let (b, vb) = self.value(&f.args[1])?;
+                let eq = self.binary(Operator::Eq, a.clone(), b, e)?;
+                let eq = match self.both(va.clone(), vb) {
+                    Some(valid) => self.builder.binary("arith.andi", &eq, &valid),
+                    None => eq,
+                };
+                let differ = self.not(eq);
+                let valid = self.both(va, Some(differ));
+                (a, valid)
             }
             Expr::ScalarFunction(f) if f.name() == "date_part" || f.name() == "extract" => {
                 let part = match f.args.first() {
@@ -282,7 +584,7 @@ impl<'a> BodyWriter<'a> {
                     }
                     _ => return Err(SqlError::unsupported(format!("{e}"))),
                 };
-                let date = self.expr(f.args.get(1).ok_or_else(|| SqlError::unsupported(format!("{e}")))?)?;
+                let (date, valid) = self.value(f.args.get(1).ok_or_else(|| SqlError::unsupported(format!("{e}")))?)?;
                 if date.ty != "i32" {
                     return Err(SqlError::unsupported(format!("date_part of a non-date value ({e})")));
                 }
@@ -294,13 +596,20 @@ impl<'a> BodyWriter<'a> {
                     other => return Err(SqlError::unsupported(format!("date_part('{other}', ...)"))),
                 };
                 let out = e.to_field(self.input.df_schema).map(|(_, f)| f.data_type().clone());
-                match out {
+                let v = match out {
                     Ok(dt) => self.convert(v, &dt)?,
                     Err(_) => v,
-                }
+                };
+                (v, valid)
             }
             Expr::ScalarFunction(f) if MATH_FUNCTIONS.iter().any(|(n, _)| *n == f.name()) => {
-                let args = f.args.iter().map(|a| self.expr(a)).collect::<Result<Vec<_>, _>>()?;
+                let mut args = Vec::new();
+                let mut valid = None;
+                for a in &f.args {
+                    let (v, va) = self.value(a)?;
+                    valid = self.both(valid, va);
+                    args.push(v);
+                }
                 let op = MATH_FUNCTIONS.iter().find(|(n, _)| *n == f.name()).expect("listed").1;
                 let v = match (f.name(), args.as_slice()) {
                     ("abs", [x]) if !is_float(&x.ty) && x.ty != "i1" => self.builder.unary("math.absi", x),
@@ -318,16 +627,33 @@ impl<'a> BodyWriter<'a> {
                         )));
                     }
                 };
-                match e.to_field(self.input.df_schema).map(|(_, f)| f.data_type().clone()) {
+                let v = match e.to_field(self.input.df_schema).map(|(_, f)| f.data_type().clone()) {
                     Ok(dt) => self.convert(v, &dt)?,
                     Err(_) => v,
-                }
+                };
+                (v, valid)
             }
             Expr::ScalarFunction(f) => return Err(SqlError::unsupported(format!("function {}", f.name()))),
             Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) => {
                 return Err(SqlError::unsupported("subqueries"));
             }
             other => return Err(SqlError::unsupported(format!("expression {other}"))),
+        })
+    }
+
+    /// A placeholder value of SQL type `ty` (what a NULL holds).
+    fn zero(&mut self, ty: &DataType) -> Result<Scalar, SqlError> {
+        let scalar = match ty {
+            DataType::Null => "i1",
+            ty => ColumnType::from_arrow(ty)
+                .ok()
+                .and_then(|t| t.body_scalar())
+                .ok_or_else(|| SqlError::unsupported(format!("NULL {ty} values in compiled bodies")))?,
+        };
+        Ok(if is_float(scalar) {
+            self.builder.const_float(0.0, scalar)
+        } else {
+            self.builder.const_int(0, scalar)
         })
     }
 

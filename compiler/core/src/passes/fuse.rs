@@ -29,11 +29,14 @@ pub(crate) struct Fuse;
 /// and cleans up across the former vertex boundaries.
 const FUSED_BODY_PIPELINE: &str = "builtin.module(inline{default-pipeline=},canonicalize,cse)";
 
+/// Row-wise ops fuse; a three-valued pipeline does not (its body computes NULLs from its
+/// args' validity, which a fused body does not have for computed values).
 fn row_wise(kind: &OpKind) -> bool {
-    matches!(
-        kind,
-        OpKind::Filter(_) | OpKind::Map(_) | OpKind::Project(_) | OpKind::Pipeline(_)
-    )
+    match kind {
+        OpKind::Filter(_) | OpKind::Map(_) | OpKind::Project(_) => true,
+        OpKind::Pipeline(p) => !p.three_valued(),
+        _ => false,
+    }
 }
 
 /// The first chain of two or more row-wise vertices, each read only by the next.

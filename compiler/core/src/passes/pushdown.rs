@@ -25,12 +25,14 @@ impl Pass for PushdownPredicates {
         for op in &view.ops {
             let (body, result, args) = match &op.kind {
                 OpKind::Filter(Filter { body, args }) => (body, 0, args),
-                OpKind::Pipeline(Pipeline {
-                    body,
-                    args,
-                    keep: Some(k),
-                    ..
-                }) => (body, *k, args),
+                OpKind::Pipeline(
+                    p @ Pipeline {
+                        body,
+                        args,
+                        keep: Some(k),
+                        ..
+                    },
+                ) if !p.three_valued() => (body, *k, args),
                 _ => continue,
             };
             let source = op.inputs[0];

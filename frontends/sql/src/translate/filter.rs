@@ -10,7 +10,7 @@ impl Translator<'_> {
         df_schema: &DFSchema,
         predicate: &Expr,
     ) -> Result<TableValue, SqlError> {
-        let predicate = &searched_case(predicate);
+        let predicate = &body_form(predicate, df_schema);
         let pos = expr_position(predicate);
         let at = |e: SqlError| e.at(pos.map(|(l, c)| (l as usize, c as usize)));
         let loc = self.loc(pos);
@@ -22,6 +22,26 @@ impl Translator<'_> {
             columns: &columns,
             atoms: &atoms,
         };
+        if needs_three_valued(&body_input, predicate, true) {
+            // Rows where the predicate is TRUE, by SQL's three-valued logic.
+            let mut w = BodyWriter::three_valued(self.g, "filter", &body_input, &[predicate], &loc).map_err(at)?;
+            let result = w.predicate(predicate).map_err(at)?;
+            let (args, validity) = (w.args(), w.validity_args());
+            let body = w.finish(&[result]);
+            let exprs: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+            let filtered = self.g.three_valued(
+                input,
+                &body,
+                &args,
+                &validity,
+                &exprs,
+                Some(0),
+                &[],
+                columns.clone(),
+                &loc,
+            );
+            return Ok(self.keep_first(filtered, width, &loc));
+        }
         let mut w = BodyWriter::new(self.g, "filter", &body_input, &[predicate], &loc).map_err(at)?;
         let result = w.predicate(predicate).map_err(at)?;
         let args = w.args();

@@ -23,7 +23,7 @@ use strings::*;
 
 use crate::{
     SqlError,
-    body::{Atom, BodyInput, BodyWriter, column_index},
+    body::{Atom, BodyInput, BodyWriter, column_index, needs_three_valued},
 };
 use datafusion::{
     arrow::datatypes::{DataType, Field},
@@ -39,7 +39,7 @@ use datafusion::{
 };
 use skadi_catalog::Catalog;
 use skadi_common::{AggregateCall, AggregateFunction, Column, ColumnType, JoinKind, MatchKind, SortKey};
-use skadi_flowgraph::{FlowGraphBuilder, SourceLoc, TableValue, functions::RowFunction};
+use skadi_flowgraph::{FlowGraphBuilder, Scalar, SourceLoc, TableValue, functions::RowFunction};
 use std::collections::HashMap;
 
 pub(crate) fn translate(

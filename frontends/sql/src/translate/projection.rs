@@ -14,7 +14,7 @@ impl Translator<'_> {
         names: &[String],
         loc: &SourceLoc,
     ) -> Result<TableValue, SqlError> {
-        let exprs: &[Expr] = &exprs.iter().map(searched_case).collect::<Vec<_>>();
+        let exprs: &[Expr] = &exprs.iter().map(|e| body_form(e, df_schema)).collect::<Vec<_>>();
         // String functions are computed first (flow.string) and then pass through.
         let mut input = input;
         let mut derived: Vec<(Expr, usize)> = Vec::new();
@@ -52,6 +52,15 @@ impl Translator<'_> {
                 .collect();
             let cols: Vec<String> = picked.iter().map(|&i| columns[i].name.clone()).collect();
             return Ok(self.g.project(input, &cols, out, loc));
+        }
+        let with_atoms = self.schema_of(input);
+        let body_input = BodyInput {
+            df_schema,
+            columns: &with_atoms,
+            atoms: &atoms,
+        };
+        if computed.iter().any(|e| needs_three_valued(&body_input, e, false)) {
+            return self.compute_three_valued(input, &body_input, exprs, names, &passthrough, loc);
         }
         // Bodies are strict: a NULL argument makes every result of the row NULL. That is
         // SQL's answer for each computed column only if they all read the same nullable
@@ -161,6 +170,63 @@ impl Translator<'_> {
             })
             .collect();
         Ok(self.g.project(current, &picked, out, loc))
+    }
+
+    /// [`Self::compute`] where some expression needs SQL's three-valued logic: one
+    /// three-valued body computes every expression, with its validity.
+    fn compute_three_valued(
+        &mut self,
+        input: TableValue,
+        body_input: &BodyInput<'_>,
+        exprs: &[Expr],
+        names: &[String],
+        passthrough: &dyn Fn(&Expr) -> Option<usize>,
+        loc: &SourceLoc,
+    ) -> Result<TableValue, SqlError> {
+        let columns = body_input.columns;
+        let computed: Vec<&Expr> = exprs.iter().filter(|e| passthrough(e).is_none()).collect();
+        let mut w = BodyWriter::three_valued(self.g, "map", body_input, &computed, loc)?;
+        let (mut values, mut validities) = (Vec::new(), Vec::new());
+        let (mut out_exprs, mut out) = (Vec::new(), Vec::new());
+        for (k, e) in exprs.iter().enumerate() {
+            if let Some(i) = passthrough(e) {
+                out_exprs.push(columns[i].name.clone());
+                out.push(Column::new(&names[k], columns[i].ty, columns[i].nullable));
+                continue;
+            }
+            let (v, valid) = w
+                .value(e)
+                .map_err(|err| err.at(expr_position(e).map(|(l, c)| (l as usize, c as usize))))?;
+            let ty = ColumnType::from_body_scalar(&v.ty).expect("bodies produce scalar column types");
+            out_exprs.push(format!("${}", values.len()));
+            out.push(Column::new(&names[k], ty, valid.is_some()));
+            if let Some(valid) = valid {
+                validities.push((values.len(), valid));
+            }
+            values.push(v);
+        }
+        let result_validity: Vec<(usize, usize)> = validities
+            .iter()
+            .enumerate()
+            .map(|(j, (r, _))| (*r, values.len() + j))
+            .collect();
+        let results: Vec<Scalar> = values
+            .into_iter()
+            .chain(validities.into_iter().map(|(_, v)| v))
+            .collect();
+        let (args, validity) = (w.args(), w.validity_args());
+        let body = w.finish(&results);
+        Ok(self.g.three_valued(
+            input,
+            &body,
+            &args,
+            &validity,
+            &out_exprs,
+            None,
+            &result_validity,
+            out,
+            loc,
+        ))
     }
 
     pub(super) fn projection(&mut self, p: &Projection) -> Result<TableValue, SqlError> {

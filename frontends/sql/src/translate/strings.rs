@@ -176,6 +176,35 @@ pub(super) fn searched_case(e: &Expr) -> Expr {
         .unwrap_or_else(|_| e.clone())
 }
 
+/// `e` as bodies take it: simple CASEs searched ([`searched_case`]), and a string's
+/// `IS [NOT] NULL` asked of `s LIKE '%'` instead (a `flow.match` column, NULL exactly
+/// where `s` is), since bodies cannot take strings.
+pub(super) fn body_form(e: &Expr, schema: &DFSchema) -> Expr {
+    searched_case(e)
+        .transform(|e| {
+            Ok(match e {
+                Expr::IsNull(ref inner) | Expr::IsNotNull(ref inner) if is_string_value(inner, schema) => {
+                    let every = Expr::Like(Like::new(
+                        false,
+                        inner.clone(),
+                        Box::new(Expr::Literal(ScalarValue::Utf8(Some("%".into())), None)),
+                        None,
+                        false,
+                    ));
+                    let null = matches!(e, Expr::IsNull(_));
+                    datafusion::common::tree_node::Transformed::yes(if null {
+                        Expr::IsNull(Box::new(every))
+                    } else {
+                        Expr::IsNotNull(Box::new(every))
+                    })
+                }
+                e => datafusion::common::tree_node::Transformed::no(e),
+            })
+        })
+        .map(|t| t.data)
+        .unwrap_or_else(|_| e.clone())
+}
+
 impl Translator<'_> {
     /// Computes every string predicate in `exprs` into a boolean column appended to
     /// `input` (one `flow.match` op each), for bodies to read.
