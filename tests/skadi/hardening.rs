@@ -474,6 +474,13 @@ fn deep_and_long_sql_compiles_or_is_refused_by_name_never_overflowing() {
         &["run", "--catalog", &c, "-e", &unbalanced],
         &["nested more than 16 deep"],
     );
+    // Forty CASEs nested around a syntax error: the error at once (sqlparser would parse
+    // each level twice, were CASE not reserved).
+    let cases = format!(
+        "select {} else null end from lineitem",
+        "case when l_quantity > 0 then ".repeat(40)
+    );
+    fails_with(&["run", "--catalog", &c, "-e", &cases], &["Expected: END, found: null", "<command line>:1:1214"]);
     // FROM-first subqueries nested around a syntax error: parsed speculatively too.
     let joins = format!("select n_name from nation{} where", " join (from nation".repeat(30));
     fails_with(&["run", "--catalog", &c, "-e", &joins], &["nested more than 16 deep"]);

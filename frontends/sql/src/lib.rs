@@ -11,6 +11,7 @@
 //! `not supported yet: <construct>`, never with a different answer.
 
 mod body;
+mod dialect;
 mod error;
 mod limits;
 mod session;

@@ -1,6 +1,6 @@
 //! DataFusion as a planner: a session whose tables are the catalog's schemas.
 
-use crate::{SqlError, limits};
+use crate::{SqlError, dialect::SkadiDialect, limits};
 use datafusion::{
     arrow::datatypes::DataType,
     common::config::ConfigNonZeroUsize,
@@ -8,6 +8,7 @@ use datafusion::{
     logical_expr::LogicalPlan,
     logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility},
     prelude::{SessionConfig, SessionContext},
+    sql::parser::DFParserBuilder,
 };
 use skadi_catalog::Catalog;
 use skadi_flowgraph::functions::RowFunction;
@@ -108,7 +109,28 @@ pub(crate) fn plan_in(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Sq
             position: None,
         })?;
     let state = ctx.state();
-    let plan = runtime.block_on(state.create_logical_plan(sql))?;
+    let limit = state.config_options().sql_parser.recursion_limit.get();
+    let mut statements = DFParserBuilder::new(sql)
+        .with_dialect(&SkadiDialect::default())
+        .with_recursion_limit(limit)
+        .build()?
+        .parse_statements()?;
+    let statement = match (statements.pop_front(), statements.len()) {
+        (Some(statement), 0) => statement,
+        (None, _) => {
+            return Err(SqlError {
+                message: "the query holds no SQL statement".into(),
+                position: None,
+            });
+        }
+        (Some(_), more) => {
+            return Err(SqlError {
+                message: format!("the query holds {} SQL statements; a query is one", more + 1),
+                position: None,
+            });
+        }
+    };
+    let plan = runtime.block_on(state.statement_to_plan(statement))?;
     match &plan {
         LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) | LogicalPlan::Statement(_) => {
             return Err(SqlError::unsupported(format!("statement {}", plan.display())));
