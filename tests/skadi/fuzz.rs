@@ -1,10 +1,10 @@
 //! Fuzzing by mutation, on stable Rust: each target takes a corpus of real inputs (the
 //! TPC-H queries and the expression suite; the example job and pipeline specs; saved
-//! plans, set operations and literal rows among them), mutates them (tokens deleted,
-//! repeated, swapped or replaced by edge values, text cut, spans nested; for plans, JSON
-//! values changed, removed and repeated) and feeds them to the library, asserting: no
-//! panic (an abort ends the process, which fails the run too), no hang (an input that
-//! runs 30 s ends the process, saying so), and a located error or a result.
+//! plans, set operations, literal rows and three-valued bodies among them), mutates them
+//! (tokens deleted, repeated, swapped or replaced by edge values, text cut, spans nested;
+//! for plans, JSON values changed, removed and repeated) and feeds them to the library,
+//! asserting: no panic (an abort ends the process, which fails the run too), no hang (an
+//! input that runs 30 s ends the process, saying so), and a located error or a result.
 //!
 //! Each target runs `SKADI_FUZZ_SECONDS` (default 6) from seed `SKADI_FUZZ_SEED`
 //! (default: fixed, so CI is repeatable); a failing input is written to
@@ -544,6 +544,13 @@ fn fuzz_saved_plans() {
          union select k from (values (1), (7), (null)) as v(k)) group by k order by k"
             .into(),
         "sets.sql".into(),
+    ));
+    // Three-valued bodies: NULLs from an outer join, tested and replaced.
+    sources.push((
+        "select c_custkey, case when o_orderkey is null then -1 else o_totalprice end as t, coalesce(o_orderkey, 0) as k \
+         from customer left join orders on c_custkey = o_custkey where o_totalprice > 1000 or o_orderkey is null"
+            .into(),
+        "nulls.sql".into(),
     ));
     let corpus: Vec<String> = sources
         .iter()

@@ -480,7 +480,29 @@ fn deep_and_long_sql_compiles_or_is_refused_by_name_never_overflowing() {
         "select {} else null end from lineitem",
         "case when l_quantity > 0 then ".repeat(40)
     );
-    fails_with(&["run", "--catalog", &c, "-e", &cases], &["Expected: END, found: null", "<command line>:1:1214"]);
+    fails_with(
+        &["run", "--catalog", &c, "-e", &cases],
+        &["Expected: END, found: null", "<command line>:1:1214"],
+    );
+    // Chains of NOT and of INTERVAL before a syntax error: at once too.
+    for word in ["not", "interval"] {
+        let chain = format!(
+            "select count(*) from lineitem where l_quantity > {} +",
+            format!("{word} + ").repeat(40)
+        );
+        fails_with(&["run", "--catalog", &c, "-e", &chain], &["Expected: an expression"]);
+    }
+    // A scalar subquery of no columns, which DataFusion's planner panics on: an error.
+    fails_with(
+        &[
+            "run",
+            "--catalog",
+            &c,
+            "-e",
+            "select count(*) from part where (select from partsupp where ps_partkey = p_partkey)",
+        ],
+        &["not supported yet: this query: DataFusion's planner failed on it"],
+    );
     // FROM-first subqueries nested around a syntax error: parsed speculatively too.
     let joins = format!("select n_name from nation{} where", " join (from nation".repeat(30));
     fails_with(&["run", "--catalog", &c, "-e", &joins], &["nested more than 16 deep"]);

@@ -94,6 +94,7 @@ impl CpuPlan {
             Operator::Pipeline(p) => rows::pipeline(self, p, kernel()?, input, &in_schema, out_schema, fail)?,
             Operator::Match(m) => strings::match_stream(m, input, &in_schema, out_schema, fail)?,
             Operator::StringFunction(f) => strings::function_stream(f, input, &in_schema, out_schema, fail)?,
+            Operator::Pick(p) => strings::pick_stream(p, input, &in_schema, out_schema, fail)?,
             Operator::FlatMap(f) => strings::flat_map_stream(f, input, &in_schema, out_schema, fail)?,
             Operator::Aggregate { mode, aggregate } => {
                 aggregate::stream(*mode, aggregate, input, &in_schema, out_schema, fail)?

@@ -62,6 +62,81 @@ pub(crate) fn function_stream<'a>(
     Ok(appending(input, out_schema, fail, move |b| f.apply(b.column(c), &to)))
 }
 
+/// The input with the picked strings appended (see `skadi_common::Pick`).
+pub(crate) fn pick_stream<'a>(
+    op: &skadi_common::Pick,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    use skadi_common::Choice;
+    let index = op
+        .index
+        .as_ref()
+        .map(|i| column_index(in_schema, i))
+        .transpose()
+        .map_err(fail)?;
+    // Per choice: a literal, or the position of a string column.
+    let choices: Vec<Result<String, usize>> = op
+        .choices
+        .iter()
+        .map(|c| match c {
+            Choice::Literal(s) => Ok(Ok(s.clone())),
+            Choice::Column(c) => column_index(in_schema, c).map(Err),
+        })
+        .collect::<Result<_, _>>()
+        .map_err(fail)?;
+    let to = out_schema.field(out_schema.fields().len() - 1).data_type().clone();
+    Ok(appending(input, out_schema, fail, move |b| {
+        pick(b, index, &choices, &to)
+    }))
+}
+
+fn pick(
+    b: &RecordBatch,
+    index: Option<usize>,
+    choices: &[Result<String, usize>],
+    to: &DataType,
+) -> Result<ArrayRef, String> {
+    let as_utf8 = |a: &ArrayRef| cast(a, &DataType::Utf8).map_err(|e| e.to_string());
+    let columns: Vec<Option<ArrayRef>> = choices
+        .iter()
+        .map(|c| c.as_ref().err().map(|&i| as_utf8(b.column(i))).transpose())
+        .collect::<Result<_, _>>()?;
+    let indices: Option<ArrayRef> = index
+        .map(|i| cast(b.column(i), &DataType::Int64).map_err(|e| e.to_string()))
+        .transpose()?;
+    let mut out = arrow::array::StringBuilder::new();
+    for row in 0..b.num_rows() {
+        let k = match &indices {
+            None => Some(0),
+            Some(a) => {
+                let a = a.as_primitive::<arrow::datatypes::Int64Type>();
+                (!a.is_null(row)).then(|| a.value(row))
+            }
+        };
+        let choice = k.and_then(|k| usize::try_from(k).ok()).filter(|&k| k < choices.len());
+        match choice {
+            None => out.append_null(),
+            Some(k) => match (&choices[k], &columns[k]) {
+                (Ok(literal), _) => out.append_value(literal),
+                (Err(_), Some(c)) => {
+                    let c = c.as_string::<i32>();
+                    if c.is_null(row) {
+                        out.append_null();
+                    } else {
+                        out.append_value(c.value(row));
+                    }
+                }
+                (Err(_), None) => unreachable!("a column choice has its column"),
+            },
+        }
+    }
+    let picked: ArrayRef = std::sync::Arc::new(out.finish());
+    cast(&picked, to).map_err(|e| e.to_string())
+}
+
 /// A row per piece of each input row's string.
 pub(crate) fn flat_map_stream<'a>(
     op: &skadi_common::FlatMap,

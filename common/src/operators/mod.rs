@@ -26,7 +26,7 @@ pub use order::{Limit, Sink, Sort, SortKey, TopK};
 pub use rows::{Filter, Map, Pipeline, Project, ProjectExpr};
 pub use scan::{Exchange, FileSlice, Scan, Source, TEXT_COLUMNS};
 pub use sets::Union;
-pub use strings::{FLAT_MAP_FUNCTIONS, FlatMap, Match, MatchKind, STRING_FUNCTIONS, StringFunction};
+pub use strings::{Choice, FLAT_MAP_FUNCTIONS, FlatMap, Match, MatchKind, Pick, STRING_FUNCTIONS, StringFunction};
 pub use values::Values;
 
 /// `a, b, c`.

@@ -86,6 +86,61 @@ pub const STRING_FUNCTIONS: [(&str, usize, usize); 9] = [
     ("length", 0, 0),
 ];
 
+/// Appends a string column: per row, choice number `index` (an integer column) of
+/// `choices`, a string literal or a string column's value; NULL where the index is NULL or
+/// not a choice's number (a CASE branch that is NULL), or the chosen column is NULL.
+/// Without an index, choice 0 in every row. This is how string-valued CASE, COALESCE,
+/// NULLIF and literals run: a body computes the index, since bodies take numbers only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Pick {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    pub choices: Vec<Choice>,
+}
+
+/// One of a [`Pick`]'s choices.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Choice {
+    Literal(String),
+    Column(String),
+}
+
+impl Choice {
+    /// `"literal:TEXT"` or `"column:NAME"`, as FlowGraph's `choices` spell it.
+    pub fn text(&self) -> String {
+        match self {
+            Choice::Literal(s) => format!("literal:{s}"),
+            Choice::Column(c) => format!("column:{c}"),
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Choice> {
+        match text.split_once(':')? {
+            ("literal", s) => Some(Choice::Literal(s.to_string())),
+            ("column", c) => Some(Choice::Column(c.to_string())),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Pick {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let choices: Vec<String> = self
+            .choices
+            .iter()
+            .map(|c| match c {
+                Choice::Literal(s) => format!("{s:?}"),
+                Choice::Column(c) => c.clone(),
+            })
+            .collect();
+        match &self.index {
+            Some(i) => write!(f, "pick [{}][{i}]", choices.join(", ")),
+            None => write!(f, "pick {}", choices.join(", ")),
+        }
+    }
+}
+
 /// One output row per piece of string column `column` (see [`FLAT_MAP_FUNCTIONS`]): the
 /// input's other columns repeated, then the piece (the last column). Rows whose column is
 /// NULL or has no pieces produce none.

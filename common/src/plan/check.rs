@@ -4,8 +4,8 @@
 
 use super::{Operator, Partitioning, PhysicalPlan};
 use crate::{
-    AggregateMode, Column, Filter, FlatMap, Iterate, Join, Map, Match, Pipeline, Project, ProjectExpr, Scan, Sink,
-    Sort, StringFunction, TopK,
+    AggregateMode, Choice, Column, ColumnType, Filter, FlatMap, Iterate, Join, Map, Match, Pick, Pipeline, Project,
+    ProjectExpr, Scan, Sink, Sort, StringFunction, TopK,
 };
 
 impl PhysicalPlan {
@@ -268,6 +268,32 @@ pub(crate) fn check_operator(op: &Operator, inputs: &[&[Column]], output: &[Colu
             let input = one()?;
             column(input, c)?;
             arity(input.len() + 1, output, "input columns and the appended one")
+        }
+        Operator::Pick(Pick { index, choices }) => {
+            let input = one()?;
+            if let Some(i) = index
+                && !matches!(
+                    column(input, i)?.ty,
+                    ColumnType::Int8 | ColumnType::Int16 | ColumnType::Int32 | ColumnType::Int64
+                )
+            {
+                return Err(format!("picks by column '{i}', which is not an integer"));
+            }
+            if choices.is_empty() {
+                return Err("has no choices".into());
+            }
+            for choice in choices {
+                if let Choice::Column(c) = choice
+                    && !column(input, c)?.ty.is_string()
+                {
+                    return Err(format!("picks column '{c}', which is not a string"));
+                }
+            }
+            arity(input.len() + 1, output, "input columns and the picked one")?;
+            match output.last() {
+                Some(out) if out.ty.is_string() => Ok(()),
+                _ => Err("its picked column is not a string".into()),
+            }
         }
         Operator::FlatMap(FlatMap { column: c, .. }) => {
             let input = one()?;

@@ -9,8 +9,8 @@ mod check;
 
 use crate::{
     operators::{
-        Aggregate, AggregateMode, Filter, FlatMap, Iterate, Join, Limit, Map, Match, Pipeline, Project, Scan, Sink,
-        Sort, StringFunction, TopK, Union, Values,
+        Aggregate, AggregateMode, Filter, FlatMap, Iterate, Join, Limit, Map, Match, Pick, Pipeline, Project, Scan,
+        Sink, Sort, StringFunction, TopK, Union, Values,
     },
     types::Column,
 };
@@ -142,6 +142,7 @@ pub enum Operator {
     },
     Match(Match),
     StringFunction(StringFunction),
+    Pick(Pick),
     FlatMap(FlatMap),
     Union(Union),
     /// Literal rows, all produced by shard 0.
@@ -212,6 +213,7 @@ impl Operator {
             Operator::HashJoin { .. } => "hash_join",
             Operator::Match(_) => "match",
             Operator::StringFunction(_) => "string_function",
+            Operator::Pick(_) => "pick",
             Operator::FlatMap(_) => "flat_map",
             Operator::Union(_) => "union",
             Operator::Values(_) => "values",
@@ -248,6 +250,7 @@ impl fmt::Display for Operator {
             }
             Operator::Match(op) => op.fmt(f),
             Operator::StringFunction(op) => op.fmt(f),
+            Operator::Pick(op) => op.fmt(f),
             Operator::FlatMap(op) => op.fmt(f),
             Operator::Union(op) => op.fmt(f),
             Operator::Values(op) => op.fmt(f),

@@ -444,6 +444,25 @@ impl FlowGraphBuilder {
         self.unary_op("string", input, &attrs, schema, loc)
     }
 
+    /// Appends string column `out`: per row, choice `index` of `choices` (see `flow.pick`).
+    pub fn pick(
+        &mut self,
+        input: TableValue,
+        index: Option<&str>,
+        choices: &[skadi_common::Choice],
+        out: skadi_common::Column,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        let mut schema: Schema = self.schemas[input.0].clone();
+        schema.push(out);
+        let texts: Vec<String> = choices.iter().map(skadi_common::Choice::text).collect();
+        let mut attrs = format!("choices = {}", string_array(&texts));
+        if let Some(i) = index {
+            let _ = write!(attrs, ", index = {}", quote(i));
+        }
+        self.unary_op("pick", input, &attrs, schema, loc)
+    }
+
     /// One row per piece of string column `column` (see `flow.flat_map`), the piece
     /// appended as column `out` after the input's other columns.
     pub fn flat_map(

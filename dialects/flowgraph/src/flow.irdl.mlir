@@ -156,6 +156,19 @@ irdl.dialect @flow {
     irdl.results(output: %out)
   }
 
+  // Appends a string column (the result's last): per row, choice number `index` (an
+  // integer column; optional: choice 0 when absent) of `choices`, each "literal:TEXT" or
+  // "column:NAME" (a string column); NULL where the index is NULL or no choice's number,
+  // or the chosen column is NULL. String-valued CASE, COALESCE and literals run this way.
+  irdl.operation @pick {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %choices = irdl.base "#builtin.array"
+    irdl.attributes { "choices" = %choices }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
   // One row per piece of string column `column`: function "split" cuts it at each match
   // of the regular expression `pattern` (empty pieces dropped), "tokens" takes each match.
   // The result is the input's other columns, repeated, then the piece (its last column).

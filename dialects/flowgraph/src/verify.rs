@@ -4,8 +4,8 @@
 
 use crate::{FlowGraphError, GraphView, OpKind, view::FlowOp};
 use skadi_common::{
-    Aggregate, AggregateFunction, ColumnType, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Map, Match,
-    MatchKind, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, Source, StringFunction, TopK,
+    Aggregate, AggregateFunction, Choice, ColumnType, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Map, Match,
+    MatchKind, Pick, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, Source, StringFunction, TopK,
 };
 
 pub(crate) fn verify(view: &GraphView) -> Result<(), FlowGraphError> {
@@ -258,6 +258,29 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 )));
             }
             appends(&input, &op.schema, |t| t == ColumnType::Bool, "one bool column").map_err(fail)?;
+        }
+        OpKind::Pick(Pick { index, choices }) => {
+            if let Some(i) = index {
+                let ty = column(i)?;
+                if !matches!(
+                    ty,
+                    ColumnType::Int8 | ColumnType::Int16 | ColumnType::Int32 | ColumnType::Int64
+                ) {
+                    return Err(fail(format!("picks by column '{i}' of type {ty}, not an integer")));
+                }
+            }
+            if choices.is_empty() {
+                return Err(fail("has no choices".into()));
+            }
+            for choice in choices {
+                if let Choice::Column(c) = choice {
+                    let ty = column(c)?;
+                    if !ty.is_string() {
+                        return Err(fail(format!("picks column '{c}' of type {ty}, not a string")));
+                    }
+                }
+            }
+            appends(&input, &op.schema, |t| t.is_string(), "one string column").map_err(fail)?;
         }
         OpKind::StringFunction(StringFunction {
             function,

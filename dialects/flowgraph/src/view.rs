@@ -15,8 +15,8 @@ use melior::ir::{
     r#type::{FunctionType, TypeLike},
 };
 use skadi_common::{
-    Aggregate, AggregateCall, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Limit, Map, Match, MatchKind,
-    Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, TopK, Union, Values,
+    Aggregate, AggregateCall, Choice, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Limit, Map, Match, MatchKind,
+    Pick, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, TopK, Union, Values,
     ml::Training,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -40,6 +40,7 @@ pub enum OpKind {
     Join(Join),
     Match(Match),
     StringFunction(StringFunction),
+    Pick(Pick),
     FlatMap(FlatMap),
     Union(Union),
     Values(Values),
@@ -66,6 +67,7 @@ impl OpKind {
             | OpKind::Aggregate { .. }
             | OpKind::Match(_)
             | OpKind::StringFunction(_)
+            | OpKind::Pick(_)
             | OpKind::FlatMap(_)
             | OpKind::Union(_)
             | OpKind::Values(_)
@@ -413,6 +415,25 @@ fn read_kind(
             function: string("function")?,
             column: string("column")?,
             args: strings("args")?,
+        }),
+        "flow.pick" => OpKind::Pick(Pick {
+            index: if op.has_attribute("index") {
+                Some(string("index")?)
+            } else {
+                None
+            },
+            choices: strings("choices")?
+                .iter()
+                .map(|c| {
+                    Choice::parse(c).ok_or_else(|| {
+                        bad(
+                            name,
+                            location,
+                            format!("choice '{c}' is not literal:TEXT or column:NAME"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
         }),
         "flow.union" => OpKind::Union(Union {}),
         "flow.values" => OpKind::Values(

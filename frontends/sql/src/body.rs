@@ -203,7 +203,9 @@ impl<'a> BodyWriter<'a> {
     /// The positions (in [`Self::args`]) of the arguments whose validity a three-valued
     /// body takes after them, in order.
     pub fn validity_args(&self) -> Vec<usize> {
-        let validity = self.validity.as_deref().unwrap_or(&[]);
+        let Some(validity) = &self.validity else {
+            return Vec::new();
+        };
         (0..self.params.len()).filter(|&p| validity[p].is_some()).collect()
     }
 

@@ -1,19 +1,25 @@
 //! The SQL dialect Skadi parses: sqlparser's generic dialect (DataFusion's default), but
-//! with `CASE` reserved. sqlparser 0.62 parses a reserved word that starts an expression
-//! speculatively and, when that fails, parses it again as a column name; a CASE nested
-//! in a CASE with a syntax error inside is then parsed twice per level (20 levels took
-//! three seconds, 30 would take hours). With `CASE` reserved the first error is the
-//! answer, at once. (The reserved words that take parentheses are bounded by
-//! `limits::check_nesting` instead; CASE nests without them, and valid SQL nests it
-//! deeply: decision trees written as SQL.)
+//! with `CASE` and `NOT` reserved and `INTERVAL` parsed once. sqlparser 0.62 parses a
+//! reserved word that starts an expression speculatively and, when that fails, parses it
+//! again as a column name; a CASE nested in a CASE (or NOT before NOT) with a syntax error
+//! inside is then parsed twice per level (20 levels took three seconds, 30 would take
+//! hours). With those words reserved the first error is the answer, at once. INTERVAL is
+//! tried as a typed literal first and then as the keyword, so a chain `interval +
+//! interval + ...` doubled the same way: this dialect parses it as the keyword only.
+//! (The reserved words that take parentheses are bounded by `limits::check_nesting`
+//! instead; CASE nests without them, and valid SQL nests it deeply: decision trees
+//! written as SQL.)
 
 use datafusion::sql::sqlparser::{
+    ast::Expr,
     dialect::{Dialect, GenericDialect},
     keywords::{Keyword, RESERVED_FOR_IDENTIFIER},
+    parser::{Parser, ParserError},
 };
 use std::any::TypeId;
 
-/// [`GenericDialect`] with `CASE` reserved (see the module's doc).
+/// [`GenericDialect`] with `CASE` and `NOT` reserved and `INTERVAL` parsed once (see the
+/// module's doc).
 #[derive(Debug, Default)]
 pub(crate) struct SkadiDialect(GenericDialect);
 
@@ -33,7 +39,15 @@ impl Dialect for SkadiDialect {
     }
 
     fn is_reserved_for_identifier(&self, keyword: Keyword) -> bool {
-        keyword == Keyword::CASE || RESERVED_FOR_IDENTIFIER.contains(&keyword)
+        matches!(keyword, Keyword::CASE | Keyword::NOT) || RESERVED_FOR_IDENTIFIER.contains(&keyword)
+    }
+
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
+        if parser.peek_keyword(Keyword::INTERVAL) {
+            parser.next_token();
+            return Some(parser.parse_interval());
+        }
+        None
     }
 
     fn is_delimited_identifier_start(&self, ch: char) -> bool {

@@ -130,7 +130,10 @@ pub(crate) fn plan_in(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Sq
             });
         }
     };
-    let plan = runtime.block_on(state.statement_to_plan(statement))?;
+    // DataFusion's planner can panic on SQL it parsed (a scalar subquery of no columns
+    // indexes its empty schema): that is an error about this query, not a crash.
+    let planned = guarded(|| runtime.block_on(state.statement_to_plan(statement)))?;
+    let plan = planned?;
     match &plan {
         LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) | LogicalPlan::Statement(_) => {
             return Err(SqlError::unsupported(format!("statement {}", plan.display())));
@@ -142,5 +145,35 @@ pub(crate) fn plan_in(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Sq
         }
         _ => {}
     }
-    Ok(state.optimize(&plan)?)
+    Ok(guarded(|| state.optimize(&plan))??)
+}
+
+thread_local! {
+    /// Set while a [`guarded`] step runs: the panic hook then stays quiet.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a step of DataFusion's; its panic becomes an error naming what DataFusion said
+/// (and the process's panic hook, which prints panics, is not told of it).
+fn guarded<T>(step: impl FnOnce() -> T) -> Result<T, SqlError> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    GUARDED.with(|g| g.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(step));
+    GUARDED.with(|g| g.set(false));
+    result.map_err(|panic| {
+        let said = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        SqlError::unsupported(format!("this query: DataFusion's planner failed on it ({said})"))
+    })
 }

@@ -14,6 +14,7 @@ fn joins_its_input(v: &Vertex, readers: &[usize]) -> bool {
             | Operator::Pipeline { .. }
             | Operator::Match { .. }
             | Operator::StringFunction { .. }
+            | Operator::Pick(_)
             | Operator::FlatMap { .. }
             | Operator::Limit(_)
             | Operator::TopK(_)

@@ -240,6 +240,7 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                 l.forward(Operator::StringFunction(function), schema, input()?, location)
             }
             OpKind::Match(matcher) => l.forward(Operator::Match(matcher), schema, input()?, location),
+            OpKind::Pick(pick) => l.forward(Operator::Pick(pick), schema, input()?, location),
             OpKind::Join(join) => {
                 if let Some(f) = &join.filter {
                     use_body(f);

@@ -7,8 +7,8 @@
 
 use super::Pass;
 use skadi_common::{
-    Aggregate, Exchange, Filter, FlatMap, Iterate, Join, Map, Match, Pipeline, Project, ProjectExpr, Schema, Sort,
-    Source, StringFunction, TopK, Values,
+    Aggregate, Choice, Exchange, Filter, FlatMap, Iterate, Join, Map, Match, Pick, Pipeline, Project, ProjectExpr,
+    Schema, Sort, Source, StringFunction, TopK, Values,
 };
 use skadi_flowgraph::{FlowGraph, FlowGraphError, OpKind, string_array};
 use std::collections::BTreeSet;
@@ -86,6 +86,16 @@ impl Pass for PruneColumns {
                     r.push(column.clone());
                     r
                 }
+                OpKind::Pick(Pick { index, choices }) => {
+                    let appended = &op.schema.last().expect("a pick appends a column").name;
+                    let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
+                    r.extend(index.iter().cloned());
+                    r.extend(choices.iter().filter_map(|c| match c {
+                        Choice::Column(c) => Some(c.clone()),
+                        Choice::Literal(_) => None,
+                    }));
+                    r
+                }
                 OpKind::FlatMap(FlatMap { column, .. }) => {
                     let appended = &op.schema.last().expect("a flat map appends a column").name;
                     let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
@@ -151,7 +161,7 @@ impl Pass for PruneColumns {
                     }
                     (schema, None)
                 }
-                OpKind::Match(_) | OpKind::StringFunction(_) => {
+                OpKind::Match(_) | OpKind::StringFunction(_) | OpKind::Pick(_) => {
                     let mut schema = schemas[op.inputs[0]].clone();
                     schema.push(op.schema.last().expect("a match appends a column").clone());
                     (schema, None)

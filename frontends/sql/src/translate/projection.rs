@@ -20,9 +20,9 @@ impl Translator<'_> {
         let mut derived: Vec<(Expr, usize)> = Vec::new();
         for e in exprs {
             let e = e.clone().unalias_nested().data;
-            if string_call(&e).is_some_and(|(_, subject, _)| is_string_value(subject, df_schema))
-                && !derived.iter().any(|(x, _)| *x == e)
-            {
+            let string = string_call(&e).is_some_and(|(_, subject, _)| is_string_value(subject, df_schema))
+                || (!matches!(e, Expr::Column(_)) && is_string_value(&e, df_schema));
+            if string && !derived.iter().any(|(x, _)| *x == e) {
                 let i = self.string_value(&mut input, df_schema, &e, loc)?;
                 derived.push((e, i));
             }

@@ -76,7 +76,54 @@ pub(super) fn is_string_value(e: &Expr, schema: &DFSchema) -> bool {
         Expr::Column(c) => schema
             .index_of_column(c)
             .is_ok_and(|i| is_string_type(schema.field(i).data_type())),
+        Expr::Literal(..) => string_literal(e).is_some(),
+        e if picked(e).is_some() => {
+            let (branches, otherwise) = picked(e).expect("checked");
+            let value = |v: &Expr| is_null(v) || is_string_value(v, schema);
+            branches.iter().all(|(_, v)| value(v)) && value(&otherwise)
+        }
         e => string_call(e).is_some_and(|(f, subject, _)| !numeric_result(f) && is_string_value(subject, schema)),
+    }
+}
+
+fn is_null(e: &Expr) -> bool {
+    matches!(e, Expr::Literal(v, _) if v.is_null())
+}
+
+/// A string-valued CASE, COALESCE, NULLIF or literal as branches (condition, value) and
+/// the value where none holds, for a `flow.pick`; `None` for anything else.
+fn picked(e: &Expr) -> Option<(Vec<(Expr, Expr)>, Expr)> {
+    let null = || Expr::Literal(ScalarValue::Null, None);
+    match e {
+        Expr::Literal(..) if string_literal(e).is_some() => Some((Vec::new(), e.clone())),
+        Expr::Case(case) => {
+            let Expr::Case(case) = searched_case(&Expr::Case(case.clone())) else {
+                unreachable!("a CASE stays one")
+            };
+            let branches = case
+                .when_then_expr
+                .iter()
+                .map(|(w, t)| (w.as_ref().clone(), t.as_ref().clone()))
+                .collect();
+            Some((branches, case.else_expr.map_or_else(null, |x| *x)))
+        }
+        Expr::ScalarFunction(f) if matches!(f.name(), "coalesce" | "nvl" | "ifnull") => {
+            let (last, rest) = f.args.split_last()?;
+            let branches = rest
+                .iter()
+                .map(|a| (Expr::IsNotNull(Box::new(a.clone())), a.clone()))
+                .collect();
+            Some((branches, last.clone()))
+        }
+        Expr::ScalarFunction(f) if f.name() == "nullif" && f.args.len() == 2 => {
+            let equal = Expr::BinaryExpr(BinaryExpr::new(
+                Box::new(f.args[0].clone()),
+                DfOperator::Eq,
+                Box::new(f.args[1].clone()),
+            ));
+            Some((vec![(equal, null())], f.args[0].clone()))
+        }
+        _ => None,
     }
 }
 
@@ -275,6 +322,7 @@ impl Translator<'_> {
             Expr::Alias(a) => self.string_value(input, df_schema, &a.expr, loc),
             Expr::Cast(c) if is_string_type(c.field.data_type()) => self.string_value(input, df_schema, &c.expr, loc),
             Expr::Column(c) => column_index(df_schema, c),
+            e if picked(e).is_some() && is_string_value(e, df_schema) => self.pick_value(input, df_schema, e, loc),
             e => {
                 let Some((function, subject, args)) = string_call(e) else {
                     return Err(SqlError::unsupported(format!("string expression {e}")));
@@ -290,5 +338,125 @@ impl Translator<'_> {
                 Ok(self.schema_of(*input).len() - 1)
             }
         }
+    }
+
+    /// A string-valued CASE, COALESCE, NULLIF or literal ([`picked`]) as a column: a
+    /// body computes each row's branch number (-1: NULL), a `flow.pick` the string.
+    fn pick_value(
+        &mut self,
+        input: &mut TableValue,
+        df_schema: &DFSchema,
+        e: &Expr,
+        loc: &SourceLoc,
+    ) -> Result<usize, SqlError> {
+        let (branches, otherwise) = picked(e).expect("the caller checked");
+        let mut choices: Vec<Choice> = Vec::new();
+        let mut number = |this: &mut Self, input: &mut TableValue, v: &Expr| -> Result<i64, SqlError> {
+            if is_null(v) {
+                return Ok(-1);
+            }
+            let choice = match string_literal(v) {
+                Some(s) => Choice::Literal(s),
+                None => {
+                    let i = this.string_value(input, df_schema, v, loc)?;
+                    Choice::Column(this.schema_of(*input)[i].name.clone())
+                }
+            };
+            Ok(match choices.iter().position(|c| *c == choice) {
+                Some(k) => k as i64,
+                None => {
+                    choices.push(choice);
+                    choices.len() as i64 - 1
+                }
+            })
+        };
+        let mut whens = Vec::new();
+        for (condition, value) in &branches {
+            let k = number(self, input, value)?;
+            whens.push((
+                Box::new(condition.clone()),
+                Box::new(Expr::Literal(ScalarValue::Int64(Some(k)), None)),
+            ));
+        }
+        let last = number(self, input, &otherwise)?;
+        let index = match whens.is_empty() {
+            true => None,
+            false => {
+                let case = Expr::Case(datafusion::logical_expr::Case::new(
+                    None,
+                    whens,
+                    Some(Box::new(Expr::Literal(ScalarValue::Int64(Some(last)), None))),
+                ));
+                let i = self.computed_column(input, df_schema, &case, loc)?;
+                Some(self.schema_of(*input)[i].name.clone())
+            }
+        };
+        if choices.is_empty() {
+            choices.push(Choice::Literal(String::new()));
+        }
+        let (_, field) = e.to_field(df_schema)?;
+        let ty = ColumnType::from_arrow(field.data_type()).map_err(|err| SqlError::unsupported(err.to_string()))?;
+        let out = Column::new(self.fresh_name("pick"), ty, index.is_some() || last < 0);
+        // Only a NULL: an index of -1 in every row.
+        let index = match (index, last) {
+            (None, -1) => {
+                let minus = Expr::Literal(ScalarValue::Int64(Some(-1)), None);
+                let i = self.computed_column(input, df_schema, &minus, loc)?;
+                Some(self.schema_of(*input)[i].name.clone())
+            }
+            (index, _) => index,
+        };
+        *input = self.g.pick(*input, index.as_deref(), &choices, out, loc);
+        Ok(self.schema_of(*input).len() - 1)
+    }
+
+    /// Appends numeric expression `e` over `input` as a column (a map, or a three-valued
+    /// pipeline where `e` needs one, its NULLs as -1); returns its position.
+    fn computed_column(
+        &mut self,
+        input: &mut TableValue,
+        df_schema: &DFSchema,
+        e: &Expr,
+        loc: &SourceLoc,
+    ) -> Result<usize, SqlError> {
+        let e = body_form(e, df_schema);
+        let (with_atoms, atoms) = self.match_atoms(*input, df_schema, &[&e], loc)?;
+        let columns = self.schema_of(with_atoms);
+        let body_input = BodyInput {
+            df_schema,
+            columns: &columns,
+            atoms: &atoms,
+        };
+        let three_valued = needs_three_valued(&body_input, &e, false);
+        let mut w = match three_valued {
+            true => BodyWriter::three_valued(self.g, "pick", &body_input, &[&e], loc)?,
+            false => BodyWriter::new(self.g, "pick", &body_input, &[&e], loc)?,
+        };
+        let (v, valid) = w.value(&e)?;
+        let v = match valid {
+            Some(valid) => {
+                let minus = w.builder().const_int(-1, &v.ty);
+                w.builder().select(&valid, &v, &minus)
+            }
+            None => v,
+        };
+        let ty = ColumnType::from_body_scalar(&v.ty).expect("bodies produce scalar column types");
+        let mut exprs: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+        exprs.push("$0".into());
+        let mut out = columns.clone();
+        out.push(Column::new(
+            self.fresh_name("index"),
+            ty,
+            !three_valued && w.any_nullable(),
+        ));
+        let (args, validity) = (w.args(), w.validity_args());
+        let body = w.finish(&[v]);
+        *input = match three_valued {
+            true => self
+                .g
+                .three_valued(with_atoms, &body, &args, &validity, &exprs, None, &[], out, loc),
+            false => self.g.map(with_atoms, &body, &args, &exprs, out, loc),
+        };
+        Ok(columns.len())
     }
 }
