@@ -200,7 +200,8 @@ pub(crate) fn evaluate(
         })
         .collect();
     for &(r, v) in nulls.result_validity {
-        let valid = NullBuffer::new(results[v].as_boolean().values().clone());
+        // Valid where the validity result is true (and not itself NULL).
+        let valid = NullBuffer::new(keep_mask(&results[v]).values().clone());
         let on = NullBuffer::union(results[r].logical_nulls().as_ref(), Some(&valid));
         let data = results[r]
             .to_data()

@@ -45,6 +45,15 @@ impl BodyInput<'_> {
     fn atom(&self, e: &Expr) -> Option<&Atom> {
         self.atoms.iter().find(|a| &a.expr == e)
     }
+
+    /// Whether `e` reads a column that may be NULL (or one it cannot find).
+    fn reads_nullable(&self, e: &Expr) -> bool {
+        e.column_refs().into_iter().any(|c| {
+            column_index(self.df_schema, c)
+                .map(|i| self.columns[i].nullable)
+                .unwrap_or(true)
+        })
+    }
 }
 
 /// Whether `e`, over `input`, needs a three-valued body ([`BodyWriter::three_valued`]):
@@ -62,13 +71,7 @@ pub(crate) fn needs_three_valued(input: &BodyInput<'_>, e: &Expr, predicate: boo
     {
         return needs_three_valued(input, left, true) || needs_three_valued(input, right, true);
     }
-    let nullable = |x: &Expr| {
-        x.column_refs().into_iter().any(|c| {
-            column_index(input.df_schema, c)
-                .map(|i| input.columns[i].nullable)
-                .unwrap_or(true)
-        })
-    };
+    let nullable = |x: &Expr| input.reads_nullable(x);
     let mut needs = false;
     let _ = e.apply(|node| {
         let non_strict = match node {
@@ -223,11 +226,7 @@ impl<'a> BodyWriter<'a> {
     }
 
     fn nullable_refs(&self, e: &Expr) -> bool {
-        e.column_refs().into_iter().any(|c| {
-            column_index(self.input.df_schema, c)
-                .map(|i| self.input.columns[i].nullable)
-                .unwrap_or(true)
-        })
+        self.input.reads_nullable(e)
     }
 
     /// The body being written, for ops this writer has no expression for.
