@@ -175,7 +175,8 @@ fn cells(batches: &[RecordBatch]) -> Vec<Vec<Cell>> {
                             | DataType::Float64
                             | DataType::Float32
                             | DataType::Int64
-                            | DataType::Int32 => {
+                            | DataType::Int32
+                            | DataType::UInt64 => {
                                 let f = cast(&c.slice(r, 1), &DataType::Float64).unwrap();
                                 // A decimal is exact only to its scale (DataFusion rounds
                                 // avg(decimal(15,2)) to 6 places, for one).

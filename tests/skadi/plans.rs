@@ -209,3 +209,30 @@ fn order_by_limit_cuts_every_shard_before_gathering() {
     let ours = session.run_plan(&plan, None).unwrap();
     assert_same_rows(&ours.batches, &oracle(tpch(), sql), "ORDER BY ... LIMIT 7");
 }
+
+#[test]
+fn a_window_is_hash_partitioned_on_its_partition_keys_and_survives_a_saved_plan() {
+    let sql = "select o_custkey, o_orderkey, rank() over (partition by o_custkey order by o_totalprice desc) as r, \
+               sum(o_totalprice) over (partition by o_custkey order by o_orderkey rows between 1 preceding and current row) as s \
+               from orders where o_custkey < 500 order by o_custkey, o_orderkey";
+    let session = Session::open(tpch()).unwrap().with_workers(4);
+    let plan = session.compile(sql, "window.sql").unwrap().plan;
+    let text = skadi::explain(&plan);
+    let window = plan
+        .vertices
+        .iter()
+        .find(|v| v.op.flatten().iter().any(|o| o.name() == "window"))
+        .unwrap_or_else(|| panic!("no window vertex\n{text}"));
+    assert!(window.parallelism > 1, "{text}");
+    assert!(
+        matches!(&window.inputs[0].partitioning, skadi_common::Partitioning::Hash { keys, .. } if keys == &["orders.o_custkey"]),
+        "{text}"
+    );
+    let loaded = PhysicalPlan::from_json(&plan.to_json(), "window.plan.json").unwrap();
+    assert_eq!(loaded, plan);
+    let ours = Session::without_catalog()
+        .with_workers(4)
+        .run_plan(&loaded, None)
+        .unwrap();
+    assert_same_rows(&ours.batches, &oracle(tpch(), sql), "a window from a saved plan");
+}

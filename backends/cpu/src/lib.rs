@@ -35,6 +35,7 @@ mod slots;
 mod stage;
 mod strings;
 mod train;
+mod window;
 
 pub use backend::CpuBackend;
 pub use jit::LOWERING_PIPELINE;

@@ -10,7 +10,7 @@ use crate::{
     order,
     planning::{op_kernel, step_schemas},
     profile::Profile,
-    rows, scan, sets, strings, train,
+    rows, scan, sets, strings, train, window,
 };
 use arrow::{
     array::{ArrayRef, RecordBatch, RecordBatchOptions},
@@ -104,6 +104,7 @@ impl CpuPlan {
             }
             Operator::Sort(s) => order::sort_stream(s, input, &in_schema, fail)?,
             Operator::TopK(t) => order::top_k_stream(t, input, &in_schema, fail)?,
+            Operator::Window(w) => window::window_stream(w, input, &in_schema, out_schema, fail)?,
             Operator::Limit(l) => order::limit_stream(l, input),
             Operator::Sink(s) => order::sink_stream(s, input, &in_schema, fail)?,
         })

@@ -18,6 +18,7 @@ mod scan;
 mod sets;
 mod strings;
 mod values;
+mod window;
 
 pub use aggregate::{Aggregate, AggregateCall, AggregateFunction, AggregateMode};
 pub use iterate::Iterate;
@@ -28,6 +29,7 @@ pub use scan::{Exchange, FileSlice, Scan, Source, TEXT_COLUMNS};
 pub use sets::Union;
 pub use strings::{Choice, FLAT_MAP_FUNCTIONS, FlatMap, Match, MatchKind, Pick, STRING_FUNCTIONS, StringFunction};
 pub use values::Values;
+pub use window::{Frame, FrameBound, Window, WindowCall, WindowFunction};
 
 /// `a, b, c`.
 fn list(items: &[String]) -> String {

@@ -325,6 +325,21 @@ pub(crate) fn check_operator(op: &Operator, inputs: &[&[Column]], output: &[Colu
             }
             same_types(input, output, "its input")
         }
+        Operator::Window(window) => {
+            let input = one()?;
+            let types = window.check(input)?;
+            arity(input.len() + types.len(), output, "input columns and one per call")?;
+            same_types(input, &output[..input.len()], "its input")?;
+            for (out, ty) in output[input.len()..].iter().zip(types) {
+                if out.ty != ty {
+                    return Err(format!(
+                        "its column '{}' is {} but its call makes {ty}",
+                        out.name, out.ty
+                    ));
+                }
+            }
+            Ok(())
+        }
         Operator::Limit(_) => same_types(one()?, output, "its input"),
         Operator::Union(_) => {
             if inputs.is_empty() {

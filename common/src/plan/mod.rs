@@ -10,7 +10,7 @@ mod check;
 use crate::{
     operators::{
         Aggregate, AggregateMode, Filter, FlatMap, Iterate, Join, Limit, Map, Match, Pick, Pipeline, Project, Scan,
-        Sink, Sort, StringFunction, TopK, Union, Values,
+        Sink, Sort, StringFunction, TopK, Union, Values, Window,
     },
     types::Column,
 };
@@ -133,6 +133,7 @@ pub enum Operator {
     },
     Sort(Sort),
     TopK(TopK),
+    Window(Window),
     Limit(Limit),
     /// A join through a hash table built on input `build` (0 left, 1 right).
     HashJoin {
@@ -219,6 +220,7 @@ impl Operator {
             Operator::Values(_) => "values",
             Operator::Sort(_) => "sort",
             Operator::TopK(_) => "top_k",
+            Operator::Window(_) => "window",
             Operator::Limit(_) => "limit",
             Operator::Iterate { .. } => "iterate",
             Operator::Sink(_) => "sink",
@@ -256,6 +258,7 @@ impl fmt::Display for Operator {
             Operator::Values(op) => op.fmt(f),
             Operator::Sort(op) => op.fmt(f),
             Operator::TopK(op) => op.fmt(f),
+            Operator::Window(op) => op.fmt(f),
             Operator::Limit(op) => op.fmt(f),
             Operator::Iterate { iterate, threads } => write!(f, "{iterate} threads={threads}"),
             Operator::Sink(op) => op.fmt(f),

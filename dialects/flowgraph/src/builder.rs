@@ -3,7 +3,8 @@
 
 use crate::syntax::{index_lists, quote, string_array, table_type};
 use skadi_common::{
-    AggregateCall, Column, ColumnType, JoinKind, MatchKind, Schema, SortKey, Values,
+    AggregateCall, AggregateFunction, Column, ColumnType, JoinKind, MatchKind, Schema, SortKey, Values, Window,
+    WindowCall, WindowFunction,
     ml::{METRIC_COLUMNS, Training},
 };
 use std::fmt::{self, Write};
@@ -532,6 +533,48 @@ impl FlowGraphBuilder {
         let attrs = format!("keys = {}", string_array(&keys));
         let schema = self.schemas[input.0].clone();
         self.unary_op("sort", input, &attrs, schema, loc)
+    }
+
+    /// `input` with one column per call of `window` appended, named `names` (see
+    /// `flow.window`); each appended column's type is its call's.
+    pub fn window(&mut self, input: TableValue, window: &Window, names: &[String], loc: &SourceLoc) -> TableValue {
+        let mut schema = self.schemas[input.0].clone();
+        let find = |n: &str| schema.iter().find(|c| c.name == n).map(|c| c.ty);
+        let appended: Vec<Column> = window
+            .calls
+            .iter()
+            .zip(names)
+            .map(|(call, name)| {
+                let ty = call
+                    .function
+                    .output_type(call.input.as_deref().and_then(find))
+                    .unwrap_or(ColumnType::Int64);
+                // Ranks and counts always have a value; the rest may be NULL.
+                let nullable = !matches!(
+                    call.function,
+                    WindowFunction::RowNumber
+                        | WindowFunction::Rank
+                        | WindowFunction::DenseRank
+                        | WindowFunction::PercentRank
+                        | WindowFunction::CumeDist
+                        | WindowFunction::Ntile(_)
+                        | WindowFunction::Aggregate(AggregateFunction::Count | AggregateFunction::CountRows)
+                );
+                Column::new(name, ty, nullable)
+            })
+            .collect();
+        schema.extend(appended);
+        let keys: Vec<String> = window.order_by.iter().map(SortKey::to_string).collect();
+        let calls: Vec<String> = window.calls.iter().map(WindowCall::to_string).collect();
+        let frames: Vec<String> = window.calls.iter().map(|c| c.frame.to_string()).collect();
+        let attrs = format!(
+            "partition_by = {}, order_by = {}, calls = {}, frames = {}",
+            string_array(&window.partition_by),
+            string_array(&keys),
+            string_array(&calls),
+            string_array(&frames)
+        );
+        self.unary_op("window", input, &attrs, schema, loc)
     }
 
     /// The rows of every one of `inputs`, one after another (UNION ALL); each input has

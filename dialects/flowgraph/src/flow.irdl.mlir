@@ -214,6 +214,24 @@ irdl.dialect @flow {
     irdl.results(output: %t)
   }
 
+  // Window functions: appends one column per call in `calls` (["rank()", "sum(x)",
+  // "ntile[4]()", "lag[1](x)", "lead[2, 0](x)": offset, default]), each over the rows of
+  // its partition (`partition_by` columns, NULL equal to NULL) in `order_by` order (keys
+  // as for sort), reading the frame `frames[i]` ("ROWS BETWEEN 2 PRECEDING AND CURRENT
+  // ROW", "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"). The result is the input's
+  // columns, then one per call; rows come partition by partition, each in order.
+  irdl.operation @window {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %partition_by = irdl.base "#builtin.array"
+    %order_by = irdl.base "#builtin.array"
+    %calls = irdl.base "#builtin.array"
+    %frames = irdl.base "#builtin.array"
+    irdl.attributes { "partition_by" = %partition_by, "order_by" = %order_by, "calls" = %calls, "frames" = %frames }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
   // The rows of every input, one after another (UNION ALL): every input has the result's
   // table type (a frontend renames its inputs' columns to the union's first).
   irdl.operation @union {

@@ -239,6 +239,18 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                 column(&k.column)?;
             }
         }
+        OpKind::Window(window) => {
+            let types = window.check(&input).map_err(fail)?;
+            let got: Vec<_> = op.schema.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+            let expected: Vec<_> = input.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+            let appended: Vec<ColumnType> = got.iter().skip(expected.len()).map(|c| c.1).collect();
+            if got.len() != expected.len() + types.len() || got[..expected.len()] != expected[..] || appended != types {
+                return Err(fail(format!(
+                    "must return its input's columns, then one column per call of its type ({})",
+                    types.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
         OpKind::Join(join) => verify_join(view, op, join).map_err(fail)?,
         OpKind::Match(Match {
             column: c,

@@ -17,7 +17,7 @@ use melior::ir::{
 use skadi_common::{
     Aggregate, AggregateCall, Choice, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Limit, Map, Match, MatchKind,
     Pick, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, TopK, Union, Values,
-    ml::Training,
+    Window, WindowCall, ml::Training,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -47,6 +47,7 @@ pub enum OpKind {
     Iterate(Iterate),
     Sort(Sort),
     TopK(TopK),
+    Window(Window),
     Limit(Limit),
     Exchange(Exchange),
     Sink(Sink),
@@ -73,6 +74,7 @@ impl OpKind {
             | OpKind::Values(_)
             | OpKind::Iterate(_)
             | OpKind::Sort(_)
+            | OpKind::Window(_)
             | OpKind::Exchange(_)
             | OpKind::Sink(_) => false,
         }
@@ -479,6 +481,29 @@ fn read_kind(
                 .map(|k| SortKey::parse(k).ok_or_else(|| bad(name, location, format!("malformed sort key '{k}'"))))
                 .collect::<Result<_, _>>()?;
             OpKind::Sort(Sort { keys })
+        }
+        "flow.window" => {
+            let keys = strings("order_by")?
+                .iter()
+                .map(|k| SortKey::parse(k).ok_or_else(|| bad(name, location, format!("malformed sort key '{k}'"))))
+                .collect::<Result<_, _>>()?;
+            let (calls, frames) = (strings("calls")?, strings("frames")?);
+            if calls.len() != frames.len() {
+                return Err(bad(name, location, "has one frame per call"));
+            }
+            let calls = calls
+                .iter()
+                .zip(&frames)
+                .map(|(c, f)| {
+                    WindowCall::parse(c, f)
+                        .ok_or_else(|| bad(name, location, format!("malformed window call '{c}' over '{f}'")))
+                })
+                .collect::<Result<_, _>>()?;
+            OpKind::Window(Window {
+                partition_by: strings("partition_by")?,
+                order_by: keys,
+                calls,
+            })
         }
         "flow.top_k" => {
             let keys = strings("keys")?

@@ -769,6 +769,10 @@ impl<'a> BodyWriter<'a> {
     }
 
     fn convert(&mut self, v: Scalar, to: &DataType) -> Result<Scalar, SqlError> {
+        if *to == DataType::UInt64 {
+            // A rank (u64 in DataFusion) is an i64 column here.
+            return self.coerce(v, "i64");
+        }
         let target = ColumnType::from_arrow(to)
             .ok()
             .and_then(|t| t.body_scalar())
@@ -842,6 +846,8 @@ fn literal(b: &mut BodyBuilder, v: &ScalarValue) -> Result<Scalar, SqlError> {
         ScalarValue::UInt8(Some(x)) => b.const_int(*x as i64, "i16"),
         ScalarValue::UInt16(Some(x)) => b.const_int(*x as i64, "i32"),
         ScalarValue::UInt32(Some(x)) => b.const_int(*x as i64, "i64"),
+        // Ranks are u64 in DataFusion and i64 here.
+        ScalarValue::UInt64(Some(x)) if *x <= i64::MAX as u64 => b.const_int(*x as i64, "i64"),
         ScalarValue::Float32(Some(x)) => b.const_float(*x as f64, "f32"),
         ScalarValue::Float64(Some(x)) => b.const_float(*x, "f64"),
         ScalarValue::Decimal128(Some(x), _, s) => b.const_float(*x as f64 / 10f64.powi(*s as i32), "f64"),

@@ -6,6 +6,7 @@
 //! - row-wise vertices (filter, project, map) keep their input's parallelism (forward);
 //! - an aggregation over several shards splits into a partial aggregate per shard, a hash
 //!   exchange on the group keys (a gather when there are none) and a final aggregate;
+//! - a window hash-partitions its input on its PARTITION BY keys (gathers without any);
 //! - sort, top_k, limit and the sink gather to one shard (a top_k or a limit first cuts
 //!   each shard);
 //! - stages are cut at exchanges;
@@ -251,6 +252,29 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
                 join::lower(&mut l, join, op, [produced[left], produced[right]], workers)
             }
             OpKind::Sort(sort) => l.single(Operator::Sort(sort), schema, input()?, location, "a total order"),
+            OpKind::Window(window) => {
+                let input = input()?;
+                let p_in = l.vertices[input].parallelism;
+                if p_in == 1 || window.partition_by.is_empty() {
+                    let why = if window.partition_by.is_empty() {
+                        "a window over all rows (no PARTITION BY)"
+                    } else {
+                        "a window"
+                    };
+                    l.single(Operator::Window(window), schema, input, location, why)
+                } else {
+                    let p = p_in.min(workers);
+                    let edge = Edge {
+                        from: input,
+                        partitioning: Partitioning::Hash {
+                            keys: window.partition_by.clone(),
+                            scheme: HASH_SCHEME.into(),
+                        },
+                    };
+                    let reason = format!("a window: hash-partitioned on its PARTITION BY keys into {p} shard(s)");
+                    l.add(Operator::Window(window), schema, p, vec![edge], location, reason)
+                }
+            }
             OpKind::TopK(top) => {
                 let mut input = input()?;
                 if l.vertices[input].parallelism > 1 {

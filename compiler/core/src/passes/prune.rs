@@ -2,13 +2,14 @@
 //! and sources read only those from their files. Needed columns flow backwards from the
 //! sink (which reads all of its input); then, forwards, sources drop file columns,
 //! projections, maps and pipelines drop outputs, aggregates drop unread aggregate calls,
-//! and filter, sort, limit and exchange take their input's narrower type. No vertex is
+//! and filter, sort, limit and exchange take their input's narrower type (a window its
+//! input's, then its calls'). No vertex is
 //! pruned to zero columns (a row count still needs rows).
 
 use super::Pass;
 use skadi_common::{
     Aggregate, Choice, Exchange, Filter, FlatMap, Iterate, Join, Map, Match, Pick, Pipeline, Project, ProjectExpr,
-    Schema, Sort, Source, StringFunction, TopK, Values,
+    Schema, Sort, Source, StringFunction, TopK, Values, Window,
 };
 use skadi_flowgraph::{FlowGraph, FlowGraphError, OpKind, string_array};
 use std::collections::BTreeSet;
@@ -96,6 +97,23 @@ impl Pass for PruneColumns {
                     }));
                     r
                 }
+                OpKind::Window(Window {
+                    partition_by,
+                    order_by,
+                    calls,
+                }) => {
+                    // Every call stays (dropping unread ones is for later).
+                    let passed = &op.schema[..op.schema.len() - calls.len()];
+                    let mut r: Vec<String> = out
+                        .iter()
+                        .filter(|c| passed.iter().any(|p| p.name == **c))
+                        .cloned()
+                        .collect();
+                    r.extend(partition_by.iter().cloned());
+                    r.extend(order_by.iter().map(|k| k.column.clone()));
+                    r.extend(calls.iter().filter_map(|c| c.input.clone()));
+                    r
+                }
                 OpKind::FlatMap(FlatMap { column, .. }) => {
                     let appended = &op.schema.last().expect("a flat map appends a column").name;
                     let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
@@ -164,6 +182,11 @@ impl Pass for PruneColumns {
                 OpKind::Match(_) | OpKind::StringFunction(_) | OpKind::Pick(_) => {
                     let mut schema = schemas[op.inputs[0]].clone();
                     schema.push(op.schema.last().expect("a match appends a column").clone());
+                    (schema, None)
+                }
+                OpKind::Window(Window { calls, .. }) => {
+                    let mut schema = schemas[op.inputs[0]].clone();
+                    schema.extend(op.schema[op.schema.len() - calls.len()..].iter().cloned());
                     (schema, None)
                 }
                 OpKind::FlatMap(FlatMap { column, .. }) => {

@@ -4,7 +4,7 @@
 //! DataFusion schema.
 //!
 //! One file per logical node (scan, filter, projection, aggregate, join, sort/limit,
-//! subquery forms, union, literal rows), and per expression concern the nodes share: strings (computed into
+//! subquery forms, union, literal rows, window functions), and per expression concern the nodes share: strings (computed into
 //! columns by `flow.match`/`flow.string`) and registered row functions (the hook).
 
 mod aggregate;
@@ -18,6 +18,7 @@ mod strings;
 mod subquery;
 mod union;
 mod values;
+mod window;
 
 use strings::*;
 
@@ -208,7 +209,7 @@ impl Translator<'_> {
             }
             LogicalPlan::Join(j) => self.join(j),
             LogicalPlan::Union(u) => self.union(u),
-            LogicalPlan::Window(_) => Err(SqlError::unsupported("window functions")),
+            LogicalPlan::Window(w) => self.window(w),
             LogicalPlan::Distinct(_) => Err(SqlError::unsupported("DISTINCT")),
             LogicalPlan::Values(v) => self.values(v),
             LogicalPlan::EmptyRelation(e) => self.empty_relation(e),

@@ -1,0 +1,494 @@
+//! Window functions (`flow.window`): a shard's rows sorted by partition, then order keys,
+//! with one column per call. Every partition is whole in one shard (lowering hashes on
+//! the partition keys), so each shard computes its partitions alone.
+//!
+//! A frame-reading call keeps a running state over its frame and only adds rows while
+//! each row's frame contains the previous one's (a frame from the partition's start, or
+//! the peers' growing frame): rows are visited backwards when frames end at the
+//! partition's end instead. Other frames (both ends sliding) are recomputed per row.
+
+use crate::{order, stage::Stream};
+use arrow::array::{DynComparator, make_comparator};
+use arrow::{
+    array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, Scalar, StringArray, UInt64Array},
+    compute::{SortOptions, cast, concat_batches, kernels::partition::partition, kernels::zip::zip, take},
+    datatypes::{DataType, SchemaRef},
+};
+use skadi_common::{AggregateFunction, Frame, FrameBound, SortKey, Window, WindowCall, WindowFunction};
+use skadi_runtime::RuntimeError;
+use std::{ops::Range, sync::Arc};
+
+pub(crate) fn window_stream<'a>(
+    window: &Window,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let batches: Vec<RecordBatch> = input.collect::<Result<_, _>>()?;
+    let batch = compute(window, in_schema, &batches, out_schema).map_err(fail)?;
+    Ok(Box::new(std::iter::once(Ok(batch))))
+}
+
+fn compute(
+    window: &Window,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    out_schema: SchemaRef,
+) -> Result<RecordBatch, String> {
+    let keys: Vec<SortKey> = window
+        .partition_by
+        .iter()
+        .map(|c| SortKey {
+            column: c.clone(),
+            descending: false,
+            nulls_first: true,
+        })
+        .chain(window.order_by.iter().cloned())
+        .collect();
+    let rows = if keys.is_empty() {
+        concat_batches(schema, batches).map_err(|e| e.to_string())?
+    } else {
+        order::sort(schema, batches, &keys, None)?
+    };
+    let n = rows.num_rows();
+    let column = |name: &str| -> Result<ArrayRef, String> {
+        let i = schema
+            .index_of(name)
+            .map_err(|_| format!("window column '{name}' is not a column"))?;
+        Ok(rows.column(i).clone())
+    };
+    let partition_columns: Vec<ArrayRef> = window
+        .partition_by
+        .iter()
+        .map(|c| column(c))
+        .collect::<Result<_, _>>()?;
+    let mut peer_columns = partition_columns.clone();
+    for k in &window.order_by {
+        peer_columns.push(column(&k.column)?);
+    }
+    let layout = Layout {
+        partitions: ranges(&partition_columns, n)?,
+        peers: ranges(&peer_columns, n)?,
+    };
+    let order_values = match window.order_by.as_slice() {
+        [k] if window.calls.iter().any(|c| !c.frame.rows) => Some(numbers(&column(&k.column)?, k.descending)),
+        _ => None,
+    };
+    let mut columns: Vec<ArrayRef> = rows.columns().to_vec();
+    for (call, field) in window
+        .calls
+        .iter()
+        .zip(out_schema.fields().iter().skip(rows.num_columns()))
+    {
+        let input = call.input.as_deref().map(column).transpose()?;
+        let frames = || layout.frames(&call.frame, order_values.as_deref());
+        let values = evaluate(call, input.as_ref(), &layout, frames, n)?;
+        let values = if values.data_type() == field.data_type() {
+            values
+        } else {
+            cast(&values, field.data_type()).map_err(|e| format!("{call}: {e}"))?
+        };
+        columns.push(values);
+    }
+    RecordBatch::try_new(out_schema, columns).map_err(|e| e.to_string())
+}
+
+/// Runs of equal rows in `columns` (all rows when there are none); empty for no rows.
+fn ranges(columns: &[ArrayRef], n: usize) -> Result<Vec<Range<usize>>, String> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if columns.is_empty() {
+        return Ok(vec![0..n]);
+    }
+    Ok(partition(columns).map_err(|e| e.to_string())?.ranges())
+}
+
+/// The order key as numbers (negated for a descending key, so that they ascend), for
+/// `RANGE` frames with offsets; `None` for NULL.
+fn numbers(key: &ArrayRef, descending: bool) -> Vec<Option<f64>> {
+    let key = match key.data_type() {
+        DataType::Date32 => cast(key, &DataType::Int32).unwrap_or_else(|_| key.clone()),
+        _ => key.clone(),
+    };
+    let Ok(f) = cast(&key, &DataType::Float64) else {
+        return vec![None; key.len()];
+    };
+    let f = f
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .expect("cast to f64 makes f64")
+        .clone();
+    f.iter().map(|v| v.map(|v| if descending { -v } else { v })).collect()
+}
+
+/// Where partitions and groups of peers start and end (rows are sorted; peers nest in
+/// partitions).
+struct Layout {
+    partitions: Vec<Range<usize>>,
+    peers: Vec<Range<usize>>,
+}
+
+impl Layout {
+    /// Each row's peer group (within `partition`) as a range, row by row.
+    fn peers_of(&self) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        for p in &self.peers {
+            out.extend(std::iter::repeat_n(p.clone(), p.len()));
+        }
+        out
+    }
+
+    /// Each row's frame, row by row: a range of row indices (empty where the frame is).
+    fn frames(&self, frame: &Frame, order: Option<&[Option<f64>]>) -> Vec<Range<usize>> {
+        let peers = self.peers_of();
+        let mut out = Vec::with_capacity(peers.len());
+        for p in &self.partitions {
+            // Rows of the partition whose order key is not NULL (RANGE offsets).
+            let valued = order.map(|v| {
+                let first = (p.start..p.end).find(|&j| v[j].is_some()).unwrap_or(p.end);
+                let last = (first..p.end).rev().find(|&j| v[j].is_some()).map_or(first, |j| j + 1);
+                first..last
+            });
+            for i in p.clone() {
+                let bound = |b: &FrameBound, end: bool| -> usize {
+                    let offset = |k: f64, sign: f64| -> usize {
+                        if frame.rows {
+                            let j = i as f64 + sign * k + if end { 1.0 } else { 0.0 };
+                            return j.clamp(p.start as f64, p.end as f64) as usize;
+                        }
+                        let (Some(v), Some(valued)) = (order, valued.clone()) else {
+                            return if end { peers[i].end } else { peers[i].start };
+                        };
+                        let Some(x) = v[i] else {
+                            return if end { peers[i].end } else { peers[i].start };
+                        };
+                        let target = x + sign * k;
+                        let slice = &v[valued.clone()];
+                        valued.start
+                            + slice.partition_point(|y| {
+                                let y = y.expect("valued rows have keys");
+                                if end { y <= target } else { y < target }
+                            })
+                    };
+                    match b {
+                        FrameBound::UnboundedPreceding => p.start,
+                        FrameBound::UnboundedFollowing => p.end,
+                        FrameBound::CurrentRow if frame.rows => i + usize::from(end),
+                        FrameBound::CurrentRow => {
+                            if end {
+                                peers[i].end
+                            } else {
+                                peers[i].start
+                            }
+                        }
+                        FrameBound::Preceding(k) => offset(*k, -1.0),
+                        FrameBound::Following(k) => offset(*k, 1.0),
+                    }
+                };
+                let (lo, hi) = (bound(&frame.start, false), bound(&frame.end, true));
+                out.push(lo..hi.max(lo));
+            }
+        }
+        out
+    }
+}
+
+fn evaluate(
+    call: &WindowCall,
+    input: Option<&ArrayRef>,
+    layout: &Layout,
+    frames: impl Fn() -> Vec<Range<usize>>,
+    n: usize,
+) -> Result<ArrayRef, String> {
+    let partition_rows = || {
+        let mut out = Vec::with_capacity(n);
+        for p in &layout.partitions {
+            out.extend(std::iter::repeat_n(p.clone(), p.len()));
+        }
+        out
+    };
+    let required = || input.ok_or_else(|| format!("{call} has no input column"));
+    let ints = |f: &dyn Fn(usize, &Range<usize>, &Range<usize>) -> i64| -> ArrayRef {
+        let (parts, peers) = (partition_rows(), layout.peers_of());
+        Arc::new(Int64Array::from_iter_values((0..n).map(|i| f(i, &parts[i], &peers[i]))))
+    };
+    Ok(match &call.function {
+        WindowFunction::RowNumber => ints(&|i, p, _| (i - p.start + 1) as i64),
+        WindowFunction::Rank => ints(&|_, p, peer| (peer.start - p.start + 1) as i64),
+        WindowFunction::DenseRank => {
+            let mut out = Vec::with_capacity(n);
+            let mut rank = 0i64;
+            let mut partition = 0..0;
+            let parts = partition_rows();
+            for peer in &layout.peers {
+                if parts[peer.start] != partition {
+                    partition = parts[peer.start].clone();
+                    rank = 0;
+                }
+                rank += 1;
+                out.extend(std::iter::repeat_n(rank, peer.len()));
+            }
+            Arc::new(Int64Array::from(out))
+        }
+        WindowFunction::PercentRank | WindowFunction::CumeDist => {
+            let (parts, peers) = (partition_rows(), layout.peers_of());
+            let cume = matches!(call.function, WindowFunction::CumeDist);
+            Arc::new(Float64Array::from_iter_values((0..n).map(|i| {
+                let (p, peer) = (&parts[i], &peers[i]);
+                if cume {
+                    (peer.end - p.start) as f64 / p.len() as f64
+                } else if p.len() == 1 {
+                    0.0
+                } else {
+                    (peer.start - p.start) as f64 / (p.len() - 1) as f64
+                }
+            })))
+        }
+        WindowFunction::Ntile(buckets) => ints(&|i, p, _| {
+            let (i, rows) = ((i - p.start) as u64, p.len() as u64);
+            let (base, remainder) = (rows / buckets, rows % buckets);
+            let large_rows = remainder * (base + 1);
+            let bucket = if i < large_rows {
+                i / (base + 1) + 1
+            } else {
+                remainder + (i - large_rows) / base + 1
+            };
+            bucket as i64
+        }),
+        WindowFunction::Lag { offset, default } | WindowFunction::Lead { offset, default } => {
+            let input = required()?;
+            let sign = if matches!(call.function, WindowFunction::Lag { .. }) {
+                -1
+            } else {
+                1
+            };
+            let parts = partition_rows();
+            let at: UInt64Array = (0..n)
+                .map(|i| {
+                    let j = i as i64 + sign * offset;
+                    (j >= parts[i].start as i64 && j < parts[i].end as i64).then_some(j as u64)
+                })
+                .collect();
+            let taken = take(input.as_ref(), &at, None).map_err(|e| e.to_string())?;
+            match default {
+                None => taken,
+                Some(text) => {
+                    let value = cast(&StringArray::from(vec![text.as_str()]), input.data_type())
+                        .ok()
+                        .filter(|v| v.is_valid(0))
+                        .ok_or_else(|| format!("{call}: default '{text}' is not a {} value", input.data_type()))?;
+                    let outside = BooleanArray::from_iter(at.iter().map(|j| Some(j.is_none())));
+                    zip(&outside, &Scalar::new(value), &taken).map_err(|e| e.to_string())?
+                }
+            }
+        }
+        WindowFunction::FirstValue | WindowFunction::LastValue | WindowFunction::NthValue(_) => {
+            let at: UInt64Array = frames()
+                .into_iter()
+                .map(|f| {
+                    let j = match call.function {
+                        WindowFunction::FirstValue => f.start,
+                        WindowFunction::LastValue => f.end.wrapping_sub(1),
+                        WindowFunction::NthValue(k) => f.start.saturating_add(k as usize - 1),
+                        _ => unreachable!("a value function"),
+                    };
+                    f.contains(&j).then_some(j as u64)
+                })
+                .collect();
+            take(required()?.as_ref(), &at, None).map_err(|e| e.to_string())?
+        }
+        WindowFunction::Aggregate(function) => aggregate(call, *function, input, &frames(), &call.frame)?,
+    })
+}
+
+/// An aggregate over each row's frame.
+fn aggregate(
+    call: &WindowCall,
+    function: AggregateFunction,
+    input: Option<&ArrayRef>,
+    frames: &[Range<usize>],
+    frame: &Frame,
+) -> Result<ArrayRef, String> {
+    let mut state = State::new(function, input).map_err(|e| format!("{call}: {e}"))?;
+    let n = frames.len();
+    let mut out: Vec<Option<Value>> = vec![None; n];
+    // Backwards where frames end at the partition's end and their start moves.
+    let backwards = frame.end == FrameBound::UnboundedFollowing && frame.start != FrameBound::UnboundedPreceding;
+    let order: Box<dyn Iterator<Item = usize>> = if backwards {
+        Box::new((0..n).rev())
+    } else {
+        Box::new(0..n)
+    };
+    let mut held: Range<usize> = 0..0;
+    for i in order {
+        let f = frames[i].clone();
+        if held.is_empty() || f.start > held.start || f.end < held.end {
+            state.reset();
+            held = f.start..f.start;
+        }
+        for j in (f.start..held.start).chain(held.end..f.end) {
+            state.add(j)?;
+        }
+        held = f.start.min(held.start)..f.end.max(held.end);
+        out[i] = state.value();
+    }
+    state.finish(out)
+}
+
+#[derive(Clone, Copy)]
+enum Value {
+    Float(f64),
+    Int(i64),
+    Row(usize),
+}
+
+/// A running aggregate over rows added one at a time.
+enum State<'a> {
+    Count {
+        valid: Option<&'a ArrayRef>,
+        rows: i64,
+    },
+    SumInt {
+        values: Int64Array,
+        sum: i64,
+        rows: usize,
+    },
+    SumFloat {
+        values: Float64Array,
+        sum: f64,
+        rows: usize,
+        avg: bool,
+    },
+    Best {
+        input: &'a ArrayRef,
+        compare: DynComparator,
+        best: Option<usize>,
+        max: bool,
+    },
+}
+
+impl<'a> State<'a> {
+    fn new(function: AggregateFunction, input: Option<&'a ArrayRef>) -> Result<State<'a>, String> {
+        let input_or = || input.ok_or_else(|| format!("{}() needs an input column", function.name()));
+        let as_type = |ty: &DataType| -> Result<ArrayRef, String> { cast(input_or()?, ty).map_err(|e| e.to_string()) };
+        Ok(match function {
+            AggregateFunction::CountRows => State::Count { valid: None, rows: 0 },
+            AggregateFunction::Count => State::Count {
+                valid: Some(input_or()?),
+                rows: 0,
+            },
+            AggregateFunction::Sum if input_or()?.data_type().is_integer() => State::SumInt {
+                values: as_type(&DataType::Int64)?
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .expect("i64")
+                    .clone(),
+                sum: 0,
+                rows: 0,
+            },
+            AggregateFunction::Sum | AggregateFunction::Avg => State::SumFloat {
+                values: as_type(&DataType::Float64)?
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .expect("f64")
+                    .clone(),
+                sum: 0.0,
+                rows: 0,
+                avg: function == AggregateFunction::Avg,
+            },
+            AggregateFunction::Min | AggregateFunction::Max => {
+                let input = input_or()?;
+                let compare = make_comparator(input.as_ref(), input.as_ref(), SortOptions::default())
+                    .map_err(|e| e.to_string())?;
+                State::Best {
+                    input,
+                    compare,
+                    best: None,
+                    max: function == AggregateFunction::Max,
+                }
+            }
+            AggregateFunction::Collect | AggregateFunction::CollectSet => {
+                return Err("not supported yet: collect in windows".into());
+            }
+        })
+    }
+
+    fn reset(&mut self) {
+        match self {
+            State::Count { rows, .. } => *rows = 0,
+            State::SumInt { sum, rows, .. } => (*sum, *rows) = (0, 0),
+            State::SumFloat { sum, rows, .. } => (*sum, *rows) = (0.0, 0),
+            State::Best { best, .. } => *best = None,
+        }
+    }
+
+    fn add(&mut self, j: usize) -> Result<(), String> {
+        match self {
+            State::Count { valid, rows } => *rows += i64::from(valid.is_none_or(|v| v.is_valid(j))),
+            State::SumInt { values, sum, rows } => {
+                if values.is_valid(j) {
+                    *sum = sum.checked_add(values.value(j)).ok_or("sum overflows i64")?;
+                    *rows += 1;
+                }
+            }
+            State::SumFloat { values, sum, rows, .. } => {
+                if values.is_valid(j) {
+                    *sum += values.value(j);
+                    *rows += 1;
+                }
+            }
+            State::Best {
+                input,
+                compare,
+                best,
+                max,
+            } => {
+                if input.is_valid(j) {
+                    let better = best.is_none_or(|b| {
+                        let o = compare(j, b);
+                        if *max { o.is_gt() } else { o.is_lt() }
+                    });
+                    if better {
+                        *best = Some(j);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&self) -> Option<Value> {
+        match self {
+            State::Count { rows, .. } => Some(Value::Int(*rows)),
+            State::SumInt { sum, rows, .. } => (*rows > 0).then_some(Value::Int(*sum)),
+            State::SumFloat { sum, rows, avg, .. } => {
+                (*rows > 0).then_some(Value::Float(if *avg { sum / *rows as f64 } else { *sum }))
+            }
+            State::Best { best, .. } => best.map(Value::Row),
+        }
+    }
+
+    fn finish(&self, values: Vec<Option<Value>>) -> Result<ArrayRef, String> {
+        Ok(match self {
+            State::Count { .. } | State::SumInt { .. } => {
+                Arc::new(Int64Array::from_iter(values.into_iter().map(|v| match v {
+                    Some(Value::Int(x)) => Some(x),
+                    _ => None,
+                })))
+            }
+            State::SumFloat { .. } => Arc::new(Float64Array::from_iter(values.into_iter().map(|v| match v {
+                Some(Value::Float(x)) => Some(x),
+                _ => None,
+            }))),
+            State::Best { input, .. } => {
+                let at = UInt64Array::from_iter(values.into_iter().map(|v| match v {
+                    Some(Value::Row(j)) => Some(j as u64),
+                    _ => None,
+                }));
+                take(input.as_ref(), &at, None).map_err(|e| e.to_string())?
+            }
+        })
+    }
+}
