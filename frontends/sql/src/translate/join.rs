@@ -92,7 +92,26 @@ impl Translator<'_> {
         let keys: Vec<(String, String)> = lnames.into_iter().zip(rnames).collect();
         // String predicates of the filter read one column each: computed on its side.
         let (mut latoms, mut ratoms) = (Vec::new(), Vec::new());
-        let filter_expr = j.filter.as_ref().map(searched_case);
+        let mut filter_expr = j.filter.as_ref().map(searched_case);
+        // A join's filter body is strict. An inner join's condition that needs SQL's
+        // NULL logic (a CASE over nullable columns) filters the joined rows instead: the
+        // same rows, by a three-valued pipeline.
+        let mut after = None;
+        if kind == JoinKind::Inner
+            && let Some(f) = &filter_expr
+        {
+            let joined_df = ldf.join(&rdf)?;
+            let (lcols, rcols) = (self.schema_of(left), self.schema_of(right));
+            let joined: Vec<Column> = lcols[..lw].iter().chain(&rcols[..rw]).cloned().collect();
+            let body_input = BodyInput {
+                df_schema: &joined_df,
+                columns: &joined,
+                atoms: &[],
+            };
+            if needs_three_valued(&body_input, f, true) {
+                after = filter_expr.take().map(|f| (f, joined_df));
+            }
+        }
         if let Some(f) = &filter_expr {
             (left, latoms) = self.match_atoms(left, &ldf, &[f], &loc)?;
             (right, ratoms) = self.match_atoms(right, &rdf, &[f], &loc)?;
@@ -158,11 +177,16 @@ impl Translator<'_> {
             }
             w
         };
-        if wanted.len() == self.schema_of(joined).len() {
-            return Ok(joined);
+        let joined = if wanted.len() == self.schema_of(joined).len() {
+            joined
+        } else {
+            let names: Vec<String> = wanted.iter().map(|c| c.name.clone()).collect();
+            self.g.project(joined, &names, wanted, &loc)
+        };
+        match after {
+            Some((f, joined_df)) => self.filter_expr(joined, &joined_df, &f),
+            None => Ok(joined),
         }
-        let names: Vec<String> = wanted.iter().map(|c| c.name.clone()).collect();
-        Ok(self.g.project(joined, &names, wanted, &loc))
     }
 
     /// The column type of a join key expression over `input`.

@@ -72,11 +72,12 @@ pub(super) fn numeric_result(function: &str) -> bool {
 pub(super) fn is_string_value(e: &Expr, schema: &DFSchema) -> bool {
     match e {
         Expr::Alias(a) => is_string_value(&a.expr, schema),
+        Expr::Cast(c) if is_null(&c.expr) => is_string_type(c.field.data_type()),
         Expr::Cast(c) if is_string_type(c.field.data_type()) => is_string_value(&c.expr, schema),
         Expr::Column(c) => schema
             .index_of_column(c)
             .is_ok_and(|i| is_string_type(schema.field(i).data_type())),
-        Expr::Literal(..) => string_literal(e).is_some(),
+        Expr::Literal(v, _) => string_literal(e).is_some() || (v.is_null() && is_string_type(&v.data_type())),
         e if picked(e).is_some() => {
             let (branches, otherwise) = picked(e).expect("checked");
             let value = |v: &Expr| is_null(v) || is_string_value(v, schema);
@@ -96,6 +97,9 @@ fn picked(e: &Expr) -> Option<(Vec<(Expr, Expr)>, Expr)> {
     let null = || Expr::Literal(ScalarValue::Null, None);
     match e {
         Expr::Literal(..) if string_literal(e).is_some() => Some((Vec::new(), e.clone())),
+        // A NULL string (a NULL column of a UNION, say): no choice in any row.
+        Expr::Literal(v, _) if v.is_null() && is_string_type(&v.data_type()) => Some((Vec::new(), null())),
+        Expr::Cast(c) if is_null(&c.expr) && is_string_type(c.field.data_type()) => Some((Vec::new(), null())),
         Expr::Case(case) => {
             let Expr::Case(case) = searched_case(&Expr::Case(case.clone())) else {
                 unreachable!("a CASE stays one")
@@ -320,6 +324,9 @@ impl Translator<'_> {
     ) -> Result<usize, SqlError> {
         match e {
             Expr::Alias(a) => self.string_value(input, df_schema, &a.expr, loc),
+            Expr::Cast(c) if is_null(&c.expr) && is_string_type(c.field.data_type()) => {
+                self.pick_value(input, df_schema, e, loc)
+            }
             Expr::Cast(c) if is_string_type(c.field.data_type()) => self.string_value(input, df_schema, &c.expr, loc),
             Expr::Column(c) => column_index(df_schema, c),
             e if picked(e).is_some() && is_string_value(e, df_schema) => self.pick_value(input, df_schema, e, loc),
