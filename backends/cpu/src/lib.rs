@@ -19,6 +19,7 @@
 mod aggregate;
 mod backend;
 mod code;
+mod combine;
 mod eval;
 mod fold;
 mod jit;

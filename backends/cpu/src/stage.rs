@@ -3,7 +3,7 @@
 //! only where more than one reader takes them.
 
 use crate::{
-    aggregate, fold,
+    aggregate, combine, fold,
     jit::{CompiledBodies, Kernel},
     join,
     kernel::KernelSpec,
@@ -95,6 +95,8 @@ impl CpuPlan {
             Operator::Match(m) => strings::match_stream(m, input, &in_schema, out_schema, fail)?,
             Operator::StringFunction(f) => strings::function_stream(f, input, &in_schema, out_schema, fail)?,
             Operator::Pick(p) => strings::pick_stream(p, input, &in_schema, out_schema, fail)?,
+            Operator::Concat(c) => combine::concat_stream(c, input, &in_schema, out_schema, fail)?,
+            Operator::Compare(c) => combine::compare_stream(c, input, &in_schema, out_schema, fail)?,
             Operator::FlatMap(f) => strings::flat_map_stream(f, input, &in_schema, out_schema, fail)?,
             Operator::Aggregate { mode, aggregate } => {
                 aggregate::stream(*mode, aggregate, input, &in_schema, out_schema, fail)?

@@ -34,7 +34,7 @@ pub(crate) fn match_stream<'a>(
 }
 
 /// Each batch of `input` with the column `value` computes from it appended.
-fn appending<'a>(
+pub(crate) fn appending<'a>(
     input: Stream<'a>,
     out_schema: SchemaRef,
     fail: impl Fn(String) -> RuntimeError + Copy + 'a,
@@ -254,6 +254,18 @@ fn substr(s: &str, start: i64, length: Option<i64>) -> String {
     }
 }
 
+/// `s` padded with `fill` (repeated, cut to fit) to `width` characters on the left or
+/// right, or cut to `width` when longer; empty for a width of 0 or less.
+fn pad(s: &str, left: bool, width: i64, fill: &str) -> String {
+    let width = width.max(0) as usize;
+    let count = s.chars().count();
+    if count >= width || fill.is_empty() {
+        return s.chars().take(width).collect();
+    }
+    let padding: String = fill.chars().cycle().take(width - count).collect();
+    if left { padding + s } else { s.to_string() + &padding }
+}
+
 /// A string function with its arguments parsed (and regex compiled) once.
 pub(crate) enum StringFunction {
     Length,
@@ -267,6 +279,29 @@ pub(crate) enum StringFunction {
     RTrim,
     /// The capture group's text; NULL where the regex does not match.
     RegexpExtract(Regex, usize),
+    /// Every occurrence of the first text replaced by the second (none for an empty one).
+    Replace(String, String),
+    /// Where the text first occurs, in characters from 1; 0 where it does not.
+    Strpos(String),
+    /// The n-th piece (from 1; from the end when negative) cut at the delimiter; empty
+    /// where there is none.
+    SplitPart(String, i64),
+    StartsWith(String),
+    EndsWith(String),
+    /// Padded with the fill (repeated) to the width in characters, on the left or right,
+    /// or cut to it.
+    Pad {
+        left: bool,
+        width: i64,
+        fill: String,
+    },
+    /// The regex's first match (every match, when global) replaced; `$1` names groups.
+    RegexpReplace(Regex, String, bool),
+    /// The first n characters (all but the last -n when negative); `Right` the last.
+    Left(i64),
+    Right(i64),
+    Reverse,
+    Repeat(i64),
 }
 
 impl StringFunction {
@@ -287,6 +322,45 @@ impl StringFunction {
             ("ltrim", 0) => StringFunction::LTrim,
             ("rtrim", 0) => StringFunction::RTrim,
             ("regexp_extract", 2) => StringFunction::RegexpExtract(compile(&args[0])?, int(1)? as usize),
+            ("replace", 2) => StringFunction::Replace(args[0].clone(), args[1].clone()),
+            ("strpos", 1) => StringFunction::Strpos(args[0].clone()),
+            ("split_part", 2) => match int(1)? {
+                0 => return Err("split_part's field position must not be zero".into()),
+                n => StringFunction::SplitPart(args[0].clone(), n),
+            },
+            ("starts_with", 1) => StringFunction::StartsWith(args[0].clone()),
+            ("ends_with", 1) => StringFunction::EndsWith(args[0].clone()),
+            ("lpad" | "rpad", 1 | 2) => StringFunction::Pad {
+                left: function == "lpad",
+                width: int(0)?,
+                fill: args.get(1).cloned().unwrap_or_else(|| " ".into()),
+            },
+            ("regexp_replace", 2 | 3) => {
+                let flags = args.get(2).map_or("", String::as_str);
+                let (pattern, all) = skadi_common::StringFunction::regexp_replace_pattern(&args[0], flags);
+                // `\1` (SQL's group reference) is the regex crate's `${1}`.
+                let mut replacement = String::new();
+                let mut chars = args[1].chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c == '\\' && chars.peek().is_some_and(char::is_ascii_digit) {
+                        let mut group = String::new();
+                        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                            group.push(*d);
+                            chars.next();
+                        }
+                        replacement.push_str(&format!("${{{group}}}"));
+                    } else if c == '$' {
+                        replacement.push_str("$$");
+                    } else {
+                        replacement.push(c);
+                    }
+                }
+                StringFunction::RegexpReplace(compile(&pattern)?, replacement, all)
+            }
+            ("left", 1) => StringFunction::Left(int(0)?),
+            ("right", 1) => StringFunction::Right(int(0)?),
+            ("reverse", 0) => StringFunction::Reverse,
+            ("repeat", 1) => StringFunction::Repeat(int(0)?),
             _ => {
                 return Err(format!(
                     "not supported yet: string function {function} with {} arguments",
@@ -307,6 +381,33 @@ impl StringFunction {
                     .map(|s| s.map(|s| s.chars().count() as i64))
                     .collect::<Int64Array>(),
             ),
+            StringFunction::Strpos(needle) => std::sync::Arc::new(
+                text.iter()
+                    .map(|s| {
+                        let s = s?;
+                        Some(
+                            s.find(needle.as_str())
+                                .map_or(0, |at| s[..at].chars().count() as i64 + 1),
+                        )
+                    })
+                    .collect::<Int64Array>(),
+            ),
+            StringFunction::StartsWith(affix) | StringFunction::EndsWith(affix) => {
+                let start = matches!(self, StringFunction::StartsWith(_));
+                std::sync::Arc::new(
+                    text.iter()
+                        .map(|s| {
+                            s.map(|s| {
+                                if start {
+                                    s.starts_with(affix.as_str())
+                                } else {
+                                    s.ends_with(affix.as_str())
+                                }
+                            })
+                        })
+                        .collect::<arrow::array::BooleanArray>(),
+                )
+            }
             StringFunction::RegexpExtract(regex, group) => std::sync::Arc::new(
                 text.iter()
                     .map(|s| {
@@ -341,7 +442,45 @@ impl StringFunction {
                         StringFunction::Trim => out.append_value(s.trim_matches(' ')),
                         StringFunction::LTrim => out.append_value(s.trim_start_matches(' ')),
                         StringFunction::RTrim => out.append_value(s.trim_end_matches(' ')),
-                        StringFunction::Length | StringFunction::ToNumber | StringFunction::RegexpExtract(..) => {
+                        StringFunction::Replace(from, to) if !from.is_empty() => {
+                            out.append_value(s.replace(from.as_str(), to))
+                        }
+                        StringFunction::Replace(..) => out.append_value(s),
+                        StringFunction::SplitPart(delimiter, n) => {
+                            let piece = if *n > 0 {
+                                s.split(delimiter.as_str()).nth(*n as usize - 1)
+                            } else {
+                                s.rsplit(delimiter.as_str()).nth(n.unsigned_abs() as usize - 1)
+                            };
+                            out.append_value(piece.unwrap_or(""));
+                        }
+                        StringFunction::Pad { left, width, fill } => out.append_value(pad(s, *left, *width, fill)),
+                        StringFunction::RegexpReplace(regex, replacement, true) => {
+                            out.append_value(regex.replace_all(s, replacement.as_str()))
+                        }
+                        StringFunction::RegexpReplace(regex, replacement, false) => {
+                            out.append_value(regex.replace(s, replacement.as_str()))
+                        }
+                        StringFunction::Left(n) | StringFunction::Right(n) => {
+                            let count = s.chars().count() as i64;
+                            let keep = if *n >= 0 { (*n).min(count) } else { (count + n).max(0) } as usize;
+                            if matches!(f, StringFunction::Left(_)) {
+                                buf.clear();
+                                buf.extend(s.chars().take(keep));
+                            } else {
+                                buf.clear();
+                                buf.extend(s.chars().skip(count as usize - keep));
+                            }
+                            out.append_value(&buf);
+                        }
+                        StringFunction::Reverse => out.append_value(s.chars().rev().collect::<String>()),
+                        StringFunction::Repeat(n) => out.append_value(s.repeat((*n).max(0) as usize)),
+                        StringFunction::Length
+                        | StringFunction::ToNumber
+                        | StringFunction::RegexpExtract(..)
+                        | StringFunction::Strpos(_)
+                        | StringFunction::StartsWith(_)
+                        | StringFunction::EndsWith(_) => {
                             unreachable!("handled above")
                         }
                     }

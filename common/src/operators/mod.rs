@@ -27,7 +27,10 @@ pub use order::{Limit, Sink, Sort, SortKey, TopK};
 pub use rows::{Filter, Map, Pipeline, Project, ProjectExpr};
 pub use scan::{Exchange, FileSlice, Scan, Source, TEXT_COLUMNS};
 pub use sets::Union;
-pub use strings::{Choice, FLAT_MAP_FUNCTIONS, FlatMap, Match, MatchKind, Pick, STRING_FUNCTIONS, StringFunction};
+pub use strings::{
+    Choice, Compare, CompareOp, Concat, FLAT_MAP_FUNCTIONS, FlatMap, Match, MatchKind, Pick, STRING_FUNCTIONS,
+    StringFunction, StringResult,
+};
 pub use values::Values;
 pub use window::{Frame, FrameBound, Window, WindowCall, WindowFunction};
 

@@ -60,6 +60,47 @@ pub struct StringFunction {
     pub args: Vec<String>,
 }
 
+/// What a string function returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringResult {
+    Text,
+    Number,
+    Bool,
+}
+
+impl StringFunction {
+    /// The positions (after the string) of `function`'s integer arguments; the others are
+    /// text.
+    pub fn integer_args(function: &str) -> &'static [usize] {
+        match function {
+            "substr" => &[0, 1],
+            "regexp_extract" | "split_part" => &[1],
+            "lpad" | "rpad" | "left" | "right" | "repeat" => &[0],
+            _ => &[],
+        }
+    }
+
+    /// `regexp_replace`'s pattern with its `flags` applied, and whether it replaces every
+    /// match (flag `g`) rather than the first.
+    pub fn regexp_replace_pattern(pattern: &str, flags: &str) -> (String, bool) {
+        let all = flags.contains('g');
+        let flags = flags.replace('g', "");
+        match flags.is_empty() {
+            true => (pattern.to_string(), all),
+            false => (format!("(?{flags}){pattern}"), all),
+        }
+    }
+
+    /// What `function` returns.
+    pub fn result(function: &str) -> StringResult {
+        match function {
+            "length" | "to_number" | "strpos" => StringResult::Number,
+            "starts_with" | "ends_with" => StringResult::Bool,
+            _ => StringResult::Text,
+        }
+    }
+}
+
 impl fmt::Display for StringFunction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let args: Vec<String> = std::iter::once(self.column.clone())
@@ -70,12 +111,26 @@ impl fmt::Display for StringFunction {
 }
 
 /// The functions of [`StringFunction`] and how many arguments each takes after the string
-/// (fewest, most). Arguments are integers, except `regexp_extract`'s: a regular expression
-/// and the number of the capture group to return (0: the whole match). `length` and
-/// `to_number` (the text as the result column's number type, NULL where it is not a
-/// number) return numbers; the others strings.
-pub const STRING_FUNCTIONS: [(&str, usize, usize); 9] = [
+/// (fewest, most); which are integers and what each returns:
+/// [`StringFunction::integer_args`], [`StringFunction::result`]. `regexp_extract` takes a
+/// regular expression and the number of the capture group to return (0: the whole
+/// match); `regexp_replace` a regular expression, a replacement (`\1` names a group) and
+/// flags (`g`: every match; others as the regex crate's); `to_number` returns the text
+/// as the result column's number type, NULL where it is not a number.
+pub const STRING_FUNCTIONS: [(&str, usize, usize); 21] = [
     ("to_number", 0, 0),
+    ("replace", 2, 2),
+    ("strpos", 1, 1),
+    ("split_part", 2, 2),
+    ("starts_with", 1, 1),
+    ("ends_with", 1, 1),
+    ("lpad", 1, 2),
+    ("rpad", 1, 2),
+    ("regexp_replace", 2, 3),
+    ("left", 1, 1),
+    ("right", 1, 1),
+    ("reverse", 0, 0),
+    ("repeat", 1, 1),
     ("regexp_extract", 2, 2),
     ("substr", 1, 2),
     ("upper", 0, 0),
@@ -182,3 +237,94 @@ impl fmt::Display for FlatMap {
 /// The functions of [`FlatMap`]: `split` cuts the string at each match of the pattern
 /// (empty pieces are dropped); `tokens` returns each match of the pattern.
 pub const FLAT_MAP_FUNCTIONS: [&str; 2] = ["split", "tokens"];
+
+/// Appends the concatenation of `parts` (string literals and columns: strings, or other
+/// columns written as text as Arrow casts them, `42`, `1.50`, `1995-01-01`): NULL where
+/// a part is NULL (SQL's `||`), or, with `skip_nulls` (SQL's `concat()`), a NULL part
+/// reads as empty text and the result is never NULL.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Concat {
+    pub parts: Vec<Choice>,
+    pub skip_nulls: bool,
+}
+
+impl fmt::Display for Concat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self
+            .parts
+            .iter()
+            .map(|c| match c {
+                Choice::Literal(s) => format!("{s:?}"),
+                Choice::Column(c) => c.clone(),
+            })
+            .collect();
+        let nulls = if self.skip_nulls { " skip_nulls" } else { "" };
+        write!(f, "concat [{}]{nulls}", parts.join(", "))
+    }
+}
+
+/// Appends a boolean column: string column `left` compared with string column `right`
+/// by `op`, byte by byte (as SQL engines order strings without a collation); NULL where
+/// either is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Compare {
+    pub left: String,
+    pub op: CompareOp,
+    pub right: String,
+}
+
+impl fmt::Display for Compare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "compare {} {} {}", self.left, self.op.symbol(), self.right)
+    }
+}
+
+/// How a [`Compare`] compares.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CompareOp {
+    pub const ALL: [CompareOp; 6] = [
+        CompareOp::Eq,
+        CompareOp::Ne,
+        CompareOp::Lt,
+        CompareOp::Le,
+        CompareOp::Gt,
+        CompareOp::Ge,
+    ];
+
+    /// The op's name in FlowGraph attributes.
+    pub fn name(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "eq",
+            CompareOp::Ne => "ne",
+            CompareOp::Lt => "lt",
+            CompareOp::Le => "le",
+            CompareOp::Gt => "gt",
+            CompareOp::Ge => "ge",
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "=",
+            CompareOp::Ne => "<>",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<CompareOp> {
+        CompareOp::ALL.into_iter().find(|o| o.name() == name)
+    }
+}

@@ -4,8 +4,8 @@
 
 use super::{Operator, Partitioning, PhysicalPlan};
 use crate::{
-    AggregateMode, Choice, Column, ColumnType, Filter, FlatMap, Iterate, Join, Map, Match, Pick, Pipeline, Project,
-    ProjectExpr, Scan, Sink, Sort, StringFunction, TopK,
+    AggregateMode, Choice, Column, ColumnType, Compare, Concat, Filter, FlatMap, Iterate, Join, Map, Match, Pick,
+    Pipeline, Project, ProjectExpr, Scan, Sink, Sort, StringFunction, TopK,
 };
 
 impl PhysicalPlan {
@@ -293,6 +293,32 @@ pub(crate) fn check_operator(op: &Operator, inputs: &[&[Column]], output: &[Colu
             match output.last() {
                 Some(out) if out.ty.is_string() => Ok(()),
                 _ => Err("its picked column is not a string".into()),
+            }
+        }
+        Operator::Concat(Concat { parts, .. }) => {
+            let input = one()?;
+            for part in parts {
+                if let Choice::Column(c) = part {
+                    column(input, c)?;
+                }
+            }
+            arity(input.len() + 1, output, "input columns and the concatenation")?;
+            match output.last() {
+                Some(out) if out.ty.is_string() => Ok(()),
+                _ => Err("its concatenation is not a string".into()),
+            }
+        }
+        Operator::Compare(Compare { left, right, .. }) => {
+            let input = one()?;
+            for c in [left, right] {
+                if !column(input, c)?.ty.is_string() {
+                    return Err(format!("compares column '{c}', which is not a string"));
+                }
+            }
+            arity(input.len() + 1, output, "input columns and the comparison")?;
+            match output.last() {
+                Some(out) if out.ty == ColumnType::Bool => Ok(()),
+                _ => Err("its comparison is not a bool".into()),
             }
         }
         Operator::FlatMap(FlatMap { column: c, .. }) => {

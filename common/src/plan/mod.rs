@@ -9,8 +9,8 @@ mod check;
 
 use crate::{
     operators::{
-        Aggregate, AggregateMode, Filter, FlatMap, Iterate, Join, Limit, Map, Match, Pick, Pipeline, Project, Scan,
-        Sink, Sort, StringFunction, TopK, Union, Values, Window,
+        Aggregate, AggregateMode, Compare, Concat, Filter, FlatMap, Iterate, Join, Limit, Map, Match, Pick, Pipeline,
+        Project, Scan, Sink, Sort, StringFunction, TopK, Union, Values, Window,
     },
     types::Column,
 };
@@ -144,6 +144,8 @@ pub enum Operator {
     Match(Match),
     StringFunction(StringFunction),
     Pick(Pick),
+    Concat(Concat),
+    Compare(Compare),
     FlatMap(FlatMap),
     Union(Union),
     /// Literal rows, all produced by shard 0.
@@ -215,6 +217,8 @@ impl Operator {
             Operator::Match(_) => "match",
             Operator::StringFunction(_) => "string_function",
             Operator::Pick(_) => "pick",
+            Operator::Concat(_) => "concat",
+            Operator::Compare(_) => "compare",
             Operator::FlatMap(_) => "flat_map",
             Operator::Union(_) => "union",
             Operator::Values(_) => "values",
@@ -253,6 +257,8 @@ impl fmt::Display for Operator {
             Operator::Match(op) => op.fmt(f),
             Operator::StringFunction(op) => op.fmt(f),
             Operator::Pick(op) => op.fmt(f),
+            Operator::Concat(op) => op.fmt(f),
+            Operator::Compare(op) => op.fmt(f),
             Operator::FlatMap(op) => op.fmt(f),
             Operator::Union(op) => op.fmt(f),
             Operator::Values(op) => op.fmt(f),

@@ -464,6 +464,46 @@ impl FlowGraphBuilder {
         self.unary_op("pick", input, &attrs, schema, loc)
     }
 
+    /// `input` with the concatenation of `parts` appended as `out` (see `flow.concat`).
+    pub fn concat(
+        &mut self,
+        input: TableValue,
+        concat: &skadi_common::Concat,
+        out: Column,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        let mut schema: Schema = self.schemas[input.0].clone();
+        schema.push(out);
+        let texts: Vec<String> = concat.parts.iter().map(skadi_common::Choice::text).collect();
+        let nulls = if concat.skip_nulls { "skip" } else { "propagate" };
+        let attrs = format!("parts = {}, nulls = {}", string_array(&texts), quote(nulls));
+        self.unary_op("concat", input, &attrs, schema, loc)
+    }
+
+    /// `input` with bool column `out` appended: string columns `left` `op` `right` (see
+    /// `flow.compare`).
+    pub fn compare(
+        &mut self,
+        input: TableValue,
+        compare: &skadi_common::Compare,
+        out: &str,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        let mut schema: Schema = self.schemas[input.0].clone();
+        let nullable = schema
+            .iter()
+            .filter(|c| c.name == compare.left || c.name == compare.right)
+            .any(|c| c.nullable);
+        schema.push(Column::new(out, ColumnType::Bool, nullable));
+        let attrs = format!(
+            "left = {}, op = {}, right = {}",
+            quote(&compare.left),
+            quote(compare.op.name()),
+            quote(&compare.right)
+        );
+        self.unary_op("compare", input, &attrs, schema, loc)
+    }
+
     /// One row per piece of string column `column` (see `flow.flat_map`), the piece
     /// appended as column `out` after the input's other columns.
     pub fn flat_map(

@@ -169,6 +169,33 @@ irdl.dialect @flow {
     irdl.results(output: %out)
   }
 
+  // Appends the concatenation of `parts` ("literal:TEXT" or "column:NAME"; a column that
+  // is not a string is written as text, as Arrow casts it): NULL where a part is NULL (SQL's ||), or, with `nulls` = "skip" (SQL's
+  // concat()), NULL parts read as empty text ("propagate" otherwise).
+  irdl.operation @concat {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %parts = irdl.base "#builtin.array"
+    %nulls = irdl.base "#builtin.string"
+    irdl.attributes { "parts" = %parts, "nulls" = %nulls }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
+  // Appends a bool column: string columns `left` `op` `right` (op: "eq", "ne", "lt",
+  // "le", "gt", "ge"; bytewise order), NULL where either is. String comparisons between
+  // two string values (columns, or functions of them) run this way.
+  irdl.operation @compare {
+    %in = irdl.base @flow::@table
+    %out = irdl.base @flow::@table
+    %left = irdl.base "#builtin.string"
+    %op = irdl.base "#builtin.string"
+    %right = irdl.base "#builtin.string"
+    irdl.attributes { "left" = %left, "op" = %op, "right" = %right }
+    irdl.operands(input: %in)
+    irdl.results(output: %out)
+  }
+
   // One row per piece of string column `column`: function "split" cuts it at each match
   // of the regular expression `pattern` (empty pieces dropped), "tokens" takes each match.
   // The result is the input's other columns, repeated, then the piece (its last column).

@@ -4,8 +4,9 @@
 
 use crate::{FlowGraphError, GraphView, OpKind, view::FlowOp};
 use skadi_common::{
-    Aggregate, AggregateFunction, Choice, ColumnType, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Map, Match,
-    MatchKind, Pick, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, Source, StringFunction, TopK,
+    Aggregate, AggregateFunction, Choice, ColumnType, Compare, Concat, Exchange, Filter, FlatMap, Iterate, Join,
+    JoinKind, Map, Match, MatchKind, Pick, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, Source, StringFunction,
+    StringResult, TopK,
 };
 
 pub(crate) fn verify(view: &GraphView) -> Result<(), FlowGraphError> {
@@ -294,6 +295,23 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             }
             appends(&input, &op.schema, |t| t.is_string(), "one string column").map_err(fail)?;
         }
+        OpKind::Concat(Concat { parts, .. }) => {
+            for part in parts {
+                if let Choice::Column(c) = part {
+                    column(c)?;
+                }
+            }
+            appends(&input, &op.schema, |t| t.is_string(), "one string column").map_err(fail)?;
+        }
+        OpKind::Compare(Compare { left, right, .. }) => {
+            for c in [left, right] {
+                let ty = column(c)?;
+                if !ty.is_string() {
+                    return Err(fail(format!("compares column '{c}' of type {ty}, not a string")));
+                }
+            }
+            appends(&input, &op.schema, |t| t == ColumnType::Bool, "one bool column").map_err(fail)?;
+        }
         OpKind::StringFunction(StringFunction {
             function,
             column: c,
@@ -314,6 +332,14 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                     args.len()
                 )));
             }
+            let integers = StringFunction::integer_args(function);
+            if let Some(a) = integers
+                .iter()
+                .filter_map(|&i| args.get(i))
+                .find(|a| a.parse::<i64>().is_err())
+            {
+                return Err(fail(format!("passes '{a}' to {function} where it takes an integer")));
+            }
             if function == "regexp_extract" {
                 let groups = check_regex(&args[0]).map_err(fail)?;
                 if !args[1].parse::<usize>().is_ok_and(|g| g <= groups) {
@@ -322,11 +348,20 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                         args[1]
                     )));
                 }
-            } else if let Some(a) = args.iter().find(|a| a.parse::<i64>().is_err()) {
-                return Err(fail(format!("passes '{a}' to {function}, which takes integers")));
             }
-            let numeric = matches!(function.as_str(), "length" | "to_number");
-            let ok = |t: ColumnType| if numeric { t.is_numeric() } else { t.is_string() };
+            if function == "regexp_replace" {
+                let flags = args.get(2).map_or("", String::as_str);
+                check_regex(&StringFunction::regexp_replace_pattern(&args[0], flags).0).map_err(fail)?;
+            }
+            if function == "split_part" && args[1] == "0" {
+                return Err(fail("takes split_part's field 0; fields count from 1 (or -1)".into()));
+            }
+            let result = StringFunction::result(function);
+            let ok = |t: ColumnType| match result {
+                StringResult::Number => t.is_numeric(),
+                StringResult::Bool => t == ColumnType::Bool,
+                StringResult::Text => t.is_string(),
+            };
             appends(&input, &op.schema, ok, "one column of the function's result").map_err(fail)?;
         }
         OpKind::FlatMap(FlatMap {

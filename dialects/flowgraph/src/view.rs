@@ -15,9 +15,9 @@ use melior::ir::{
     r#type::{FunctionType, TypeLike},
 };
 use skadi_common::{
-    Aggregate, AggregateCall, Choice, Exchange, Filter, FlatMap, Iterate, Join, JoinKind, Limit, Map, Match, MatchKind,
-    Pick, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source, StringFunction, TopK, Union, Values,
-    Window, WindowCall, ml::Training,
+    Aggregate, AggregateCall, Choice, Compare, CompareOp, Concat, Exchange, Filter, FlatMap, Iterate, Join, JoinKind,
+    Limit, Map, Match, MatchKind, Pick, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source,
+    StringFunction, TopK, Union, Values, Window, WindowCall, ml::Training,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -41,6 +41,8 @@ pub enum OpKind {
     Match(Match),
     StringFunction(StringFunction),
     Pick(Pick),
+    Concat(Concat),
+    Compare(Compare),
     FlatMap(FlatMap),
     Union(Union),
     Values(Values),
@@ -69,6 +71,8 @@ impl OpKind {
             | OpKind::Match(_)
             | OpKind::StringFunction(_)
             | OpKind::Pick(_)
+            | OpKind::Concat(_)
+            | OpKind::Compare(_)
             | OpKind::FlatMap(_)
             | OpKind::Union(_)
             | OpKind::Values(_)
@@ -437,6 +441,29 @@ fn read_kind(
                 })
                 .collect::<Result<_, _>>()?,
         }),
+        "flow.concat" => OpKind::Concat(Concat {
+            parts: strings("parts")?
+                .iter()
+                .map(|c| {
+                    Choice::parse(c)
+                        .ok_or_else(|| bad(name, location, format!("part '{c}' is not literal:TEXT or column:NAME")))
+                })
+                .collect::<Result<_, _>>()?,
+            skip_nulls: match string("nulls")?.as_str() {
+                "skip" => true,
+                "propagate" => false,
+                other => return Err(bad(name, location, format!("nulls '{other}' is not skip or propagate"))),
+            },
+        }),
+        "flow.compare" => {
+            let op = string("op")?;
+            OpKind::Compare(Compare {
+                left: string("left")?,
+                op: CompareOp::parse(&op)
+                    .ok_or_else(|| bad(name, location, format!("op '{op}' is not eq, ne, lt, le, gt or ge")))?,
+                right: string("right")?,
+            })
+        }
         "flow.union" => OpKind::Union(Union {}),
         "flow.values" => OpKind::Values(
             Values::from_row_texts(&strings("rows")?).map_err(|m| bad(name, location, format!("'rows': {m}")))?,

@@ -15,6 +15,8 @@ fn joins_its_input(v: &Vertex, readers: &[usize]) -> bool {
             | Operator::Match { .. }
             | Operator::StringFunction { .. }
             | Operator::Pick(_)
+            | Operator::Concat(_)
+            | Operator::Compare(_)
             | Operator::FlatMap { .. }
             | Operator::Limit(_)
             | Operator::TopK(_)

@@ -242,6 +242,8 @@ pub fn lower(view: &GraphView, options: &LoweringOptions) -> Result<PhysicalPlan
             }
             OpKind::Match(matcher) => l.forward(Operator::Match(matcher), schema, input()?, location),
             OpKind::Pick(pick) => l.forward(Operator::Pick(pick), schema, input()?, location),
+            OpKind::Concat(concat) => l.forward(Operator::Concat(concat), schema, input()?, location),
+            OpKind::Compare(compare) => l.forward(Operator::Compare(compare), schema, input()?, location),
             OpKind::Join(join) => {
                 if let Some(f) = &join.filter {
                     use_body(f);

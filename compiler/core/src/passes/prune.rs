@@ -8,8 +8,8 @@
 
 use super::Pass;
 use skadi_common::{
-    Aggregate, Choice, Exchange, Filter, FlatMap, Iterate, Join, Map, Match, Pick, Pipeline, Project, ProjectExpr,
-    Schema, Sort, Source, StringFunction, TopK, Values, Window,
+    Aggregate, Choice, Compare, Concat, Exchange, Filter, FlatMap, Iterate, Join, Map, Match, Pick, Pipeline, Project,
+    ProjectExpr, Schema, Sort, Source, StringFunction, TopK, Values, Window,
 };
 use skadi_flowgraph::{FlowGraph, FlowGraphError, OpKind, string_array};
 use std::collections::BTreeSet;
@@ -87,14 +87,22 @@ impl Pass for PruneColumns {
                     r.push(column.clone());
                     r
                 }
-                OpKind::Pick(Pick { index, choices }) => {
+                OpKind::Pick(Pick { choices, .. }) | OpKind::Concat(Concat { parts: choices, .. }) => {
                     let appended = &op.schema.last().expect("a pick appends a column").name;
                     let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
-                    r.extend(index.iter().cloned());
+                    if let OpKind::Pick(Pick { index, .. }) = &op.kind {
+                        r.extend(index.iter().cloned());
+                    }
                     r.extend(choices.iter().filter_map(|c| match c {
                         Choice::Column(c) => Some(c.clone()),
                         Choice::Literal(_) => None,
                     }));
+                    r
+                }
+                OpKind::Compare(Compare { left, right, .. }) => {
+                    let appended = &op.schema.last().expect("a compare appends a column").name;
+                    let mut r: Vec<String> = out.iter().filter(|c| *c != appended).cloned().collect();
+                    r.extend([left.clone(), right.clone()]);
                     r
                 }
                 OpKind::Window(Window {
@@ -179,7 +187,11 @@ impl Pass for PruneColumns {
                     }
                     (schema, None)
                 }
-                OpKind::Match(_) | OpKind::StringFunction(_) | OpKind::Pick(_) => {
+                OpKind::Match(_)
+                | OpKind::StringFunction(_)
+                | OpKind::Pick(_)
+                | OpKind::Concat(_)
+                | OpKind::Compare(_) => {
                     let mut schema = schemas[op.inputs[0]].clone();
                     schema.push(op.schema.last().expect("a match appends a column").clone());
                     (schema, None)

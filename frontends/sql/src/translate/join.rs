@@ -93,9 +93,10 @@ impl Translator<'_> {
         // String predicates of the filter read one column each: computed on its side.
         let (mut latoms, mut ratoms) = (Vec::new(), Vec::new());
         let mut filter_expr = j.filter.as_ref().map(searched_case);
-        // A join's filter body is strict. An inner join's condition that needs SQL's
-        // NULL logic (a CASE over nullable columns) filters the joined rows instead: the
-        // same rows, by a three-valued pipeline.
+        // A join's filter body is strict, and reads string predicates computed on one
+        // side. An inner join's condition that needs SQL's NULL logic (a CASE over
+        // nullable columns) or compares strings of both sides filters the joined rows
+        // instead: the same rows, by a (three-valued) filter after the join.
         let mut after = None;
         if kind == JoinKind::Inner
             && let Some(f) = &filter_expr
@@ -108,7 +109,12 @@ impl Translator<'_> {
                 columns: &joined,
                 atoms: &[],
             };
-            if needs_three_valued(&body_input, f, true) {
+            let mut compares = false;
+            f.apply(|e| {
+                compares |= string_comparison(e, &joined_df).is_some();
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+            if compares || needs_three_valued(&body_input, f, true) {
                 after = filter_expr.take().map(|f| (f, joined_df));
             }
         }

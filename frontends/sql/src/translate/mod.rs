@@ -8,6 +8,7 @@
 //! columns by `flow.match`/`flow.string`) and registered row functions (the hook).
 
 mod aggregate;
+mod combine;
 mod filter;
 mod functions;
 mod join;
@@ -20,6 +21,7 @@ mod union;
 mod values;
 mod window;
 
+use combine::*;
 use strings::*;
 
 use crate::{

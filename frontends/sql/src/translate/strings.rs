@@ -22,8 +22,8 @@ pub(super) fn is_string_type(dt: &DataType) -> bool {
 }
 
 /// `e` as a string function a `flow.string` op computes: the function's name there, its
-/// string argument and its integer arguments.
-pub(super) fn string_call(e: &Expr) -> Option<(&'static str, &Expr, Vec<i64>)> {
+/// string argument and its other arguments' texts (constants only).
+pub(super) fn string_call(e: &Expr) -> Option<(&'static str, &Expr, Vec<String>)> {
     // A string cast to a number: computed by `to_number` (NULL where it is not one).
     let numeric = |dt: &DataType| dt.is_numeric();
     match e {
@@ -44,17 +44,31 @@ pub(super) fn string_call(e: &Expr) -> Option<(&'static str, &Expr, Vec<i64>)> {
         "ltrim" => "ltrim",
         "rtrim" => "rtrim",
         "character_length" | "char_length" | "length" => "length",
+        "replace" => "replace",
+        "strpos" | "instr" => "strpos",
+        "split_part" => "split_part",
+        "starts_with" => "starts_with",
+        "ends_with" => "ends_with",
+        "lpad" => "lpad",
+        "rpad" => "rpad",
+        "regexp_replace" => "regexp_replace",
+        "left" => "left",
+        "right" => "right",
+        "reverse" => "reverse",
+        "repeat" => "repeat",
         _ => return None,
     };
     let (subject, rest) = f.args.split_first()?;
-    let args: Option<Vec<i64>> = rest
+    let integers = skadi_common::StringFunction::integer_args(function);
+    let args: Option<Vec<String>> = rest
         .iter()
-        .map(|a| match a {
-            Expr::Literal(v, _) if !v.is_null() => match v.cast_to(&DataType::Int64).ok()? {
-                ScalarValue::Int64(Some(i)) => Some(i),
+        .enumerate()
+        .map(|(i, a)| match a {
+            Expr::Literal(v, _) if !v.is_null() && integers.contains(&i) => match v.cast_to(&DataType::Int64).ok()? {
+                ScalarValue::Int64(Some(n)) => Some(n.to_string()),
                 _ => None,
             },
-            _ => None,
+            a => string_literal(a),
         })
         .collect();
     let (_, fewest, most) = skadi_common::STRING_FUNCTIONS.iter().find(|(n, ..)| *n == function)?;
@@ -62,9 +76,9 @@ pub(super) fn string_call(e: &Expr) -> Option<(&'static str, &Expr, Vec<i64>)> {
     (args.len() >= *fewest && args.len() <= *most).then_some((function, subject, args))
 }
 
-/// Whether a `flow.string` function returns a number (which bodies then read).
+/// Whether a `flow.string` function returns a number or a bool (which bodies then read).
 pub(super) fn numeric_result(function: &str) -> bool {
-    matches!(function, "length" | "to_number")
+    skadi_common::StringFunction::result(function) != skadi_common::StringResult::Text
 }
 
 /// Whether `e` is a string value the frontend can materialize as a column: a string
@@ -73,6 +87,7 @@ pub(super) fn is_string_value(e: &Expr, schema: &DFSchema) -> bool {
     match e {
         Expr::Alias(a) => is_string_value(&a.expr, schema),
         Expr::Cast(c) if is_null(&c.expr) => is_string_type(c.field.data_type()),
+        e if text_of_column(e, schema).is_some() => true,
         Expr::Cast(c) if is_string_type(c.field.data_type()) => is_string_value(&c.expr, schema),
         Expr::Column(c) => schema
             .index_of_column(c)
@@ -83,11 +98,14 @@ pub(super) fn is_string_value(e: &Expr, schema: &DFSchema) -> bool {
             let value = |v: &Expr| is_null(v) || is_string_value(v, schema);
             branches.iter().all(|(_, v)| value(v)) && value(&otherwise)
         }
+        // A concatenation is text whatever its parts; one that cannot be computed says
+        // which part when it is.
+        e if concat_parts(e).is_some() => true,
         e => string_call(e).is_some_and(|(f, subject, _)| !numeric_result(f) && is_string_value(subject, schema)),
     }
 }
 
-fn is_null(e: &Expr) -> bool {
+pub(super) fn is_null(e: &Expr) -> bool {
     matches!(e, Expr::Literal(v, _) if v.is_null())
 }
 
@@ -275,7 +293,7 @@ impl Translator<'_> {
                     string_call(node)
                         .is_some_and(|(f, subject, _)| numeric_result(f) && is_string_value(subject, df_schema))
                 };
-                if atom.is_some() || numeric() {
+                if atom.is_some() || numeric() || string_comparison(node, df_schema).is_some() {
                     if !found.iter().any(|(x, _)| x == node) {
                         found.push((node.clone(), atom));
                     }
@@ -306,7 +324,10 @@ impl Translator<'_> {
                     input = self.g.string_match(input, &name, kind, &patterns, &out, loc);
                     (self.schema_of(input).len() - 1, negated)
                 }
-                None => (self.string_value(&mut input, df_schema, &expr, loc)?, false),
+                None => match string_comparison(&expr, df_schema) {
+                    Some(comparison) => (self.compare_value(&mut input, df_schema, &comparison, loc)?, false),
+                    None => (self.string_value(&mut input, df_schema, &expr, loc)?, false),
+                },
             };
             atoms.push(Atom { expr, column, negated });
         }
@@ -327,9 +348,11 @@ impl Translator<'_> {
             Expr::Cast(c) if is_null(&c.expr) && is_string_type(c.field.data_type()) => {
                 self.pick_value(input, df_schema, e, loc)
             }
+            e if text_of_column(e, df_schema).is_some() => self.concat_value(input, df_schema, e, loc),
             Expr::Cast(c) if is_string_type(c.field.data_type()) => self.string_value(input, df_schema, &c.expr, loc),
             Expr::Column(c) => column_index(df_schema, c),
             e if picked(e).is_some() && is_string_value(e, df_schema) => self.pick_value(input, df_schema, e, loc),
+            e if concat_parts(e).is_some() => self.concat_value(input, df_schema, e, loc),
             e => {
                 let Some((function, subject, args)) = string_call(e) else {
                     return Err(SqlError::unsupported(format!("string expression {e}")));
@@ -340,7 +363,6 @@ impl Translator<'_> {
                 let ty =
                     ColumnType::from_arrow(field.data_type()).map_err(|err| SqlError::unsupported(err.to_string()))?;
                 let out = Column::new(self.fresh_name("str"), ty, from.nullable);
-                let args: Vec<String> = args.iter().map(i64::to_string).collect();
                 *input = self.g.string_function(*input, function, &from.name, &args, out, loc);
                 Ok(self.schema_of(*input).len() - 1)
             }
@@ -349,7 +371,7 @@ impl Translator<'_> {
 
     /// A string-valued CASE, COALESCE, NULLIF or literal ([`picked`]) as a column: a
     /// body computes each row's branch number (-1: NULL), a `flow.pick` the string.
-    fn pick_value(
+    pub(super) fn pick_value(
         &mut self,
         input: &mut TableValue,
         df_schema: &DFSchema,
