@@ -20,6 +20,9 @@ pub(crate) enum Buffer {
     InPlace(ArrayRef),
     F64(Vec<f64>),
     Bytes(Vec<u8>),
+    /// A result column: zeroed, aligned for any type (a `Vec<u8>` is only aligned for
+    /// bytes, and an empty one's pointer is 1, which Arrow refuses as an i64 buffer).
+    Result(arrow::buffer::MutableBuffer),
 }
 
 impl Buffer {
@@ -39,6 +42,7 @@ impl Buffer {
             },
             Buffer::F64(v) => v.as_mut_ptr() as *mut u8,
             Buffer::Bytes(v) => v.as_mut_ptr(),
+            Buffer::Result(b) => b.as_mut_ptr(),
         }
     }
 }
@@ -90,24 +94,24 @@ fn result_buffer(scalar: &str, rows: usize) -> Buffer {
     if scalar == "f64" {
         Buffer::F64(vec![0.0; rows])
     } else {
-        Buffer::Bytes(vec![0u8; rows * bytes])
+        Buffer::Result(arrow::buffer::MutableBuffer::from_len_zeroed(rows * bytes))
     }
 }
 
-fn primitive<T: ArrowPrimitiveType>(bytes: Vec<u8>, nulls: Option<NullBuffer>) -> ArrayRef {
-    let values: ScalarBuffer<T::Native> = ScalarBuffer::from(arrow::buffer::Buffer::from_vec(bytes));
+fn primitive<T: ArrowPrimitiveType>(bytes: arrow::buffer::MutableBuffer, nulls: Option<NullBuffer>) -> ArrayRef {
+    let values: ScalarBuffer<T::Native> = ScalarBuffer::from(arrow::buffer::Buffer::from(bytes));
     Arc::new(PrimitiveArray::<T>::new(values, nulls))
 }
 
 fn result_array(buffer: Buffer, scalar: &str, nulls: Option<NullBuffer>) -> ArrayRef {
     match (buffer, scalar) {
         (Buffer::F64(v), _) => Arc::new(PrimitiveArray::<Float64Type>::new(ScalarBuffer::from(v), nulls)),
-        (Buffer::Bytes(v), "i1") => Arc::new(BooleanArray::new(pack_bits(&v), nulls)),
-        (Buffer::Bytes(v), "i8") => primitive::<Int8Type>(v, nulls),
-        (Buffer::Bytes(v), "i16") => primitive::<Int16Type>(v, nulls),
-        (Buffer::Bytes(v), "i32") => primitive::<Int32Type>(v, nulls),
-        (Buffer::Bytes(v), "i64") => primitive::<Int64Type>(v, nulls),
-        (Buffer::Bytes(v), "f32") => primitive::<Float32Type>(v, nulls),
+        (Buffer::Result(v), "i1") => Arc::new(BooleanArray::new(pack_bits(v.as_slice()), nulls)),
+        (Buffer::Result(v), "i8") => primitive::<Int8Type>(v, nulls),
+        (Buffer::Result(v), "i16") => primitive::<Int16Type>(v, nulls),
+        (Buffer::Result(v), "i32") => primitive::<Int32Type>(v, nulls),
+        (Buffer::Result(v), "i64") => primitive::<Int64Type>(v, nulls),
+        (Buffer::Result(v), "f32") => primitive::<Float32Type>(v, nulls),
         _ => unreachable!("result buffers are made by result_buffer for scalar {scalar}"),
     }
 }

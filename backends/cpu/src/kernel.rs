@@ -432,8 +432,9 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
             "{indent}%{name}p = llvm.getelementptr inbounds %col{col}[%g] : (!llvm.ptr, i64) -> !llvm.ptr, i64"
         );
         let _ = writeln!(w, "{indent}%{name} = llvm.load %{name}p : !llvm.ptr -> i64");
-        let _ = writeln!(w, "{indent}%{name}1 = arith.addi %{name}, %one : i64");
-        let _ = writeln!(w, "{indent}llvm.store %{name}1, %{name}p : i64, !llvm.ptr");
+        // Not `%{name}1`: count 1's would be count 11's name.
+        let _ = writeln!(w, "{indent}%{name}_inc = arith.addi %{name}, %one : i64");
+        let _ = writeln!(w, "{indent}llvm.store %{name}_inc, %{name}p : i64, !llvm.ptr");
     };
     for (c, call) in fold.calls.iter().enumerate() {
         bump(w, &format!("cnt{c}"), state(c, 2));

@@ -9,7 +9,7 @@ use crate::{
 };
 use arrow::{
     array::{ArrayRef, RecordBatch},
-    compute::{FilterBuilder, filter_record_batch},
+    compute::{FilterBuilder, cast, filter_record_batch},
     datatypes::{Schema, SchemaRef},
 };
 use skadi_common::{Filter, Map, Pipeline, Project};
@@ -65,7 +65,7 @@ pub(crate) fn map<'a>(
         let computed = eval::evaluate(kernel, &b, &args, eval::Nulls::default())
             .map_err(fail)?
             .0;
-        let columns = pick(&picks, &b, &computed);
+        let columns = pick(&picks, &b, &computed, &out_schema).map_err(fail)?;
         batch(&out_schema, columns, b.num_rows()).map_err(fail)
     })))
 }
@@ -87,13 +87,22 @@ pub(crate) fn pipeline<'a>(
     })))
 }
 
-/// The output columns: each an input column (`Ok`) or a computed result (`Err`).
-fn pick(picks: &[Result<usize, usize>], b: &RecordBatch, computed: &[ArrayRef]) -> Vec<ArrayRef> {
+/// The output columns: each an input column (`Ok`) or a computed result (`Err`), the
+/// latter as the output's type where a body's scalar stands for another (a date is an
+/// i32 in bodies).
+fn pick(
+    picks: &[Result<usize, usize>],
+    b: &RecordBatch,
+    computed: &[ArrayRef],
+    out_schema: &Schema,
+) -> Result<Vec<ArrayRef>, String> {
     picks
         .iter()
-        .map(|p| match p {
-            Ok(i) => b.column(*i).clone(),
-            Err(n) => computed[*n].clone(),
+        .zip(out_schema.fields())
+        .map(|(p, field)| match p {
+            Ok(i) => Ok(b.column(*i).clone()),
+            Err(n) if computed[*n].data_type() == field.data_type() => Ok(computed[*n].clone()),
+            Err(n) => cast(&computed[*n], field.data_type()).map_err(|e| e.to_string()),
         })
         .collect()
 }
@@ -116,7 +125,7 @@ pub(crate) fn pipeline_batch(
         result_validity: &pipeline.result_validity,
     };
     let (computed, _) = eval::evaluate(kernel, b, args, nulls)?;
-    let columns = pick(picks, b, &computed);
+    let columns = pick(picks, b, &computed, out_schema)?;
     let (columns, rows) = match pipeline.keep {
         None => (columns, b.num_rows()),
         Some(k) => {

@@ -91,8 +91,14 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                     let r = results
                         .get(*n)
                         .ok_or_else(|| fail(format!("uses result ${n} of @{body}, which has {}", results.len())))?;
-                    ColumnType::from_body_scalar(r)
-                        .ok_or_else(|| fail(format!("body @{body} returns {r}, which no column type holds")))?
+                    let ty = ColumnType::from_body_scalar(r)
+                        .ok_or_else(|| fail(format!("body @{body} returns {r}, which no column type holds")))?;
+                    // A date is an i32 (days) in bodies.
+                    if out.ty == ColumnType::Date32 && ty == ColumnType::Int32 {
+                        out.ty
+                    } else {
+                        ty
+                    }
                 }
             };
             if ty != out.ty {

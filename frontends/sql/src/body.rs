@@ -833,6 +833,8 @@ fn rank(t: &str) -> u32 {
     }
 }
 
+const NANOS_PER_DAY: i64 = 86_400_000_000_000;
+
 fn literal(b: &mut BodyBuilder, v: &ScalarValue) -> Result<Scalar, SqlError> {
     if v.is_null() {
         return Err(SqlError::unsupported("NULL literals in compiled bodies"));
@@ -852,6 +854,17 @@ fn literal(b: &mut BodyBuilder, v: &ScalarValue) -> Result<Scalar, SqlError> {
         ScalarValue::Float64(Some(x)) => b.const_float(*x, "f64"),
         ScalarValue::Decimal128(Some(x), _, s) => b.const_float(*x as f64 / 10f64.powi(*s as i32), "f64"),
         ScalarValue::Date32(Some(d)) => b.const_int(*d as i64, "i32"),
+        // Whole days, added to or subtracted from dates (i32 days here).
+        // (`date + 1` is an interval of a day's nanoseconds.)
+        ScalarValue::IntervalMonthDayNano(Some(i)) if i.months == 0 && i.nanoseconds % NANOS_PER_DAY == 0 => {
+            b.const_int(i.days as i64 + i.nanoseconds / NANOS_PER_DAY, "i32")
+        }
+        ScalarValue::IntervalDayTime(Some(i)) if i.milliseconds == 0 => b.const_int(i.days as i64, "i32"),
+        ScalarValue::IntervalMonthDayNano(Some(_)) | ScalarValue::IntervalYearMonth(Some(_)) => {
+            return Err(SqlError::unsupported(
+                "intervals of months or of parts of a day in compiled bodies (intervals of whole days work)",
+            ));
+        }
         other => {
             return Err(SqlError::unsupported(format!(
                 "{} literals in compiled bodies",

@@ -161,6 +161,16 @@ fn wider_numeric(types: &[ColumnType]) -> Option<DataType> {
     })
 }
 
+/// The column type of body result `scalar` computing `e`: the scalar's own type, except
+/// that a date stays a date (bodies compute dates as i32 days).
+fn result_type(scalar: &str, e: &Expr, df_schema: &DFSchema) -> ColumnType {
+    let ty = ColumnType::from_body_scalar(scalar).expect("bodies produce scalar column types");
+    match e.get_type(df_schema) {
+        Ok(DataType::Date32) if ty == ColumnType::Int32 => ColumnType::Date32,
+        _ => ty,
+    }
+}
+
 /// Maps (line, column) in a step's query text to the source file, by where each of
 /// the text's lines starts there.
 pub(crate) fn map_position(lines: &[(u32, u32)], (line, column): (u32, u32)) -> (u32, u32) {

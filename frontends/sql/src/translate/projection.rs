@@ -110,7 +110,7 @@ impl Translator<'_> {
                 let v = w
                     .expr(e)
                     .map_err(|err| err.at(expr_position(e).map(|(l, c)| (l as usize, c as usize))))?;
-                let ty = ColumnType::from_body_scalar(&v.ty).expect("bodies produce scalar column types");
+                let ty = result_type(&v.ty, e, df_schema);
                 let name = if single {
                     names[k].clone()
                 } else {
@@ -197,7 +197,7 @@ impl Translator<'_> {
             let (v, valid) = w
                 .value(e)
                 .map_err(|err| err.at(expr_position(e).map(|(l, c)| (l as usize, c as usize))))?;
-            let ty = ColumnType::from_body_scalar(&v.ty).expect("bodies produce scalar column types");
+            let ty = result_type(&v.ty, e, body_input.df_schema);
             out_exprs.push(format!("${}", values.len()));
             out.push(Column::new(&names[k], ty, valid.is_some()));
             if let Some(valid) = valid {
