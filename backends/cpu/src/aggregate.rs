@@ -39,6 +39,8 @@ struct Accumulator {
     i: Vec<i64>,
     /// Values seen (rows for count(*)); zero means the result is NULL (or 0 for counts).
     count: Vec<i64>,
+    /// Variances: the sum of squared deviations from the running mean (held in `f`).
+    m2: Vec<f64>,
     /// collect and collect_set: every value of each group, as text.
     values: Vec<Vec<String>>,
 }
@@ -51,6 +53,7 @@ impl Accumulator {
             f: Vec::new(),
             i: Vec::new(),
             count: Vec::new(),
+            m2: Vec::new(),
             values: Vec::new(),
         }
     }
@@ -63,6 +66,9 @@ impl Accumulator {
         self.f.resize(groups, 0.0);
         self.i.resize(groups, 0);
         self.count.resize(groups, 0);
+        if self.function.is_variance() {
+            self.m2.resize(groups, 0.0);
+        }
         if self.collects() {
             self.values.resize_with(groups, Vec::new);
         }
@@ -97,7 +103,7 @@ impl Accumulator {
             return Ok(());
         }
         let n = nulls.as_ref();
-        let as_f = self.lane == Lane::F64 || self.function == F::Avg;
+        let as_f = self.lane == Lane::F64 || self.function == F::Avg || self.function.is_variance();
         match array.data_type() {
             DataType::Float64 => self.fold_f(groups, array.as_primitive::<Float64Type>().values(), |v| v, n),
             DataType::Float32 => self.fold_f(groups, array.as_primitive::<Float32Type>().values(), |v| v as f64, n),
@@ -167,6 +173,19 @@ impl Accumulator {
                     }
                 }
             }
+            F::VarSamp | F::VarPop | F::StddevSamp | F::StddevPop => {
+                // Welford: the running mean in `f`, squared deviations in `m2`.
+                let m2 = &mut self.m2;
+                for (r, &g) in groups.iter().enumerate() {
+                    if valid(r) {
+                        let v = conv(values[r]);
+                        count[g] += 1;
+                        let delta = v - slots[g];
+                        slots[g] += delta / count[g] as f64;
+                        m2[g] += delta * (v - slots[g]);
+                    }
+                }
+            }
             F::Count | F::CountRows | F::Collect | F::CollectSet => unreachable!("counts and collects fold no numbers"),
         }
     }
@@ -221,6 +240,25 @@ impl Accumulator {
                     self.count[g] += c.value(r);
                 }
             }
+            f if f.is_variance() => {
+                // Chan et al.: two groups' means and squared deviations combine exactly.
+                let (mean, m2) = (
+                    states[0].as_primitive::<Float64Type>(),
+                    states[1].as_primitive::<Float64Type>(),
+                );
+                let c = states[2].as_primitive::<Int64Type>();
+                for (r, &g) in groups.iter().enumerate() {
+                    let (nb, na) = (c.value(r), self.count[g]);
+                    if nb == 0 {
+                        continue;
+                    }
+                    let n = na + nb;
+                    let delta = mean.value(r) - self.f[g];
+                    self.f[g] += delta * nb as f64 / n as f64;
+                    self.m2[g] += m2.value(r) + delta * delta * (na as f64 * nb as f64 / n as f64);
+                    self.count[g] = n;
+                }
+            }
             // Sums, minima and maxima merge like raw values (a NULL state: no value seen).
             _ => {
                 self.update(groups, Some(&states[0]))?;
@@ -240,6 +278,20 @@ impl Accumulator {
                     v.dedup();
                 }
                 (!v.is_empty()).then(|| v.join(", "))
+            })));
+        }
+        if self.function.is_variance() {
+            return Arc::new(Float64Array::from_iter((0..self.count.len()).map(|g| {
+                let n = self.count[g];
+                let variance = match self.function {
+                    F::VarPop | F::StddevPop if n > 0 => self.m2[g] / n as f64,
+                    F::VarSamp | F::StddevSamp if n > 1 => self.m2[g] / (n - 1) as f64,
+                    _ => return None,
+                };
+                Some(match self.function {
+                    F::StddevSamp | F::StddevPop => variance.sqrt(),
+                    _ => variance,
+                })
             })));
         }
         if self.lane == Lane::F64 || self.function == F::Avg {
@@ -266,6 +318,11 @@ impl Accumulator {
         let arrays = match (self.function, partial) {
             (F::Count | F::CountRows, _) => vec![counts()],
             (F::Avg, true) => vec![Arc::new(Float64Array::from(self.f.clone())) as ArrayRef, counts()],
+            (f, true) if f.is_variance() => vec![
+                Arc::new(Float64Array::from(self.f.clone())) as ArrayRef,
+                Arc::new(Float64Array::from(self.m2.clone())) as ArrayRef,
+                counts(),
+            ],
             _ => vec![self.value_array()],
         };
         arrays

@@ -361,6 +361,14 @@ enum State<'a> {
         rows: usize,
         avg: bool,
     },
+    /// Welford's running mean and squared deviations.
+    Variance {
+        values: Float64Array,
+        function: AggregateFunction,
+        rows: usize,
+        mean: f64,
+        m2: f64,
+    },
     Best {
         input: &'a ArrayRef,
         compare: DynComparator,
@@ -409,6 +417,20 @@ impl<'a> State<'a> {
                     max: function == AggregateFunction::Max,
                 }
             }
+            AggregateFunction::VarSamp
+            | AggregateFunction::VarPop
+            | AggregateFunction::StddevSamp
+            | AggregateFunction::StddevPop => State::Variance {
+                values: as_type(&DataType::Float64)?
+                    .as_any()
+                    .downcast_ref::<Float64Array>()
+                    .expect("f64")
+                    .clone(),
+                function,
+                rows: 0,
+                mean: 0.0,
+                m2: 0.0,
+            },
             AggregateFunction::Collect | AggregateFunction::CollectSet => {
                 return Err("not supported yet: collect in windows".into());
             }
@@ -420,6 +442,7 @@ impl<'a> State<'a> {
             State::Count { rows, .. } => *rows = 0,
             State::SumInt { sum, rows, .. } => (*sum, *rows) = (0, 0),
             State::SumFloat { sum, rows, .. } => (*sum, *rows) = (0.0, 0),
+            State::Variance { rows, mean, m2, .. } => (*rows, *mean, *m2) = (0, 0.0, 0.0),
             State::Best { best, .. } => *best = None,
         }
     }
@@ -437,6 +460,17 @@ impl<'a> State<'a> {
                 if values.is_valid(j) {
                     *sum += values.value(j);
                     *rows += 1;
+                }
+            }
+            State::Variance {
+                values, rows, mean, m2, ..
+            } => {
+                if values.is_valid(j) {
+                    let v = values.value(j);
+                    *rows += 1;
+                    let delta = v - *mean;
+                    *mean += delta / *rows as f64;
+                    *m2 += delta * (v - *mean);
                 }
             }
             State::Best {
@@ -467,6 +501,17 @@ impl<'a> State<'a> {
                 (*rows > 0).then_some(Value::Float(if *avg { sum / *rows as f64 } else { *sum }))
             }
             State::Best { best, .. } => best.map(Value::Row),
+            State::Variance { function, rows, m2, .. } => {
+                let variance = match function {
+                    AggregateFunction::VarPop | AggregateFunction::StddevPop if *rows > 0 => m2 / *rows as f64,
+                    AggregateFunction::VarSamp | AggregateFunction::StddevSamp if *rows > 1 => m2 / (*rows - 1) as f64,
+                    _ => return None,
+                };
+                Some(Value::Float(match function {
+                    AggregateFunction::StddevSamp | AggregateFunction::StddevPop => variance.sqrt(),
+                    _ => variance,
+                }))
+            }
         }
     }
 
@@ -478,10 +523,12 @@ impl<'a> State<'a> {
                     _ => None,
                 })))
             }
-            State::SumFloat { .. } => Arc::new(Float64Array::from_iter(values.into_iter().map(|v| match v {
-                Some(Value::Float(x)) => Some(x),
-                _ => None,
-            }))),
+            State::SumFloat { .. } | State::Variance { .. } => {
+                Arc::new(Float64Array::from_iter(values.into_iter().map(|v| match v {
+                    Some(Value::Float(x)) => Some(x),
+                    _ => None,
+                })))
+            }
             State::Best { input, .. } => {
                 let at = UInt64Array::from_iter(values.into_iter().map(|v| match v {
                     Some(Value::Row(j)) => Some(j as u64),

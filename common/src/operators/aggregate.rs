@@ -56,11 +56,18 @@ pub enum AggregateFunction {
     Collect,
     /// The group's distinct values as a string: sorted, joined by ", ".
     CollectSet,
+    /// Variance of the group's values over n - 1 (NULL for fewer than two), or n (`var_pop`);
+    /// the standard deviations are their square roots. Computed in f64 (Welford's running
+    /// mean and sum of squared deviations, merged across shards by Chan's rule).
+    VarSamp,
+    VarPop,
+    StddevSamp,
+    StddevPop,
 }
 
 impl AggregateFunction {
     /// The functions a call may name, by name (`count(*)` is [`AggregateFunction::CountRows`]).
-    const NAMED: [AggregateFunction; 7] = [
+    const NAMED: [AggregateFunction; 11] = [
         AggregateFunction::Sum,
         AggregateFunction::Count,
         AggregateFunction::Min,
@@ -68,14 +75,30 @@ impl AggregateFunction {
         AggregateFunction::Avg,
         AggregateFunction::Collect,
         AggregateFunction::CollectSet,
+        AggregateFunction::VarSamp,
+        AggregateFunction::VarPop,
+        AggregateFunction::StddevSamp,
+        AggregateFunction::StddevPop,
     ];
 
     /// How many state columns a partial aggregate emits for this function.
     pub fn state_width(self) -> usize {
         match self {
             AggregateFunction::Avg => 2,
+            f if f.is_variance() => 3,
             _ => 1,
         }
+    }
+
+    /// Whether the function is a variance or a standard deviation.
+    pub fn is_variance(self) -> bool {
+        matches!(
+            self,
+            AggregateFunction::VarSamp
+                | AggregateFunction::VarPop
+                | AggregateFunction::StddevSamp
+                | AggregateFunction::StddevPop
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -87,6 +110,10 @@ impl AggregateFunction {
             AggregateFunction::Avg => "avg",
             AggregateFunction::Collect => "collect",
             AggregateFunction::CollectSet => "collect_set",
+            AggregateFunction::VarSamp => "var_samp",
+            AggregateFunction::VarPop => "var_pop",
+            AggregateFunction::StddevSamp => "stddev_samp",
+            AggregateFunction::StddevPop => "stddev_pop",
         }
     }
 
@@ -98,6 +125,7 @@ impl AggregateFunction {
         match (self, input) {
             (AggregateFunction::Count | AggregateFunction::CountRows, _) => Some(T::Int64),
             (AggregateFunction::Avg, Some(t)) if t.is_numeric() && t != T::Date32 => Some(T::Float64),
+            (f, Some(t)) if f.is_variance() && t.is_numeric() && t != T::Date32 => Some(T::Float64),
             (AggregateFunction::Sum, Some(T::Int8 | T::Int16 | T::Int32 | T::Int64)) => Some(T::Int64),
             (AggregateFunction::Sum, Some(T::Float32 | T::Float64 | T::Decimal(..))) => Some(T::Float64),
             (AggregateFunction::Min | AggregateFunction::Max, Some(T::Decimal(..))) => Some(T::Float64),
@@ -118,6 +146,11 @@ impl AggregateFunction {
         use ColumnType as T;
         Some(match self {
             AggregateFunction::Avg => vec![T::Float64, T::Int64],
+            // The running mean, the sum of squared deviations from it, the count.
+            f if f.is_variance() => {
+                f.output_type(input)?;
+                vec![T::Float64, T::Float64, T::Int64]
+            }
             f => vec![f.output_type(input)?],
         })
     }

@@ -45,7 +45,16 @@ mod tests {
 
     #[test]
     fn aggregates_and_sort_keys_round_trip() {
-        for a in ["sum(x)", "count(*)", "count(y)", "avg(a(b))", "min(m)", "max(m)"] {
+        for a in [
+            "sum(x)",
+            "count(*)",
+            "count(y)",
+            "avg(a(b))",
+            "min(m)",
+            "max(m)",
+            "var_samp(v)",
+            "stddev_pop(v)",
+        ] {
             assert_eq!(AggregateCall::parse(a).unwrap().to_string(), a);
         }
         assert!(AggregateCall::parse("median(x)").is_none());

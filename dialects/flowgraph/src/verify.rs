@@ -227,7 +227,10 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             for a in aggregates {
                 if let Some(c) = &a.input {
                     let ty = column(c)?;
-                    if matches!(a.function, AggregateFunction::Sum | AggregateFunction::Avg) && !ty.is_numeric() {
+                    if (matches!(a.function, AggregateFunction::Sum | AggregateFunction::Avg)
+                        || a.function.is_variance())
+                        && !ty.is_numeric()
+                    {
                         return Err(fail(format!("computes {}({c}) over a {ty} column", a.function.name())));
                     }
                 }

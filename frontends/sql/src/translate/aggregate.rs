@@ -3,6 +3,22 @@
 
 use super::*;
 
+/// The aggregate function DataFusion's function `name` is, if Skadi has it.
+pub(super) fn aggregate_function(name: &str) -> Option<AggregateFunction> {
+    Some(match name {
+        "sum" => AggregateFunction::Sum,
+        "count" => AggregateFunction::Count,
+        "min" => AggregateFunction::Min,
+        "max" => AggregateFunction::Max,
+        "avg" | "mean" => AggregateFunction::Avg,
+        "var" | "var_samp" | "var_sample" => AggregateFunction::VarSamp,
+        "var_pop" | "var_population" => AggregateFunction::VarPop,
+        "stddev" | "stddev_samp" => AggregateFunction::StddevSamp,
+        "stddev_pop" => AggregateFunction::StddevPop,
+        _ => return None,
+    })
+}
+
 impl Translator<'_> {
     pub(super) fn aggregate(&mut self, a: &Aggregate) -> Result<TableValue, SqlError> {
         let mut input = self.plan(&a.input)?;
@@ -25,14 +41,8 @@ impl Translator<'_> {
             if !params.order_by.is_empty() {
                 return Err(SqlError::unsupported("ORDER BY inside aggregates"));
             }
-            let function = match func.name() {
-                "sum" => AggregateFunction::Sum,
-                "count" => AggregateFunction::Count,
-                "min" => AggregateFunction::Min,
-                "max" => AggregateFunction::Max,
-                "avg" | "mean" => AggregateFunction::Avg,
-                other => return Err(SqlError::unsupported(format!("aggregate function {other}"))),
-            };
+            let function = aggregate_function(func.name())
+                .ok_or_else(|| SqlError::unsupported(format!("aggregate function {}", func.name())))?;
             let arg = match params.args.as_slice() {
                 [Expr::Literal(v, _)] if function == AggregateFunction::Count && !v.is_null() => None,
                 [arg] => Some(arg.clone()),

@@ -173,18 +173,8 @@ fn call(e: &Expr) -> Result<Call, SqlError> {
     let bad_args = || SqlError::unsupported(format!("{name} with arguments ({})", list_exprs(&args)));
     let (function, arg) = match (&fun, name.as_str(), args.as_slice()) {
         (WindowFunctionDefinition::AggregateUDF(_), _, _) => {
-            let function = match name.as_str() {
-                "sum" => AggregateFunction::Sum,
-                "count" => AggregateFunction::Count,
-                "min" => AggregateFunction::Min,
-                "max" => AggregateFunction::Max,
-                "avg" | "mean" => AggregateFunction::Avg,
-                other => {
-                    return Err(SqlError::unsupported(format!(
-                        "aggregate function {other} over a window"
-                    )));
-                }
-            };
+            let function = super::aggregate::aggregate_function(&name)
+                .ok_or_else(|| SqlError::unsupported(format!("aggregate function {name} over a window")))?;
             match args.as_slice() {
                 [Expr::Literal(v, _)] if function == AggregateFunction::Count && !v.is_null() => {
                     (WindowFunction::Aggregate(AggregateFunction::CountRows), None)
