@@ -625,6 +625,17 @@ impl<'a> BodyWriter<'a> {
                         self.builder.binary(op, &x, &y)
                     }
                     (_, [x]) if is_float(&x.ty) => self.builder.unary(op, x),
+                    // round(x, n), trunc(x, n): at n decimal places, as x * 10^n rounded
+                    // (truncated), then divided by 10^n (DataFusion's way for floats).
+                    ("round" | "trunc", [x, n]) if is_float(&x.ty) && !is_float(&n.ty) => {
+                        let x = self.coerce(x.clone(), "f64")?;
+                        let n = self.coerce(n.clone(), "f64")?;
+                        let ten = self.builder.const_float(10.0, "f64");
+                        let scale = self.builder.binary("math.powf", &ten, &n);
+                        let scaled = self.builder.binary("arith.mulf", &x, &scale);
+                        let cut = self.builder.unary(op, &scaled);
+                        self.builder.binary("arith.divf", &cut, &scale)
+                    }
                     _ => {
                         let types: Vec<&str> = args.iter().map(|a| a.ty.as_str()).collect();
                         return Err(SqlError::unsupported(format!(
