@@ -42,15 +42,38 @@ impl Translator<'_> {
 
     pub(super) fn join(&mut self, j: &Join) -> Result<TableValue, SqlError> {
         // NULL equal to NULL (INTERSECT, EXCEPT, IS NOT DISTINCT FROM) differs from SQL's
-        // equality only where a key can be NULL on both sides.
-        if j.null_equality == NullEquality::NullEqualsNull {
-            for (a, b) in &j.on {
-                if a.nullable(j.left.schema())? && b.nullable(j.right.schema())? {
-                    return Err(SqlError::unsupported(
-                        "INTERSECT, EXCEPT or joins where NULL equals NULL, on keys nullable on both sides",
-                    ));
-                }
+        // equality only where a key can be NULL on both sides. There the pair becomes two
+        // keys a hash join matches as usual: the value with NULL as a placeholder (zero,
+        // or empty text), and whether it is NULL.
+        let mut on: Vec<(Expr, Expr)> = Vec::with_capacity(j.on.len());
+        for (a, b) in &j.on {
+            let both = j.null_equality == NullEquality::NullEqualsNull
+                && a.nullable(j.left.schema())?
+                && b.nullable(j.right.schema())?;
+            if !both {
+                on.push((a.clone(), b.clone()));
+                continue;
             }
+            let placeheld = |e: &Expr, schema: &DFSchema| -> Result<Expr, SqlError> {
+                let ty = e.get_type(schema)?;
+                let zero = match &ty {
+                    DataType::Utf8 => ScalarValue::Utf8(Some(String::new())),
+                    DataType::Utf8View => ScalarValue::Utf8View(Some(String::new())),
+                    DataType::LargeUtf8 => ScalarValue::LargeUtf8(Some(String::new())),
+                    ty => ScalarValue::new_zero(ty)
+                        .map_err(|_| SqlError::unsupported(format!("NULL-equal join keys of type {ty}")))?,
+                };
+                Ok(Expr::Case(datafusion::logical_expr::Case::new(
+                    None,
+                    vec![(
+                        Box::new(Expr::IsNull(Box::new(e.clone()))),
+                        Box::new(Expr::Literal(zero, None)),
+                    )],
+                    Some(Box::new(e.clone())),
+                )))
+            };
+            on.push((placeheld(a, j.left.schema())?, placeheld(b, j.right.schema())?));
+            on.push((Expr::IsNull(Box::new(a.clone())), Expr::IsNull(Box::new(b.clone()))));
         }
         let (kind, swap) = match j.join_type {
             JoinType::Inner => (JoinKind::Inner, false),
@@ -65,14 +88,14 @@ impl Translator<'_> {
                 return Err(SqlError::unsupported("EXISTS or IN subqueries under OR (mark joins)"));
             }
         };
-        let loc = self.loc(j.on.iter().find_map(|(l, _)| expr_position(l)));
+        let loc = self.loc(on.iter().find_map(|(l, _)| expr_position(l)));
         let (lp, rp) = if swap { (&j.right, &j.left) } else { (&j.left, &j.right) };
         let (ldf, rdf) = (lp.schema().clone(), rp.schema().clone());
         let mut left = self.plan(lp)?;
         let mut right = self.plan(rp)?;
         let (lw, rw) = (self.schema_of(left).len(), self.schema_of(right).len());
         let (mut lkeys, mut rkeys) = (Vec::new(), Vec::new());
-        for (a, b) in &j.on {
+        for (a, b) in &on {
             let (a, b) = if swap { (b, a) } else { (a, b) };
             // Both sides' keys must have one type here; where ours differ (an aggregate's
             // f64 against a decimal column), both are compared as the wider body type.
