@@ -59,7 +59,7 @@ impl Accumulator {
     }
 
     fn collects(&self) -> bool {
-        matches!(self.function, F::Collect | F::CollectSet)
+        matches!(self.function, F::Collect | F::CollectSet | F::CountDistinct)
     }
 
     fn grow(&mut self, groups: usize) {
@@ -186,7 +186,9 @@ impl Accumulator {
                     }
                 }
             }
-            F::Count | F::CountRows | F::Collect | F::CollectSet => unreachable!("counts and collects fold no numbers"),
+            F::Count | F::CountRows | F::Collect | F::CollectSet | F::CountDistinct => {
+                unreachable!("counts and collects fold no numbers")
+            }
         }
     }
 
@@ -269,6 +271,14 @@ impl Accumulator {
 
     fn value_array(&self) -> ArrayRef {
         let seen = |g: usize| self.count[g] > 0;
+        if self.function == F::CountDistinct {
+            return Arc::new(Int64Array::from_iter_values(self.values.iter().map(|v| {
+                let mut v: Vec<&str> = v.iter().map(String::as_str).collect();
+                v.sort_unstable();
+                v.dedup();
+                v.len() as i64
+            })));
+        }
         if self.collects() {
             let set = self.function == F::CollectSet;
             return Arc::new(StringArray::from_iter(self.values.iter().map(|v| {

@@ -431,8 +431,8 @@ impl<'a> State<'a> {
                 mean: 0.0,
                 m2: 0.0,
             },
-            AggregateFunction::Collect | AggregateFunction::CollectSet => {
-                return Err("not supported yet: collect in windows".into());
+            AggregateFunction::Collect | AggregateFunction::CollectSet | AggregateFunction::CountDistinct => {
+                return Err(format!("not supported yet: {} in windows", function.name()));
             }
         })
     }

@@ -56,6 +56,9 @@ pub enum AggregateFunction {
     Collect,
     /// The group's distinct values as a string: sorted, joined by ", ".
     CollectSet,
+    /// How many distinct values the group has (`count(DISTINCT x)`); like the collects,
+    /// its state is every value, so rows are not combined before the shuffle.
+    CountDistinct,
     /// Variance of the group's values over n - 1 (NULL for fewer than two), or n (`var_pop`);
     /// the standard deviations are their square roots. Computed in f64 (Welford's running
     /// mean and sum of squared deviations, merged across shards by Chan's rule).
@@ -67,7 +70,8 @@ pub enum AggregateFunction {
 
 impl AggregateFunction {
     /// The functions a call may name, by name (`count(*)` is [`AggregateFunction::CountRows`]).
-    const NAMED: [AggregateFunction; 11] = [
+    const NAMED: [AggregateFunction; 12] = [
+        AggregateFunction::CountDistinct,
         AggregateFunction::Sum,
         AggregateFunction::Count,
         AggregateFunction::Min,
@@ -110,6 +114,7 @@ impl AggregateFunction {
             AggregateFunction::Avg => "avg",
             AggregateFunction::Collect => "collect",
             AggregateFunction::CollectSet => "collect_set",
+            AggregateFunction::CountDistinct => "count_distinct",
             AggregateFunction::VarSamp => "var_samp",
             AggregateFunction::VarPop => "var_pop",
             AggregateFunction::StddevSamp => "stddev_samp",
@@ -124,6 +129,7 @@ impl AggregateFunction {
         use ColumnType as T;
         match (self, input) {
             (AggregateFunction::Count | AggregateFunction::CountRows, _) => Some(T::Int64),
+            (AggregateFunction::CountDistinct, Some(_)) => Some(T::Int64),
             (AggregateFunction::Avg, Some(t)) if t.is_numeric() && t != T::Date32 => Some(T::Float64),
             (f, Some(t)) if f.is_variance() && t.is_numeric() && t != T::Date32 => Some(T::Float64),
             (AggregateFunction::Sum, Some(T::Int8 | T::Int16 | T::Int32 | T::Int64)) => Some(T::Int64),
@@ -138,7 +144,10 @@ impl AggregateFunction {
     /// Whether partial states can be combined before the shuffle (a combiner): false for
     /// the collects, whose state is every value.
     pub fn combinable(self) -> bool {
-        !matches!(self, AggregateFunction::Collect | AggregateFunction::CollectSet)
+        !matches!(
+            self,
+            AggregateFunction::Collect | AggregateFunction::CollectSet | AggregateFunction::CountDistinct
+        )
     }
 
     /// The types of the partial state columns for an input of type `input`.

@@ -159,7 +159,12 @@ impl WindowFunction {
                 | WindowFunction::NthValue(_),
                 Some(t),
             ) => Some(t),
-            (WindowFunction::Aggregate(AggregateFunction::Collect | AggregateFunction::CollectSet), _) => None,
+            (
+                WindowFunction::Aggregate(
+                    AggregateFunction::Collect | AggregateFunction::CollectSet | AggregateFunction::CountDistinct,
+                ),
+                _,
+            ) => None,
             (WindowFunction::Aggregate(AggregateFunction::Min | AggregateFunction::Max), Some(t)) if t.is_string() => {
                 Some(t)
             }

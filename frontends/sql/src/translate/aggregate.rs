@@ -32,7 +32,7 @@ impl Translator<'_> {
             let Expr::AggregateFunction(DfAggregate { func, params }) = e.clone().unalias_nested().data else {
                 return Err(SqlError::unsupported(format!("aggregate expression {e}")));
             };
-            if params.distinct {
+            if params.distinct && func.name() != "count" {
                 return Err(SqlError::unsupported(format!("{}(DISTINCT ...)", func.name())));
             }
             if params.filter.is_some() {
@@ -41,8 +41,11 @@ impl Translator<'_> {
             if !params.order_by.is_empty() {
                 return Err(SqlError::unsupported("ORDER BY inside aggregates"));
             }
-            let function = aggregate_function(func.name())
-                .ok_or_else(|| SqlError::unsupported(format!("aggregate function {}", func.name())))?;
+            let function = match aggregate_function(func.name()) {
+                Some(AggregateFunction::Count) if params.distinct => AggregateFunction::CountDistinct,
+                Some(f) => f,
+                None => return Err(SqlError::unsupported(format!("aggregate function {}", func.name()))),
+            };
             let arg = match params.args.as_slice() {
                 [Expr::Literal(v, _)] if function == AggregateFunction::Count && !v.is_null() => None,
                 [arg] => Some(arg.clone()),
