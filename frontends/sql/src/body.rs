@@ -756,6 +756,12 @@ impl<'a> BodyWriter<'a> {
             Operator::Multiply if !bool_ => b.binary(if float { "arith.mulf" } else { "arith.muli" }, &l, &r),
             Operator::Divide if float => b.binary("arith.divf", &l, &r),
             Operator::Modulo if float => b.binary("arith.remf", &l, &r),
+            // Bit operations on integers (`grouping()` reads a grouping set's bits).
+            Operator::BitwiseAnd if !float && !bool_ => b.binary("arith.andi", &l, &r),
+            Operator::BitwiseOr if !float && !bool_ => b.binary("arith.ori", &l, &r),
+            Operator::BitwiseXor if !float && !bool_ => b.binary("arith.xori", &l, &r),
+            Operator::BitwiseShiftRight if !float && !bool_ => b.binary("arith.shrsi", &l, &r),
+            Operator::BitwiseShiftLeft if !float && !bool_ => b.binary("arith.shli", &l, &r),
             Operator::Divide | Operator::Modulo => {
                 return Err(SqlError::unsupported(format!("integer {op} in compiled bodies ({e})")));
             }

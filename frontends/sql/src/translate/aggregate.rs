@@ -2,6 +2,8 @@
 //! columns, then one `flow.aggregate`.
 
 use super::*;
+use datafusion::logical_expr::GroupingSet;
+use std::sync::Arc;
 
 /// The aggregate function DataFusion's function `name` is, if Skadi has it.
 pub(super) fn aggregate_function(name: &str) -> Option<AggregateFunction> {
@@ -23,8 +25,13 @@ impl Translator<'_> {
     pub(super) fn aggregate(&mut self, a: &Aggregate) -> Result<TableValue, SqlError> {
         let mut input = self.plan(&a.input)?;
         let loc = self.loc(a.aggr_expr.iter().chain(&a.group_expr).find_map(expr_position));
+        if let [Expr::GroupingSet(sets)] = a.group_expr.as_slice() {
+            return self.grouping_sets(a, sets);
+        }
         if a.group_expr.iter().any(|e| matches!(e, Expr::GroupingSet(_))) {
-            return Err(SqlError::unsupported("GROUPING SETS, CUBE and ROLLUP"));
+            return Err(SqlError::unsupported(
+                "GROUPING SETS, CUBE and ROLLUP beside other keys",
+            ));
         }
         // (function, argument expression) per aggregate; count(*) has no argument.
         let mut calls: Vec<(AggregateFunction, Option<Expr>)> = Vec::new();
@@ -130,5 +137,74 @@ impl Translator<'_> {
             });
         }
         Ok(self.g.aggregate(input, &keys, &aggregates, out, &loc))
+    }
+}
+
+impl Translator<'_> {
+    /// `GROUPING SETS`, `ROLLUP` and `CUBE`: one aggregate per set, each padded to every
+    /// key (NULL where the set lacks it) and the set's `__grouping_id` (a bit per key, set
+    /// where the key is absent, the rightmost key lowest; then the set's ordinal among
+    /// equal sets), all of them one `UNION ALL`. Written as DataFusion plans and
+    /// translated like any.
+    fn grouping_sets(&mut self, a: &Aggregate, sets: &GroupingSet) -> Result<TableValue, SqlError> {
+        let keys: Vec<Expr> = sets.distinct_expr().into_iter().cloned().collect();
+        let sets: Vec<Vec<Expr>> = match sets {
+            GroupingSet::Rollup(k) => (0..=k.len()).map(|i| k[..i].to_vec()).collect(),
+            GroupingSet::Cube(k) => (0..1usize << k.len())
+                .map(|bits| {
+                    (0..k.len())
+                        .filter(|i| bits & (1 << i) != 0)
+                        .map(|i| k[i].clone())
+                        .collect()
+                })
+                .collect(),
+            GroupingSet::GroupingSets(s) => s.clone(),
+        };
+        let id_type = a
+            .schema
+            .field_with_unqualified_name(datafusion::logical_expr::Aggregate::INTERNAL_GROUPING_ID)
+            .map(|f| f.data_type().clone())
+            .unwrap_or(DataType::UInt64);
+        let mut masks_seen: Vec<u64> = Vec::new();
+        let mut branches = Vec::new();
+        for set in &sets {
+            let n = keys.len();
+            let mask = keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| !set.contains(k))
+                .fold(0u64, |m, (i, _)| m | 1 << (n - 1 - i));
+            let ordinal = masks_seen.iter().filter(|&&m| m == mask).count() as u64;
+            masks_seen.push(mask);
+            let id = ScalarValue::UInt64(Some(mask | ordinal << n)).cast_to(&id_type)?;
+            let grouped = LogicalPlan::Aggregate(datafusion::logical_expr::Aggregate::try_new(
+                a.input.clone(),
+                set.clone(),
+                a.aggr_expr.clone(),
+            )?);
+            let schema = grouped.schema().clone();
+            let mut exprs = Vec::new();
+            for (k, out) in keys.iter().zip(a.schema.columns()) {
+                let e = match set.iter().position(|s| s == k) {
+                    Some(i) => Expr::Column(schema.columns()[i].clone()),
+                    None => Expr::Literal(ScalarValue::try_from(k.get_type(a.input.schema())?)?, None),
+                };
+                exprs.push(e.alias(out.name()));
+            }
+            exprs.push(Expr::Literal(id, None).alias(datafusion::logical_expr::Aggregate::INTERNAL_GROUPING_ID));
+            for (c, out) in schema.columns()[set.len()..]
+                .iter()
+                .zip(&a.schema.columns()[keys.len() + 1..])
+            {
+                exprs.push(Expr::Column(c.clone()).alias(out.name()));
+            }
+            branches.push(Arc::new(LogicalPlan::Projection(Projection::try_new(
+                exprs,
+                Arc::new(grouped),
+            )?)));
+        }
+        let union = LogicalPlan::Union(datafusion::logical_expr::Union::try_new_with_loose_types(branches)?);
+        let value = self.plan(&union)?;
+        self.rename(value, &a.schema)
     }
 }
