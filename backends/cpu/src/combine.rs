@@ -1,6 +1,7 @@
-//! String operators over several columns: `flow.concat` (`||`, `concat()`) and
-//! `flow.compare` (a string compared with another string, not a constant). Each column is
-//! read as Utf8 whatever its layout (Utf8, LargeUtf8, Utf8View).
+//! String operators that combine several values: `flow.pick` (one of some literals and
+//! columns per row), `flow.concat` (`||`, `concat()`) and `flow.compare` (a string
+//! compared with another string, not a constant). Each column is read as Utf8 whatever
+//! its layout (Utf8, LargeUtf8, Utf8View); `concat` writes other columns as text.
 
 use crate::{
     stage::{Stream, column_index},
@@ -12,12 +13,94 @@ use arrow::{
         cast,
         kernels::cmp::{eq, gt, gt_eq, lt, lt_eq, neq},
     },
-    datatypes::{DataType, SchemaRef},
+    datatypes::{DataType, Int64Type, SchemaRef},
     record_batch::RecordBatch,
 };
 use skadi_common::{Choice, CompareOp};
 use skadi_runtime::RuntimeError;
 use std::sync::Arc;
+
+/// A pick's choice or a concatenation's part, resolved against the input: a literal, or
+/// the position of a column.
+enum Part {
+    Literal(String),
+    Column(usize),
+}
+
+fn parts(choices: &[Choice], schema: &SchemaRef) -> Result<Vec<Part>, String> {
+    choices
+        .iter()
+        .map(|c| match c {
+            Choice::Literal(s) => Ok(Part::Literal(s.clone())),
+            Choice::Column(c) => column_index(schema, c).map(Part::Column),
+        })
+        .collect()
+}
+
+/// Per part, its column of `b` as Utf8 (`None` for a literal).
+fn texts(b: &RecordBatch, parts: &[Part]) -> Result<Vec<Option<ArrayRef>>, String> {
+    parts
+        .iter()
+        .map(|p| match p {
+            Part::Literal(_) => Ok(None),
+            Part::Column(i) => utf8(b.column(*i)).map(Some),
+        })
+        .collect()
+}
+
+/// The input with the picked strings appended (see `skadi_common::Pick`).
+pub(crate) fn pick_stream<'a>(
+    op: &skadi_common::Pick,
+    input: Stream<'a>,
+    in_schema: &SchemaRef,
+    out_schema: SchemaRef,
+    fail: impl Fn(String) -> RuntimeError + Copy + 'a,
+) -> Result<Stream<'a>, RuntimeError> {
+    let index = op
+        .index
+        .as_ref()
+        .map(|i| column_index(in_schema, i))
+        .transpose()
+        .map_err(fail)?;
+    let choices = parts(&op.choices, in_schema).map_err(fail)?;
+    let to = out_schema.field(out_schema.fields().len() - 1).data_type().clone();
+    Ok(appending(input, out_schema, fail, move |b| {
+        pick(b, index, &choices, &to)
+    }))
+}
+
+fn pick(b: &RecordBatch, index: Option<usize>, choices: &[Part], to: &DataType) -> Result<ArrayRef, String> {
+    let columns = texts(b, choices)?;
+    let indices: Option<ArrayRef> = index
+        .map(|i| cast(b.column(i), &DataType::Int64).map_err(|e| e.to_string()))
+        .transpose()?;
+    let mut out = StringBuilder::new();
+    for row in 0..b.num_rows() {
+        let k = match &indices {
+            None => Some(0),
+            Some(a) => {
+                let a = a.as_primitive::<Int64Type>();
+                (!a.is_null(row)).then(|| a.value(row))
+            }
+        };
+        let choice = k.and_then(|k| usize::try_from(k).ok()).filter(|&k| k < choices.len());
+        match choice.map(|k| (&choices[k], &columns[k])) {
+            None => out.append_null(),
+            Some((Part::Literal(literal), _)) => out.append_value(literal),
+            Some((Part::Column(_), Some(c))) => {
+                let c = c.as_string::<i32>();
+                if c.is_null(row) {
+                    out.append_null();
+                } else {
+                    out.append_value(c.value(row));
+                }
+            }
+            Some((Part::Column(_), None)) => unreachable!("a column choice has its column"),
+        }
+    }
+    let picked: ArrayRef = Arc::new(out.finish());
+    cast(&picked, to).map_err(|e| e.to_string())
+}
 
 fn utf8(a: &ArrayRef) -> Result<ArrayRef, String> {
     cast(a, &DataType::Utf8).map_err(|e| e.to_string())
@@ -31,16 +114,7 @@ pub(crate) fn concat_stream<'a>(
     out_schema: SchemaRef,
     fail: impl Fn(String) -> RuntimeError + Copy + 'a,
 ) -> Result<Stream<'a>, RuntimeError> {
-    // Per part: a literal, or the position of a string column.
-    let parts: Vec<Result<String, usize>> = op
-        .parts
-        .iter()
-        .map(|c| match c {
-            Choice::Literal(s) => Ok(Ok(s.clone())),
-            Choice::Column(c) => column_index(in_schema, c).map(Err),
-        })
-        .collect::<Result<_, _>>()
-        .map_err(fail)?;
+    let parts = parts(&op.parts, in_schema).map_err(fail)?;
     let skip_nulls = op.skip_nulls;
     let to = out_schema.field(out_schema.fields().len() - 1).data_type().clone();
     Ok(appending(input, out_schema, fail, move |b| {
@@ -48,16 +122,8 @@ pub(crate) fn concat_stream<'a>(
     }))
 }
 
-fn concat(
-    b: &RecordBatch,
-    parts: &[Result<String, usize>],
-    skip_nulls: bool,
-    to: &DataType,
-) -> Result<ArrayRef, String> {
-    let columns: Vec<Option<ArrayRef>> = parts
-        .iter()
-        .map(|p| p.as_ref().err().map(|&i| utf8(b.column(i))).transpose())
-        .collect::<Result<_, _>>()?;
+fn concat(b: &RecordBatch, parts: &[Part], skip_nulls: bool, to: &DataType) -> Result<ArrayRef, String> {
+    let columns = texts(b, parts)?;
     let mut out = StringBuilder::new();
     let mut text = String::new();
     for row in 0..b.num_rows() {
@@ -65,8 +131,8 @@ fn concat(
         let mut null = false;
         for (part, column) in parts.iter().zip(&columns) {
             match (part, column) {
-                (Ok(literal), _) => text.push_str(literal),
-                (Err(_), Some(c)) => {
+                (Part::Literal(literal), _) => text.push_str(literal),
+                (Part::Column(_), Some(c)) => {
                     let c = c.as_string::<i32>();
                     if c.is_valid(row) {
                         text.push_str(c.value(row));
@@ -75,7 +141,7 @@ fn concat(
                         break;
                     }
                 }
-                (Err(_), None) => unreachable!("a column part has its column"),
+                (Part::Column(_), None) => unreachable!("a column part has its column"),
             }
         }
         if null {

@@ -34,6 +34,7 @@ mod scan;
 mod sets;
 mod slots;
 mod stage;
+mod string_functions;
 mod strings;
 mod train;
 mod window;

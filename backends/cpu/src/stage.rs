@@ -10,7 +10,7 @@ use crate::{
     order,
     planning::{op_kernel, step_schemas},
     profile::Profile,
-    rows, scan, sets, strings, train, window,
+    rows, scan, sets, string_functions, strings, train, window,
 };
 use arrow::{
     array::{ArrayRef, RecordBatch, RecordBatchOptions},
@@ -93,8 +93,8 @@ impl CpuPlan {
             Operator::Map(m) => rows::map(self, m, kernel()?, input, &in_schema, out_schema, fail)?,
             Operator::Pipeline(p) => rows::pipeline(self, p, kernel()?, input, &in_schema, out_schema, fail)?,
             Operator::Match(m) => strings::match_stream(m, input, &in_schema, out_schema, fail)?,
-            Operator::StringFunction(f) => strings::function_stream(f, input, &in_schema, out_schema, fail)?,
-            Operator::Pick(p) => strings::pick_stream(p, input, &in_schema, out_schema, fail)?,
+            Operator::StringFunction(f) => string_functions::function_stream(f, input, &in_schema, out_schema, fail)?,
+            Operator::Pick(p) => combine::pick_stream(p, input, &in_schema, out_schema, fail)?,
             Operator::Concat(c) => combine::concat_stream(c, input, &in_schema, out_schema, fail)?,
             Operator::Compare(c) => combine::compare_stream(c, input, &in_schema, out_schema, fail)?,
             Operator::FlatMap(f) => strings::flat_map_stream(f, input, &in_schema, out_schema, fail)?,
