@@ -1,5 +1,7 @@
 //! Hash aggregation: partial (raw rows → per-group states), final (states → values) and
-//! single-step. Groups are found by their keys column by column ([`GroupKeys`]); sums and averages accumulate in f64 (floats, decimals) or i64 (integers).
+//! single-step. Groups are found by their keys column by column ([`GroupKeys`]); sums and
+//! averages accumulate in f64 (floats, decimals) or i64 (integers), minima and maxima of
+//! strings as text.
 
 use crate::keys::GroupKeys;
 use crate::stage::Stream;
@@ -22,11 +24,14 @@ use std::sync::Arc;
 enum Lane {
     F64,
     I64,
+    /// Strings (min and max only), compared as Rust strings: byte order, as Arrow's.
+    Text,
 }
 
 fn lane_of(dt: &DataType) -> Lane {
     match dt {
         DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) => Lane::F64,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Lane::Text,
         _ => Lane::I64,
     }
 }
@@ -43,6 +48,8 @@ struct Accumulator {
     m2: Vec<f64>,
     /// collect and collect_set: every value of each group, as text.
     values: Vec<Vec<String>>,
+    /// The text lane: each group's minimum or maximum so far.
+    text: Vec<Option<String>>,
 }
 
 impl Accumulator {
@@ -55,6 +62,7 @@ impl Accumulator {
             count: Vec::new(),
             m2: Vec::new(),
             values: Vec::new(),
+            text: Vec::new(),
         }
     }
 
@@ -71,6 +79,9 @@ impl Accumulator {
         }
         if self.collects() {
             self.values.resize_with(groups, Vec::new);
+        }
+        if self.lane == Lane::Text {
+            self.text.resize(groups, None);
         }
     }
 
@@ -90,6 +101,21 @@ impl Accumulator {
                 if let Some(v) = v {
                     self.values[g].push(v.to_string());
                     self.count[g] += 1;
+                }
+            }
+            return Ok(());
+        }
+        if self.lane == Lane::Text && matches!(self.function, F::Min | F::Max) {
+            let text = cast(array, &DataType::Utf8).map_err(|e| e.to_string())?;
+            let max = self.function == F::Max;
+            for (v, &g) in text.as_string::<i32>().iter().zip(groups) {
+                let Some(v) = v else { continue };
+                let better = match &self.text[g] {
+                    None => true,
+                    Some(held) => (v > held.as_str()) == max && v != held,
+                };
+                if better {
+                    self.text[g] = Some(v.to_string());
                 }
             }
             return Ok(());
@@ -289,6 +315,9 @@ impl Accumulator {
                 }
                 (!v.is_empty()).then(|| v.join(", "))
             })));
+        }
+        if self.lane == Lane::Text && matches!(self.function, F::Min | F::Max) {
+            return Arc::new(StringArray::from(self.text.clone()));
         }
         if self.function.is_variance() {
             return Arc::new(Float64Array::from_iter((0..self.count.len()).map(|g| {

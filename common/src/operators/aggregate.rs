@@ -136,6 +136,7 @@ impl AggregateFunction {
             (AggregateFunction::Sum, Some(T::Float32 | T::Float64 | T::Decimal(..))) => Some(T::Float64),
             (AggregateFunction::Min | AggregateFunction::Max, Some(T::Decimal(..))) => Some(T::Float64),
             (AggregateFunction::Min | AggregateFunction::Max, Some(t)) if t.is_numeric() => Some(t),
+            (AggregateFunction::Min | AggregateFunction::Max, Some(t)) if t.is_string() => Some(t),
             (AggregateFunction::Collect | AggregateFunction::CollectSet, Some(_)) => Some(T::Utf8),
             _ => None,
         }

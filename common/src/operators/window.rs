@@ -143,7 +143,7 @@ impl WindowFunction {
 
     /// The result's type over an input of type `input` (`None` for functions without
     /// one), or `None` where that is not supported yet. Ranks are i64; aggregates type
-    /// as in `flow.aggregate`, and min/max of strings are strings.
+    /// as in `flow.aggregate`.
     pub fn output_type(&self, input: Option<ColumnType>) -> Option<ColumnType> {
         match (self, input) {
             (
@@ -165,9 +165,6 @@ impl WindowFunction {
                 ),
                 _,
             ) => None,
-            (WindowFunction::Aggregate(AggregateFunction::Min | AggregateFunction::Max), Some(t)) if t.is_string() => {
-                Some(t)
-            }
             (WindowFunction::Aggregate(a), t) => a.output_type(t),
             _ => None,
         }

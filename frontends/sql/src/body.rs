@@ -652,8 +652,9 @@ impl<'a> BodyWriter<'a> {
                 (v, valid)
             }
             Expr::ScalarFunction(f) => return Err(SqlError::unsupported(format!("function {}", f.name()))),
-            Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) => {
-                return Err(SqlError::unsupported("subqueries"));
+            Expr::ScalarSubquery(_) => return Err(SqlError::unsupported("scalar subqueries here")),
+            Expr::Exists(_) | Expr::InSubquery(_) => {
+                return Err(SqlError::unsupported("EXISTS and IN subqueries outside WHERE"));
             }
             other => return Err(SqlError::unsupported(format!("expression {other}"))),
         })
@@ -762,8 +763,22 @@ impl<'a> BodyWriter<'a> {
             Operator::BitwiseXor if !float && !bool_ => b.binary("arith.xori", &l, &r),
             Operator::BitwiseShiftRight if !float && !bool_ => b.binary("arith.shrsi", &l, &r),
             Operator::BitwiseShiftLeft if !float && !bool_ => b.binary("arith.shli", &l, &r),
+            // Integer division truncates toward zero, and its remainder takes the
+            // dividend's sign (as DataFusion's). Bodies cannot raise an error, so only a
+            // divisor known not to fail (a constant other than 0 and -1) compiles.
+            Operator::Divide | Operator::Modulo if !bool_ && safe_divisor(e) => b.binary(
+                if op == Operator::Divide {
+                    "arith.divsi"
+                } else {
+                    "arith.remsi"
+                },
+                &l,
+                &r,
+            ),
             Operator::Divide | Operator::Modulo => {
-                return Err(SqlError::unsupported(format!("integer {op} in compiled bodies ({e})")));
+                return Err(SqlError::unsupported(format!(
+                    "integer {op} by a value that may be 0 or -1 in compiled bodies ({e})"
+                )));
             }
             _ => return Err(SqlError::unsupported(format!("operator {op} in compiled bodies ({e})"))),
         })
@@ -896,4 +911,27 @@ pub(crate) fn column_index(schema: &DFSchema, c: &DfColumn) -> Result<usize, Sql
         message: format!("column {} is not in its input", c.flat_name()),
         position: None,
     })
+}
+
+/// Whether `e` is a binary expression whose right side is an integer constant other than
+/// 0 and -1: integer division by it can neither divide by zero nor overflow.
+fn safe_divisor(e: &Expr) -> bool {
+    let Expr::BinaryExpr(b) = e else { return false };
+    let mut right = b.right.as_ref();
+    while let Expr::Cast(c) = right {
+        right = c.expr.as_ref();
+    }
+    match right {
+        Expr::Literal(v, _) => {
+            v.cast_to(&DataType::Int64)
+                .ok()
+                .and_then(|v| match v {
+                    ScalarValue::Int64(Some(n)) => Some(n != 0 && n != -1),
+                    _ => None,
+                })
+                .unwrap_or(false)
+                && v.data_type().is_integer()
+        }
+        _ => false,
+    }
 }

@@ -58,16 +58,15 @@ impl Translator<'_> {
             return Err(SqlError::unsupported("EXISTS and IN subqueries that stay correlated"));
         }
         let input = self.plan(&filter.input)?;
-        let mut subqueries = Vec::new();
-        filter.predicate.apply(|e| {
-            if let Expr::ScalarSubquery(sq) = e {
-                subqueries.push(sq.clone());
-            }
-            Ok(TreeNodeRecursion::Continue)
-        })?;
-        if subqueries.is_empty() {
-            return self.filter_expr(input, filter.input.schema(), &filter.predicate);
+        let df = filter.input.schema();
+        if !filter.predicate.exists(|e| Ok(matches!(e, Expr::ScalarSubquery(_))))? {
+            return self.filter_expr(input, df, &filter.predicate);
         }
-        self.filter_with_subqueries(input, filter, subqueries)
+        let loc = self.loc(expr_position(&filter.predicate));
+        let width = self.schema_of(input).len();
+        let (joined, df, predicate) =
+            self.join_scalar_subqueries(input, df, std::slice::from_ref(&filter.predicate), &loc)?;
+        let filtered = self.filter_expr(joined, &df, &predicate[0])?;
+        Ok(self.keep_first(filtered, width, &loc))
     }
 }

@@ -84,9 +84,7 @@ impl Translator<'_> {
             JoinType::RightSemi => (JoinKind::Semi, true),
             JoinType::LeftAnti => (JoinKind::Anti, false),
             JoinType::RightAnti => (JoinKind::Anti, true),
-            JoinType::LeftMark | JoinType::RightMark => {
-                return Err(SqlError::unsupported("EXISTS or IN subqueries under OR (mark joins)"));
-            }
+            JoinType::LeftMark | JoinType::RightMark => return self.mark_join(j),
         };
         let loc = self.loc(on.iter().find_map(|(l, _)| expr_position(l)));
         let (lp, rp) = if swap { (&j.right, &j.left) } else { (&j.left, &j.right) };

@@ -233,6 +233,13 @@ impl Translator<'_> {
         let input = self.plan(&p.input)?;
         let names = column_names(&p.schema);
         let loc = self.loc(p.expr.iter().find_map(expr_position));
+        if p.expr
+            .iter()
+            .any(|e| e.exists(|e| Ok(matches!(e, Expr::ScalarSubquery(_)))).unwrap_or(false))
+        {
+            let (joined, df, exprs) = self.join_scalar_subqueries(input, p.input.schema(), &p.expr, &loc)?;
+            return self.compute(joined, &df, &exprs, &names, &loc);
+        }
         self.compute(input, p.input.schema(), &p.expr, &names, &loc)
     }
 }

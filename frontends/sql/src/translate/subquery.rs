@@ -1,9 +1,14 @@
 //! Subquery forms DataFusion's planner leaves: uncorrelated scalar subqueries in a
-//! filter (each an aggregate without GROUP BY: one row), joined to every row as a column
-//! the predicate reads. (EXISTS and IN are planned as semi and anti joins: join.rs.)
+//! filter or a projection (each an aggregate without GROUP BY: one row), joined to every
+//! row as a column the expressions read; and EXISTS or IN under OR, which DataFusion plans as mark joins,
+//! here a left join against the other side's distinct keys. (EXISTS and IN elsewhere are
+//! planned as semi and anti joins: join.rs.)
 
 use super::*;
-use datafusion::logical_expr::Subquery;
+use datafusion::{
+    functions_aggregate::expr_fn::count,
+    logical_expr::{LogicalPlanBuilder, Subquery, lit},
+};
 
 /// Whether a plan always yields exactly one row (an aggregate without groups, renamed or
 /// projected).
@@ -17,19 +22,29 @@ pub(super) fn one_row(plan: &LogicalPlan) -> bool {
 }
 
 impl Translator<'_> {
-    /// `filter` over `input`, whose predicate holds `subqueries`.
-    pub(super) fn filter_with_subqueries(
+    /// The scalar subqueries in `exprs` over `input` (schema `df`), each (uncorrelated,
+    /// one-row) joined to every row as a column of its own; returns the widened input,
+    /// its schema, and `exprs` reading those columns instead.
+    pub(super) fn join_scalar_subqueries(
         &mut self,
         input: TableValue,
-        filter: &Filter,
-        subqueries: Vec<Subquery>,
-    ) -> Result<TableValue, SqlError> {
-        // Each (uncorrelated, one-row) scalar subquery becomes a column joined to every
-        // row; the predicate reads that column.
-        let loc = self.loc(expr_position(&filter.predicate));
-        let width = self.schema_of(input).len();
+        df: &DFSchema,
+        exprs: &[Expr],
+        loc: &SourceLoc,
+    ) -> Result<(TableValue, DFSchema, Vec<Expr>), SqlError> {
+        let mut subqueries: Vec<Subquery> = Vec::new();
+        for e in exprs {
+            e.apply(|e| {
+                if let Expr::ScalarSubquery(sq) = e
+                    && !subqueries.contains(sq)
+                {
+                    subqueries.push(sq.clone());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+        }
         let mut current = input;
-        let mut df = filter.input.schema().as_ref().clone();
+        let mut df = df.clone();
         let mut replace: Vec<(Expr, Expr)> = Vec::new();
         for sq in subqueries {
             if !sq.outer_ref_columns.is_empty() {
@@ -49,28 +64,86 @@ impl Translator<'_> {
             let renamed = Column::new(&name, col.ty, true);
             let value = self
                 .g
-                .project(value, std::slice::from_ref(&col.name), vec![renamed.clone()], &loc);
+                .project(value, std::slice::from_ref(&col.name), vec![renamed.clone()], loc);
             let mut out = self.schema_of(current);
             out.push(renamed);
-            current = self
-                .g
-                .join(current, value, JoinKind::Inner, &[], None, false, out, &loc);
+            current = self.g.join(current, value, JoinKind::Inner, &[], None, false, out, loc);
             let dt = sq.subquery.schema().field(0).data_type().clone();
             let field = DFSchema::from_unqualified_fields(vec![Field::new(&name, dt, true)].into(), HashMap::new())?;
             df = df.join(&field)?;
             replace.push((Expr::ScalarSubquery(sq), Expr::Column(DfColumn::from_name(name))));
         }
-        let predicate = filter
-            .predicate
-            .clone()
-            .transform(|e| {
-                Ok(match replace.iter().find(|(from, _)| *from == e) {
-                    Some((_, to)) => datafusion::common::tree_node::Transformed::yes(to.clone()),
-                    None => datafusion::common::tree_node::Transformed::no(e),
-                })
-            })?
-            .data;
-        let filtered = self.filter_expr(current, &df, &predicate)?;
-        Ok(self.keep_first(filtered, width, &loc))
+        let exprs = exprs
+            .iter()
+            .map(|e| {
+                e.clone()
+                    .transform(|e| {
+                        Ok(match replace.iter().find(|(from, _)| *from == e) {
+                            Some((_, to)) => datafusion::common::tree_node::Transformed::yes(to.clone()),
+                            None => datafusion::common::tree_node::Transformed::no(e),
+                        })
+                    })
+                    .map(|t| t.data)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((current, df, exprs))
+    }
+
+    /// A mark join (`EXISTS`/`IN` under `OR`): every row of one side with a `mark`
+    /// column, true where some row of the other side matches on the keys (NULL matching
+    /// nothing), false elsewhere — as DataFusion's planner defines it. Planned as that side
+    /// left-joined to the other side's distinct keys (a matched key is not NULL), or, with
+    /// no keys (an uncorrelated EXISTS), to the other side's row count.
+    pub(super) fn mark_join(&mut self, j: &Join) -> Result<TableValue, SqlError> {
+        let (keep, probe, flipped) = match j.join_type {
+            JoinType::LeftMark => (&j.left, &j.right, false),
+            _ => (&j.right, &j.left, true),
+        };
+        if j.filter.is_some() {
+            return Err(SqlError::unsupported(
+                "EXISTS or IN under OR correlated by more than equalities (mark joins with a filter)",
+            ));
+        }
+        if j.null_equality == NullEquality::NullEqualsNull {
+            return Err(SqlError::unsupported("mark joins where NULL equals NULL"));
+        }
+        let keep_columns: Vec<Expr> = keep.schema().columns().into_iter().map(Expr::Column).collect();
+        let (joined, mark) = if j.on.is_empty() {
+            let rows = self.fresh_name("mark_rows");
+            let counted = LogicalPlanBuilder::from(probe.as_ref().clone())
+                .aggregate(Vec::<Expr>::new(), [count(lit(1)).alias(&rows)])?
+                .build()?;
+            let joined = LogicalPlanBuilder::from(keep.as_ref().clone())
+                .cross_join(counted)?
+                .build()?;
+            (joined, Expr::Column(DfColumn::from_name(rows)).gt(lit(0i64)))
+        } else {
+            let names: Vec<String> = j.on.iter().map(|_| self.fresh_name("mark_key")).collect();
+            let (keep_keys, probe_keys): (Vec<Expr>, Vec<Expr>) =
+                j.on.iter()
+                    .map(|(l, r)| {
+                        if flipped {
+                            (r.clone(), l.clone())
+                        } else {
+                            (l.clone(), r.clone())
+                        }
+                    })
+                    .unzip();
+            let distinct = LogicalPlanBuilder::from(probe.as_ref().clone())
+                .aggregate(
+                    probe_keys.into_iter().zip(&names).map(|(e, n)| e.alias(n)),
+                    Vec::<Expr>::new(),
+                )?
+                .build()?;
+            let probe_columns: Vec<Expr> = names.iter().map(|n| Expr::Column(DfColumn::from_name(n))).collect();
+            let joined = LogicalPlanBuilder::from(keep.as_ref().clone())
+                .join_with_expr_keys(distinct, JoinType::Left, (keep_keys, probe_columns.clone()), None)?
+                .build()?;
+            (joined, probe_columns[0].clone().is_not_null())
+        };
+        let mut exprs = keep_columns;
+        exprs.push(mark.alias(self.fresh_name("mark")));
+        let plan = LogicalPlanBuilder::from(joined).project(exprs)?.build()?;
+        self.plan(&plan)
     }
 }
