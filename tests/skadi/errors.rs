@@ -85,3 +85,18 @@ fn failed_run_leaves_no_output_file() {
         "a partial file was left behind"
     );
 }
+
+#[test]
+fn scalar_subquery_of_several_rows_fails_at_run_time() {
+    // SQL's rule, and DataFusion's: a scalar subquery yields at most one row.
+    fails_with(
+        &[
+            "run",
+            "--catalog",
+            &catalog(),
+            "-e",
+            "select n_name from nation where n_regionkey = (select r_regionkey from region where r_regionkey < 3)",
+        ],
+        &["a scalar subquery returned more than one row"],
+    );
+}

@@ -50,6 +50,8 @@ struct Accumulator {
     values: Vec<Vec<String>>,
     /// The text lane: each group's minimum or maximum so far.
     text: Vec<Option<String>>,
+    /// `single`: rows seen (NULLs too), at most one.
+    rows: Vec<i64>,
 }
 
 impl Accumulator {
@@ -63,6 +65,7 @@ impl Accumulator {
             m2: Vec::new(),
             values: Vec::new(),
             text: Vec::new(),
+            rows: Vec::new(),
         }
     }
 
@@ -83,6 +86,9 @@ impl Accumulator {
         if self.lane == Lane::Text {
             self.text.resize(groups, None);
         }
+        if self.function == F::Single {
+            self.rows.resize(groups, 0);
+        }
     }
 
     /// Raw input rows. Values are read in place (decimals scaled as bodies scale them:
@@ -94,6 +100,15 @@ impl Accumulator {
             }
             return Ok(());
         };
+        if self.function == F::Single {
+            // A group holds at most one row; its value is then kept as a maximum is.
+            for &g in groups {
+                self.rows[g] += 1;
+                if self.rows[g] > 1 {
+                    return Err("a scalar subquery returned more than one row".into());
+                }
+            }
+        }
         let nulls = array.logical_nulls();
         if self.collects() {
             let text = cast(array, &DataType::Utf8).map_err(|e| e.to_string())?;
@@ -105,9 +120,9 @@ impl Accumulator {
             }
             return Ok(());
         }
-        if self.lane == Lane::Text && matches!(self.function, F::Min | F::Max) {
+        if self.lane == Lane::Text && matches!(self.function, F::Min | F::Max | F::Single) {
             let text = cast(array, &DataType::Utf8).map_err(|e| e.to_string())?;
-            let max = self.function == F::Max;
+            let max = self.function != F::Min;
             for (v, &g) in text.as_string::<i32>().iter().zip(groups) {
                 let Some(v) = v else { continue };
                 let better = match &self.text[g] {
@@ -182,7 +197,7 @@ impl Accumulator {
                     }
                 }
             }
-            F::Min | F::Max => {
+            F::Min | F::Max | F::Single => {
                 let min = self.function == F::Min;
                 for (r, &g) in groups.iter().enumerate() {
                     if valid(r) {
@@ -243,7 +258,7 @@ impl Accumulator {
                 *s = match function {
                     F::Sum | F::Avg => s.wrapping_add(v),
                     F::Min if count[g] > 0 => (*s).min(v),
-                    F::Max if count[g] > 0 => (*s).max(v),
+                    F::Max | F::Single if count[g] > 0 => (*s).max(v),
                     _ => v,
                 };
                 count[g] += 1;
@@ -316,7 +331,7 @@ impl Accumulator {
                 (!v.is_empty()).then(|| v.join(", "))
             })));
         }
-        if self.lane == Lane::Text && matches!(self.function, F::Min | F::Max) {
+        if self.lane == Lane::Text && matches!(self.function, F::Min | F::Max | F::Single) {
             return Arc::new(StringArray::from(self.text.clone()));
         }
         if self.function.is_variance() {

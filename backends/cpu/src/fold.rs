@@ -103,7 +103,14 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
             F::Min => FoldFunction::Min,
             F::Max => FoldFunction::Max,
             F::Count | F::CountRows => FoldFunction::Count,
-            F::Collect | F::CollectSet | F::CountDistinct | F::VarSamp | F::VarPop | F::StddevSamp | F::StddevPop => {
+            F::Collect
+            | F::CollectSet
+            | F::CountDistinct
+            | F::VarSamp
+            | F::VarPop
+            | F::StddevSamp
+            | F::StddevPop
+            | F::Single => {
                 return None;
             }
         };

@@ -431,7 +431,10 @@ impl<'a> State<'a> {
                 mean: 0.0,
                 m2: 0.0,
             },
-            AggregateFunction::Collect | AggregateFunction::CollectSet | AggregateFunction::CountDistinct => {
+            AggregateFunction::Collect
+            | AggregateFunction::CollectSet
+            | AggregateFunction::CountDistinct
+            | AggregateFunction::Single => {
                 return Err(format!("not supported yet: {} in windows", function.name()));
             }
         })

@@ -66,11 +66,15 @@ pub enum AggregateFunction {
     VarPop,
     StddevSamp,
     StddevPop,
+    /// The value of the group's only row (NULL without rows); a second row is an error.
+    /// A scalar subquery not known to yield one row reads its value through this.
+    /// Like the collects, rows are not combined before the shuffle.
+    Single,
 }
 
 impl AggregateFunction {
     /// The functions a call may name, by name (`count(*)` is [`AggregateFunction::CountRows`]).
-    const NAMED: [AggregateFunction; 12] = [
+    const NAMED: [AggregateFunction; 13] = [
         AggregateFunction::CountDistinct,
         AggregateFunction::Sum,
         AggregateFunction::Count,
@@ -83,6 +87,7 @@ impl AggregateFunction {
         AggregateFunction::VarPop,
         AggregateFunction::StddevSamp,
         AggregateFunction::StddevPop,
+        AggregateFunction::Single,
     ];
 
     /// How many state columns a partial aggregate emits for this function.
@@ -119,6 +124,7 @@ impl AggregateFunction {
             AggregateFunction::VarPop => "var_pop",
             AggregateFunction::StddevSamp => "stddev_samp",
             AggregateFunction::StddevPop => "stddev_pop",
+            AggregateFunction::Single => "single",
         }
     }
 
@@ -134,9 +140,14 @@ impl AggregateFunction {
             (f, Some(t)) if f.is_variance() && t.is_numeric() && t != T::Date32 => Some(T::Float64),
             (AggregateFunction::Sum, Some(T::Int8 | T::Int16 | T::Int32 | T::Int64)) => Some(T::Int64),
             (AggregateFunction::Sum, Some(T::Float32 | T::Float64 | T::Decimal(..))) => Some(T::Float64),
-            (AggregateFunction::Min | AggregateFunction::Max, Some(T::Decimal(..))) => Some(T::Float64),
-            (AggregateFunction::Min | AggregateFunction::Max, Some(t)) if t.is_numeric() => Some(t),
-            (AggregateFunction::Min | AggregateFunction::Max, Some(t)) if t.is_string() => Some(t),
+            (AggregateFunction::Min | AggregateFunction::Max | AggregateFunction::Single, Some(T::Decimal(..))) => {
+                Some(T::Float64)
+            }
+            (AggregateFunction::Min | AggregateFunction::Max | AggregateFunction::Single, Some(t))
+                if t.is_numeric() || t.is_string() =>
+            {
+                Some(t)
+            }
             (AggregateFunction::Collect | AggregateFunction::CollectSet, Some(_)) => Some(T::Utf8),
             _ => None,
         }
@@ -147,7 +158,10 @@ impl AggregateFunction {
     pub fn combinable(self) -> bool {
         !matches!(
             self,
-            AggregateFunction::Collect | AggregateFunction::CollectSet | AggregateFunction::CountDistinct
+            AggregateFunction::Collect
+                | AggregateFunction::CollectSet
+                | AggregateFunction::CountDistinct
+                | AggregateFunction::Single
         )
     }
 

@@ -161,7 +161,10 @@ impl WindowFunction {
             ) => Some(t),
             (
                 WindowFunction::Aggregate(
-                    AggregateFunction::Collect | AggregateFunction::CollectSet | AggregateFunction::CountDistinct,
+                    AggregateFunction::Collect
+                    | AggregateFunction::CollectSet
+                    | AggregateFunction::CountDistinct
+                    | AggregateFunction::Single,
                 ),
                 _,
             ) => None,

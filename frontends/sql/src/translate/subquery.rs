@@ -1,6 +1,6 @@
 //! Subquery forms DataFusion's planner leaves: uncorrelated scalar subqueries in a
-//! filter or a projection (each an aggregate without GROUP BY: one row), joined to every
-//! row as a column the expressions read; and EXISTS or IN under OR, which DataFusion plans as mark joins,
+//! filter or a projection, joined to every row as a column the expressions read (one not
+//! known to yield one row through the `single` aggregate, which fails past one row); and EXISTS or IN under OR, which DataFusion plans as mark joins,
 //! here a left join against the other side's distinct keys. (EXISTS and IN elsewhere are
 //! planned as semi and anti joins: join.rs.)
 
@@ -22,8 +22,8 @@ pub(super) fn one_row(plan: &LogicalPlan) -> bool {
 }
 
 impl Translator<'_> {
-    /// The scalar subqueries in `exprs` over `input` (schema `df`), each (uncorrelated,
-    /// one-row) joined to every row as a column of its own; returns the widened input,
+    /// The scalar subqueries in `exprs` over `input` (schema `df`), each (uncorrelated)
+    /// joined to every row as a column of its own; returns the widened input,
     /// its schema, and `exprs` reading those columns instead.
     pub(super) fn join_scalar_subqueries(
         &mut self,
@@ -50,15 +50,25 @@ impl Translator<'_> {
             if !sq.outer_ref_columns.is_empty() {
                 return Err(SqlError::unsupported("correlated scalar subqueries"));
             }
-            if !one_row(&sq.subquery) {
-                return Err(SqlError::unsupported(
-                    "scalar subqueries other than an aggregate without GROUP BY",
-                ));
-            }
             let value = self.plan(&sq.subquery)?;
             let sub = self.schema_of(value);
             let [col] = &sub[..] else {
                 return Err(SqlError::unsupported("scalar subqueries of several columns"));
+            };
+            // A subquery not known to yield one row is read through `single`: its only
+            // row's value, NULL without rows, an error at run time past one row.
+            let (value, col) = if one_row(&sq.subquery) {
+                (value, col.clone())
+            } else {
+                let ty = AggregateFunction::Single
+                    .output_type(Some(col.ty))
+                    .ok_or_else(|| SqlError::unsupported(format!("scalar subqueries of {} values", col.ty)))?;
+                let single = Column::new(&self.fresh_name("single"), ty, true);
+                let call = AggregateCall {
+                    function: AggregateFunction::Single,
+                    input: Some(col.name.clone()),
+                };
+                (self.g.aggregate(value, &[], &[call], vec![single.clone()], loc), single)
             };
             let name = self.fresh_name("scalar");
             let renamed = Column::new(&name, col.ty, true);
