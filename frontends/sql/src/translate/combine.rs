@@ -49,8 +49,9 @@ pub(super) fn text_of_column<'e>(e: &'e Expr, schema: &DFSchema) -> Option<&'e D
     (is_string_type(to) && !is_string_type(from)).then_some(c)
 }
 
-/// `a op b` where both are string values and neither a literal (a literal's comparison
-/// is a `flow.match`): the two sides and the comparison.
+/// `a op b` where both are string values, not both literals, and a literal only in an
+/// ordering (`=` and `<>` with a literal are a `flow.match`): the two sides and the
+/// comparison.
 pub(super) fn string_comparison(e: &Expr, schema: &DFSchema) -> Option<(Expr, CompareOp, Expr)> {
     let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e else {
         return None;
@@ -64,8 +65,11 @@ pub(super) fn string_comparison(e: &Expr, schema: &DFSchema) -> Option<(Expr, Co
         DfOperator::GtEq => CompareOp::Ge,
         _ => return None,
     };
-    let value = |x: &Expr| string_literal(x).is_none() && !is_null(x) && is_string_value(x, schema);
-    (value(left) && value(right)).then(|| (left.as_ref().clone(), op, right.as_ref().clone()))
+    let ordering = !matches!(op, CompareOp::Eq | CompareOp::Ne);
+    let literal = |x: &Expr| string_literal(x).is_some();
+    let value = |x: &Expr| (ordering || !literal(x)) && !is_null(x) && is_string_value(x, schema);
+    (value(left) && value(right) && !(literal(left) && literal(right)))
+        .then(|| (left.as_ref().clone(), op, right.as_ref().clone()))
 }
 
 impl Translator<'_> {
