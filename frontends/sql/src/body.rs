@@ -595,13 +595,7 @@ impl<'a> BodyWriter<'a> {
                 if date.ty != "i32" {
                     return Err(SqlError::unsupported(format!("date_part of a non-date value ({e})")));
                 }
-                let (year, month, day) = self.civil_from_days(&date);
-                let v = match part.as_str() {
-                    "year" => year,
-                    "month" => month,
-                    "day" => day,
-                    other => return Err(SqlError::unsupported(format!("date_part('{other}', ...)"))),
-                };
+                let v = self.date_part(&part, &date)?;
                 let out = e.to_field(self.input.df_schema).map(|(_, f)| f.data_type().clone());
                 let v = match out {
                     Ok(dt) => self.convert(v, &dt)?,
@@ -673,6 +667,62 @@ impl<'a> BodyWriter<'a> {
             self.builder.const_float(0.0, scalar)
         } else {
             self.builder.const_int(0, scalar)
+        })
+    }
+
+    /// Field `part` of a date given as days since 1970-01-01: year, quarter, month, day,
+    /// day of week (`dow`, Sunday 0), day of year (`doy`, from 1), or `epoch` (seconds,
+    /// f64); i64 but for `epoch`.
+    fn date_part(&mut self, part: &str, date: &Scalar) -> Result<Scalar, SqlError> {
+        let (year, month, day) = self.civil_from_days(date);
+        let b = &mut self.builder;
+        let c = |b: &mut BodyBuilder, v: i64| b.const_int(v, "i64");
+        Ok(match part {
+            "year" => year,
+            "month" => month,
+            "day" => day,
+            "quarter" => {
+                let (k2, k3) = (c(b, 2), c(b, 3));
+                let t = b.binary("arith.addi", &month, &k2);
+                b.binary("arith.divsi", &t, &k3)
+            }
+            "dow" => {
+                // 1970-01-01 was a Thursday (4); floored, so dates before it count too.
+                let days = b.cast("arith.extsi", date, "i64");
+                let (k4, k7) = (c(b, 4), c(b, 7));
+                let t = b.binary("arith.addi", &days, &k4);
+                let weeks = b.binary("arith.floordivsi", &t, &k7);
+                let whole = b.binary("arith.muli", &weeks, &k7);
+                b.binary("arith.subi", &t, &whole)
+            }
+            "doy" => {
+                // Days since 1970-01-01 of 1 January of `year` (days_from_civil with
+                // month 1, day 1: March-based years, so January counts in year - 1).
+                let (k1, k400, k365, k4, k100, k306) = (c(b, 1), c(b, 400), c(b, 365), c(b, 4), c(b, 100), c(b, 306));
+                let (k146097, k719468) = (c(b, 146097), c(b, 719468));
+                let y = b.binary("arith.subi", &year, &k1);
+                let era = b.binary("arith.floordivsi", &y, &k400);
+                let era_years = b.binary("arith.muli", &era, &k400);
+                let yoe = b.binary("arith.subi", &y, &era_years);
+                let t = b.binary("arith.muli", &yoe, &k365);
+                let leap4 = b.binary("arith.divsi", &yoe, &k4);
+                let leap100 = b.binary("arith.divsi", &yoe, &k100);
+                let t = b.binary("arith.addi", &t, &leap4);
+                let t = b.binary("arith.subi", &t, &leap100);
+                let doe = b.binary("arith.addi", &t, &k306);
+                let t = b.binary("arith.muli", &era, &k146097);
+                let t = b.binary("arith.addi", &t, &doe);
+                let jan1 = b.binary("arith.subi", &t, &k719468);
+                let days = b.cast("arith.extsi", date, "i64");
+                let t = b.binary("arith.subi", &days, &jan1);
+                b.binary("arith.addi", &t, &k1)
+            }
+            "epoch" => {
+                let days = b.cast("arith.sitofp", date, "f64");
+                let k = b.const_float(86400.0, "f64");
+                b.binary("arith.mulf", &days, &k)
+            }
+            other => return Err(SqlError::unsupported(format!("date_part('{other}', ...)"))),
         })
     }
 
