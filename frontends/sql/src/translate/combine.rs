@@ -1,5 +1,6 @@
 //! String values made of several: `||` and `concat()` (a `flow.concat`, which also
-//! writes a number, date or bool column as text: `CAST(x AS VARCHAR)`), and a string
+//! writes a number, date or bool column as text: `CAST(x AS VARCHAR)`, computed values
+//! too), and a string
 //! compared with another string value (a `flow.compare`, read by bodies as a boolean
 //! atom like a `flow.match`).
 
@@ -72,6 +73,22 @@ pub(super) fn string_comparison(e: &Expr, schema: &DFSchema) -> Option<(Expr, Co
         .then(|| (left.as_ref().clone(), op, right.as_ref().clone()))
 }
 
+/// The expression `e` casts to a string, where `e` is such a cast of a computed value
+/// (not a column) whose text bodies can give as DataFusion does: an integer, float, date
+/// or bool. (Decimals are computed in f64 here, so their text would differ.)
+pub(super) fn text_of_computed<'e>(e: &'e Expr, schema: &DFSchema) -> Option<&'e Expr> {
+    let (inner, to) = match e {
+        Expr::Cast(c) => (c.expr.as_ref(), c.field.data_type()),
+        Expr::TryCast(c) => (c.expr.as_ref(), c.field.data_type()),
+        _ => return None,
+    };
+    if !is_string_type(to) || matches!(inner, Expr::Column(_)) || is_null(inner) {
+        return None;
+    }
+    let from = inner.get_type(schema).ok()?;
+    (from.is_integer() || from.is_floating() || matches!(from, DataType::Date32 | DataType::Boolean)).then_some(inner)
+}
+
 impl Translator<'_> {
     /// Appends the concatenation `e` ([`concat_parts`]) to `input`; returns its position.
     pub(super) fn concat_value(
@@ -95,6 +112,12 @@ impl Translator<'_> {
                 Some(s) => Choice::Literal(s),
                 None if let Some(c) = text_of_column(part, df_schema) => {
                     let column = &self.schema_of(*input)[column_index(df_schema, c)?];
+                    nullable |= column.nullable;
+                    Choice::Column(column.name.clone())
+                }
+                None if let Some(inner) = text_of_computed(part, df_schema) => {
+                    let i = self.computed_column(input, df_schema, inner, false, loc)?;
+                    let column = &self.schema_of(*input)[i];
                     nullable |= column.nullable;
                     Choice::Column(column.name.clone())
                 }

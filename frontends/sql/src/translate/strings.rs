@@ -82,12 +82,13 @@ pub(super) fn numeric_result(function: &str) -> bool {
 }
 
 /// Whether `e` is a string value the frontend can materialize as a column: a string
-/// column (possibly cast between string types) or a string function of one.
+/// column (possibly cast between string types), a string function of one, or a number,
+/// date or bool as text.
 pub(super) fn is_string_value(e: &Expr, schema: &DFSchema) -> bool {
     match e {
         Expr::Alias(a) => is_string_value(&a.expr, schema),
         Expr::Cast(c) if is_null(&c.expr) => is_string_type(c.field.data_type()),
-        e if text_of_column(e, schema).is_some() => true,
+        e if text_of_column(e, schema).is_some() || text_of_computed(e, schema).is_some() => true,
         Expr::Cast(c) if is_string_type(c.field.data_type()) => is_string_value(&c.expr, schema),
         Expr::Column(c) => schema
             .index_of_column(c)
@@ -348,7 +349,9 @@ impl Translator<'_> {
             Expr::Cast(c) if is_null(&c.expr) && is_string_type(c.field.data_type()) => {
                 self.pick_value(input, df_schema, e, loc)
             }
-            e if text_of_column(e, df_schema).is_some() => self.concat_value(input, df_schema, e, loc),
+            e if text_of_column(e, df_schema).is_some() || text_of_computed(e, df_schema).is_some() => {
+                self.concat_value(input, df_schema, e, loc)
+            }
             Expr::Cast(c) if is_string_type(c.field.data_type()) => self.string_value(input, df_schema, &c.expr, loc),
             Expr::Column(c) => column_index(df_schema, c),
             e if picked(e).is_some() && is_string_value(e, df_schema) => self.pick_value(input, df_schema, e, loc),
@@ -416,7 +419,7 @@ impl Translator<'_> {
                     whens,
                     Some(Box::new(Expr::Literal(ScalarValue::Int64(Some(last)), None))),
                 ));
-                let i = self.computed_column(input, df_schema, &case, loc)?;
+                let i = self.computed_column(input, df_schema, &case, true, loc)?;
                 Some(self.schema_of(*input)[i].name.clone())
             }
         };
@@ -430,7 +433,7 @@ impl Translator<'_> {
         let index = match (index, last) {
             (None, -1) => {
                 let minus = Expr::Literal(ScalarValue::Int64(Some(-1)), None);
-                let i = self.computed_column(input, df_schema, &minus, loc)?;
+                let i = self.computed_column(input, df_schema, &minus, true, loc)?;
                 Some(self.schema_of(*input)[i].name.clone())
             }
             (index, _) => index,
@@ -439,13 +442,15 @@ impl Translator<'_> {
         Ok(self.schema_of(*input).len() - 1)
     }
 
-    /// Appends numeric expression `e` over `input` as a column (a map, or a three-valued
-    /// pipeline where `e` needs one, its NULLs as -1); returns its position.
-    fn computed_column(
+    /// Appends numeric expression `e` over `input` as a column, keeping every column
+    /// `input` has; returns its position. A map (NULL where an argument is), or, for a
+    /// branch index (`index`), a three-valued pipeline where `e` needs one, its NULLs as -1.
+    pub(super) fn computed_column(
         &mut self,
         input: &mut TableValue,
         df_schema: &DFSchema,
         e: &Expr,
+        index: bool,
         loc: &SourceLoc,
     ) -> Result<usize, SqlError> {
         let e = body_form(e, df_schema);
@@ -457,6 +462,11 @@ impl Translator<'_> {
             atoms: &atoms,
         };
         let three_valued = needs_three_valued(&body_input, &e, false);
+        if three_valued && !index {
+            return Err(SqlError::unsupported(format!(
+                "as text, a value that needs NULL logic ({e})"
+            )));
+        }
         let mut w = match three_valued {
             true => BodyWriter::three_valued(self.g, "pick", &body_input, &[&e], loc)?,
             false => BodyWriter::new(self.g, "pick", &body_input, &[&e], loc)?,
@@ -469,12 +479,12 @@ impl Translator<'_> {
             }
             None => v,
         };
-        let ty = ColumnType::from_body_scalar(&v.ty).expect("bodies produce scalar column types");
+        let ty = result_type(&v.ty, &e, df_schema);
         let mut exprs: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         exprs.push("$0".into());
         let mut out = columns.clone();
         out.push(Column::new(
-            self.fresh_name("index"),
+            self.fresh_name(if index { "index" } else { "value" }),
             ty,
             !three_valued && w.any_nullable(),
         ));
