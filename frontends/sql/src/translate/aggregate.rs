@@ -39,11 +39,9 @@ impl Translator<'_> {
             let Expr::AggregateFunction(DfAggregate { func, params }) = e.clone().unalias_nested().data else {
                 return Err(SqlError::unsupported(format!("aggregate expression {e}")));
             };
-            if params.distinct && func.name() != "count" {
+            // min and max of the distinct values are min and max.
+            if params.distinct && !matches!(func.name(), "count" | "min" | "max") {
                 return Err(SqlError::unsupported(format!("{}(DISTINCT ...)", func.name())));
-            }
-            if params.filter.is_some() {
-                return Err(SqlError::unsupported("FILTER clauses on aggregates"));
             }
             if !params.order_by.is_empty() {
                 return Err(SqlError::unsupported("ORDER BY inside aggregates"));
@@ -63,6 +61,19 @@ impl Translator<'_> {
                         params.args.len()
                     )));
                 }
+            };
+            // `agg(x) FILTER (WHERE c)` is `agg(CASE WHEN c THEN x END)`: every aggregate
+            // here skips NULLs (`count(*)` counts the 1s of the rows that pass).
+            let arg = match &params.filter {
+                None => arg,
+                Some(c) => Some(Expr::Case(datafusion::logical_expr::Case::new(
+                    None,
+                    vec![(
+                        c.clone(),
+                        Box::new(arg.unwrap_or(Expr::Literal(ScalarValue::Int64(Some(1)), None))),
+                    )],
+                    None,
+                ))),
             };
             calls.push((
                 if arg.is_none() {
