@@ -349,6 +349,27 @@ impl<'a> BodyWriter<'a> {
                 (zero, Some(f))
             }
             Expr::Literal(v, _) => (literal(&mut self.builder, v)?, None),
+            // A date plus or minus months (and days): months first, the day clamped to
+            // the month's last (as Arrow, and so DataFusion, add them).
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: op @ (Operator::Plus | Operator::Minus),
+                right,
+            }) if let Some((months, days)) = month_interval(right)
+                && left.get_type(self.input.df_schema).ok() == Some(DataType::Date32) =>
+            {
+                let (date, valid) = self.value(left)?;
+                let sign = if *op == Operator::Minus { -1 } else { 1 };
+                let v = self.add_months(&date, sign * months);
+                let v = match days {
+                    0 => v,
+                    days => {
+                        let k = self.builder.const_int(sign * days, "i32");
+                        self.builder.binary("arith.addi", &v, &k)
+                    }
+                };
+                (v, valid)
+            }
             Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
                 let (l, vl) = self.value(left)?;
                 let (r, vr) = self.value(right)?;
@@ -696,26 +717,12 @@ impl<'a> BodyWriter<'a> {
                 b.binary("arith.subi", &t, &whole)
             }
             "doy" => {
-                // Days since 1970-01-01 of 1 January of `year` (days_from_civil with
-                // month 1, day 1: March-based years, so January counts in year - 1).
-                let (k1, k400, k365, k4, k100, k306) = (c(b, 1), c(b, 400), c(b, 365), c(b, 4), c(b, 100), c(b, 306));
-                let (k146097, k719468) = (c(b, 146097), c(b, 719468));
-                let y = b.binary("arith.subi", &year, &k1);
-                let era = b.binary("arith.floordivsi", &y, &k400);
-                let era_years = b.binary("arith.muli", &era, &k400);
-                let yoe = b.binary("arith.subi", &y, &era_years);
-                let t = b.binary("arith.muli", &yoe, &k365);
-                let leap4 = b.binary("arith.divsi", &yoe, &k4);
-                let leap100 = b.binary("arith.divsi", &yoe, &k100);
-                let t = b.binary("arith.addi", &t, &leap4);
-                let t = b.binary("arith.subi", &t, &leap100);
-                let doe = b.binary("arith.addi", &t, &k306);
-                let t = b.binary("arith.muli", &era, &k146097);
-                let t = b.binary("arith.addi", &t, &doe);
-                let jan1 = b.binary("arith.subi", &t, &k719468);
+                let one = c(b, 1);
+                let jan1 = self.days_from_civil(&year, &one, &one);
+                let b = &mut self.builder;
                 let days = b.cast("arith.extsi", date, "i64");
                 let t = b.binary("arith.subi", &days, &jan1);
-                b.binary("arith.addi", &t, &k1)
+                b.binary("arith.addi", &t, &one)
             }
             "epoch" => {
                 let days = b.cast("arith.sitofp", date, "f64");
@@ -724,6 +731,91 @@ impl<'a> BodyWriter<'a> {
             }
             other => return Err(SqlError::unsupported(format!("date_part('{other}', ...)"))),
         })
+    }
+
+    /// Days since 1970-01-01 (i64) of the civil date `year`-`month`-`day` (each i64;
+    /// the day within the month): the inverse of [`Self::civil_from_days`].
+    fn days_from_civil(&mut self, year: &Scalar, month: &Scalar, day: &Scalar) -> Scalar {
+        let b = &mut self.builder;
+        let c = |b: &mut BodyBuilder, v: i64| b.const_int(v, "i64");
+        // Years start in March here, so January and February count in the year before.
+        let (k1, k2, k3, k9) = (c(b, 1), c(b, 2), c(b, 3), c(b, 9));
+        let early = b.compare("arith.cmpi", "sle", month, &k2);
+        let year_before = b.binary("arith.subi", year, &k1);
+        let y = b.select(&early, &year_before, year);
+        let (k400, k365, k4, k100, k153, k5) = (c(b, 400), c(b, 365), c(b, 4), c(b, 100), c(b, 153), c(b, 5));
+        let (k146097, k719468) = (c(b, 146097), c(b, 719468));
+        let era = b.binary("arith.floordivsi", &y, &k400);
+        let era_years = b.binary("arith.muli", &era, &k400);
+        let yoe = b.binary("arith.subi", &y, &era_years);
+        // The month counted from March: 0 for March, ..., 11 for February.
+        let m_early = b.binary("arith.addi", month, &k9);
+        let m_late = b.binary("arith.subi", month, &k3);
+        let mp = b.select(&early, &m_early, &m_late);
+        let t = b.binary("arith.muli", &mp, &k153);
+        let t = b.binary("arith.addi", &t, &k2);
+        let t = b.binary("arith.divsi", &t, &k5);
+        let t = b.binary("arith.addi", &t, day);
+        let doy = b.binary("arith.subi", &t, &k1);
+        let t = b.binary("arith.muli", &yoe, &k365);
+        let leap4 = b.binary("arith.divsi", &yoe, &k4);
+        let leap100 = b.binary("arith.divsi", &yoe, &k100);
+        let t = b.binary("arith.addi", &t, &leap4);
+        let t = b.binary("arith.subi", &t, &leap100);
+        let doe = b.binary("arith.addi", &t, &doy);
+        let t = b.binary("arith.muli", &era, &k146097);
+        let t = b.binary("arith.addi", &t, &doe);
+        b.binary("arith.subi", &t, &k719468)
+    }
+
+    /// Date `date` (i32 days) moved by `months`, the day clamped to the last of the
+    /// month it lands in; i32 days.
+    fn add_months(&mut self, date: &Scalar, months: i64) -> Scalar {
+        let (year, month, day) = self.civil_from_days(date);
+        let b = &mut self.builder;
+        let c = |b: &mut BodyBuilder, v: i64| b.const_int(v, "i64");
+        let (k1, k2, k8, k12, k28, k30, k400, k4, k100, k0) = (
+            c(b, 1),
+            c(b, 2),
+            c(b, 8),
+            c(b, 12),
+            c(b, 28),
+            c(b, 30),
+            c(b, 400),
+            c(b, 4),
+            c(b, 100),
+            c(b, 0),
+        );
+        let kn = c(b, months);
+        let t = b.binary("arith.muli", &year, &k12);
+        let t = b.binary("arith.addi", &t, &month);
+        let t = b.binary("arith.subi", &t, &k1);
+        let t = b.binary("arith.addi", &t, &kn);
+        let y = b.binary("arith.floordivsi", &t, &k12);
+        let whole = b.binary("arith.muli", &y, &k12);
+        let m = b.binary("arith.subi", &t, &whole);
+        let m = b.binary("arith.addi", &m, &k1);
+        // Days in month m of year y: 30 + (m + m / 8) % 2, but February 28 or 29.
+        let t = b.binary("arith.divsi", &m, &k8);
+        let t = b.binary("arith.addi", &m, &t);
+        let t = b.binary("arith.remsi", &t, &k2);
+        let long = b.binary("arith.addi", &k30, &t);
+        let r4 = b.binary("arith.remsi", &y, &k4);
+        let r100 = b.binary("arith.remsi", &y, &k100);
+        let r400 = b.binary("arith.remsi", &y, &k400);
+        let by4 = b.compare("arith.cmpi", "eq", &r4, &k0);
+        let not_by100 = b.compare("arith.cmpi", "ne", &r100, &k0);
+        let by400 = b.compare("arith.cmpi", "eq", &r400, &k0);
+        let t = b.binary("arith.andi", &by4, &not_by100);
+        let leap = b.binary("arith.ori", &t, &by400);
+        let leap_days = b.cast("arith.extui", &leap, "i64");
+        let february = b.binary("arith.addi", &k28, &leap_days);
+        let is_february = b.compare("arith.cmpi", "eq", &m, &k2);
+        let last = b.select(&is_february, &february, &long);
+        let fits = b.compare("arith.cmpi", "sle", &day, &last);
+        let d = b.select(&fits, &day, &last);
+        let days = self.days_from_civil(&y, &m, &d);
+        self.builder.cast("arith.trunci", &days, "i32")
     }
 
     /// Year, month and day (each i64) of a date given as days since 1970-01-01, in integer
@@ -944,7 +1036,7 @@ fn literal(b: &mut BodyBuilder, v: &ScalarValue) -> Result<Scalar, SqlError> {
         ScalarValue::IntervalDayTime(Some(i)) if i.milliseconds == 0 => b.const_int(i.days as i64, "i32"),
         ScalarValue::IntervalMonthDayNano(Some(_)) | ScalarValue::IntervalYearMonth(Some(_)) => {
             return Err(SqlError::unsupported(
-                "intervals of months or of parts of a day in compiled bodies (intervals of whole days work)",
+                "intervals with parts of a day in compiled bodies, or months beside anything but a date (dates plus whole days and months work)",
             ));
         }
         other => {
@@ -983,5 +1075,19 @@ fn safe_divisor(e: &Expr) -> bool {
                 && v.data_type().is_integer()
         }
         _ => false,
+    }
+}
+
+/// The months and whole days of an interval literal that has months (`None` for one of
+/// days only, which is an i32 literal, or one with parts of a day).
+fn month_interval(e: &Expr) -> Option<(i64, i64)> {
+    match e {
+        Expr::Literal(ScalarValue::IntervalYearMonth(Some(m)), _) => Some((*m as i64, 0)),
+        Expr::Literal(ScalarValue::IntervalMonthDayNano(Some(i)), _)
+            if i.months != 0 && i.nanoseconds % NANOS_PER_DAY == 0 =>
+        {
+            Some((i.months as i64, i.days as i64 + i.nanoseconds / NANOS_PER_DAY))
+        }
+        _ => None,
     }
 }
