@@ -94,13 +94,16 @@ fn compute(
     RecordBatch::try_new(out_schema, columns).map_err(|e| e.to_string())
 }
 
+/// A rank-like value of row `i` from its partition's and its peers' row ranges.
+type RankOf<'a> = dyn Fn(usize, &Range<usize>, &Range<usize>) -> i64 + 'a;
+
 /// Runs of equal rows in `columns` (all rows when there are none); empty for no rows.
 fn ranges(columns: &[ArrayRef], n: usize) -> Result<Vec<Range<usize>>, String> {
     if n == 0 {
         return Ok(Vec::new());
     }
     if columns.is_empty() {
-        return Ok(vec![0..n]);
+        return Ok(std::iter::once(0..n).collect());
     }
     Ok(partition(columns).map_err(|e| e.to_string())?.ranges())
 }
@@ -210,7 +213,7 @@ fn evaluate(
         out
     };
     let required = || input.ok_or_else(|| format!("{call} has no input column"));
-    let ints = |f: &dyn Fn(usize, &Range<usize>, &Range<usize>) -> i64| -> ArrayRef {
+    let ints = |f: &RankOf<'_>| -> ArrayRef {
         let (parts, peers) = (partition_rows(), layout.peers_of());
         Arc::new(Int64Array::from_iter_values((0..n).map(|i| f(i, &parts[i], &peers[i]))))
     };

@@ -63,7 +63,7 @@ impl Translator<'_> {
                 let ty = AggregateFunction::Single
                     .output_type(Some(col.ty))
                     .ok_or_else(|| SqlError::unsupported(format!("scalar subqueries of {} values", col.ty)))?;
-                let single = Column::new(&self.fresh_name("single"), ty, true);
+                let single = Column::new(self.fresh_name("single"), ty, true);
                 let call = AggregateCall {
                     function: AggregateFunction::Single,
                     input: Some(col.name.clone()),
