@@ -76,7 +76,7 @@ impl BodyWriter<'_> {
         let early = b.compare("arith.cmpi", "sle", month, &k2);
         let year_before = b.binary("arith.subi", year, &k1);
         let y = b.select(&early, &year_before, year);
-        let (k400, k365, k4, k100, k153, k5) = (c(b, 400), c(b, 365), c(b, 4), c(b, 100), c(b, 153), c(b, 5));
+        let (k400, k153, k5) = (c(b, 400), c(b, 153), c(b, 5));
         let (k146097, k719468) = (c(b, 146097), c(b, 719468));
         let era = b.binary("arith.floordivsi", &y, &k400);
         let era_years = b.binary("arith.muli", &era, &k400);
@@ -90,11 +90,7 @@ impl BodyWriter<'_> {
         let t = b.binary("arith.divsi", &t, &k5);
         let t = b.binary("arith.addi", &t, day);
         let doy = b.binary("arith.subi", &t, &k1);
-        let t = b.binary("arith.muli", &yoe, &k365);
-        let leap4 = b.binary("arith.divsi", &yoe, &k4);
-        let leap100 = b.binary("arith.divsi", &yoe, &k100);
-        let t = b.binary("arith.addi", &t, &leap4);
-        let t = b.binary("arith.subi", &t, &leap100);
+        let t = days_before(b, &yoe);
         let doe = b.binary("arith.addi", &t, &doy);
         let t = b.binary("arith.muli", &era, &k146097);
         let t = b.binary("arith.addi", &t, &doe);
@@ -175,12 +171,7 @@ impl BodyWriter<'_> {
         let k400 = c(b, 400);
         let era400 = b.binary("arith.muli", &era, &k400);
         let y = b.binary("arith.addi", &yoe, &era400);
-        let (k4, k100) = (c(b, 4), c(b, 100));
-        let y365 = b.binary("arith.muli", &yoe, &k365);
-        let y4 = b.binary("arith.divsi", &yoe, &k4);
-        let y100 = b.binary("arith.divsi", &yoe, &k100);
-        let t = b.binary("arith.addi", &y365, &y4);
-        let t = b.binary("arith.subi", &t, &y100);
+        let t = days_before(b, &yoe);
         let doy = b.binary("arith.subi", &doe, &t);
         let (k5, k2, k153) = (c(b, 5), c(b, 2), c(b, 153));
         let t = b.binary("arith.muli", &doy, &k5);
@@ -202,4 +193,15 @@ impl BodyWriter<'_> {
         let year = b.select(&jan_feb, &y1, &y);
         (year, month, day)
     }
+}
+
+/// Days in the years of a 400-year era before year `yoe` of it (i64; years from March,
+/// so a year's leap day is its last): 365 a year, plus one every 4th, less one every 100th.
+fn days_before(b: &mut BodyBuilder, yoe: &Scalar) -> Scalar {
+    let (k365, k4, k100) = (b.const_int(365, "i64"), b.const_int(4, "i64"), b.const_int(100, "i64"));
+    let t = b.binary("arith.muli", yoe, &k365);
+    let leap4 = b.binary("arith.divsi", yoe, &k4);
+    let leap100 = b.binary("arith.divsi", yoe, &k100);
+    let t = b.binary("arith.addi", &t, &leap4);
+    b.binary("arith.subi", &t, &leap100)
 }
