@@ -4,8 +4,10 @@
 //! DataFusion schema.
 //!
 //! One file per logical node (scan, filter, projection, aggregate, join, sort/limit,
-//! subquery forms, union, literal rows, window functions), and per expression concern the nodes share: strings (computed into
-//! columns by `flow.match`/`flow.string`) and registered row functions (the hook).
+//! subquery forms, union, literal rows, window functions), and per expression concern the
+//! nodes share: strings (computed into columns by `flow.match`/`flow.string`), values
+//! made of several strings (`flow.concat`/`flow.compare`: combine.rs) and registered row
+//! functions (the hook).
 
 mod aggregate;
 mod combine;

@@ -1,8 +1,9 @@
 //! Subquery forms DataFusion's planner leaves: uncorrelated scalar subqueries in a
 //! filter or a projection, joined to every row as a column the expressions read (one not
-//! known to yield one row through the `single` aggregate, which fails past one row); and EXISTS or IN under OR, which DataFusion plans as mark joins,
-//! here a left join against the other side's distinct keys. (EXISTS and IN elsewhere are
-//! planned as semi and anti joins: join.rs.)
+//! known to yield one row through the `single` aggregate, which fails past one row); and
+//! EXISTS or IN under OR, which DataFusion plans as mark joins, here a left join against
+//! the other side's distinct keys. (EXISTS and IN elsewhere are planned as semi and anti
+//! joins: join.rs.)
 
 use super::*;
 use datafusion::{
