@@ -74,19 +74,22 @@ fn next_move(view: &GraphView) -> Option<Move> {
                     let i = schema.iter().position(|col| &col.name == c)?;
                     Some(columns[i].clone())
                 };
-                let input = &view.ops[view.ops[left].inputs[0]].schema;
                 let mapped_keys: Option<Vec<String>> = left_keys.iter().map(source).collect();
                 let mapped_args: Option<Vec<String>> = filter_args
                     .iter()
                     .map(|a| if right_has(a) { Some(a.clone()) } else { source(a) })
                     .collect();
                 let (left_keys, filter_args) = (mapped_keys?, mapped_args?);
-                // Below the project, a right column's name must not be a left one too.
-                if filter_args
-                    .iter()
-                    .any(|a| right_has(a) && input.iter().any(|c| &c.name == a))
-                {
-                    return None;
+                // Just below the project, the join's left input may hold a name of its
+                // right input's (one the project dropped): it may stop there only if not,
+                // else it must go on below the inner join, to a side without that name.
+                let inner = view.ops[left].inputs[0];
+                if shares_names(view, inner, right) {
+                    let reads: Vec<&String> = left_keys
+                        .iter()
+                        .chain(filter_args.iter().filter(|a| !right_has(a)))
+                        .collect();
+                    join_side(view, inner, &reads, right)?;
                 }
                 Some(Move::Project {
                     join: j,
@@ -98,21 +101,11 @@ fn next_move(view: &GraphView) -> Option<Move> {
             OpKind::Join(Join {
                 join_kind: JoinKind::Inner,
                 ..
-            }) => {
-                let inner = &view.ops[left];
-                let side = (0..2).find(|&s| {
-                    let schema = &view.ops[inner.inputs[s]].schema;
-                    reads().all(|c| schema.iter().any(|col| &col.name == c))
-                })?;
-                if drops_rows(view, inner.inputs[1 - side]) {
-                    return None;
-                }
-                Some(Move::Join {
-                    join: j,
-                    inner: left,
-                    side,
-                })
-            }
+            }) => Some(Move::Join {
+                join: j,
+                inner: left,
+                side: join_side(view, left, &reads().collect::<Vec<_>>(), right)?,
+            }),
             _ => None,
         }
     })
@@ -133,6 +126,28 @@ pub(crate) fn drops_rows(view: &GraphView, op: usize) -> bool {
 /// [`drops_rows`], an aggregate does not count: it has as many keys as its input.
 pub(crate) fn filters_rows(view: &GraphView, op: usize) -> bool {
     super::upstream(view, op).any(|i| view.ops[i].kind.filters_rows())
+}
+
+/// The input of the inner join `inner` that a semi or anti join reading `reads` (of its
+/// left input) and `right` (its right input) may move onto: the side holding every
+/// column it reads, when the other side drops no rows ([`drops_rows`]) and the side
+/// shares no column name with `right`.
+fn join_side(view: &GraphView, inner: usize, reads: &[&String], right: usize) -> Option<usize> {
+    let inputs = &view.ops[inner].inputs;
+    let side = (0..2).find(|&s| {
+        let schema = &view.ops[inputs[s]].schema;
+        reads.iter().all(|c| schema.iter().any(|col| &col.name == *c))
+    })?;
+    (!drops_rows(view, inputs[1 - side]) && !shares_names(view, inputs[side], right)).then_some(side)
+}
+
+/// Whether ops `a` and `b` have a column name in common: a join's inputs must not (a
+/// column a project dropped may be a right column's name too, as when both sides read
+/// one table: TPC-H Q17's `lineitem.l_partkey` through Substrait, which has no subquery
+/// aliases).
+fn shares_names(view: &GraphView, a: usize, b: usize) -> bool {
+    let b = &view.ops[b].schema;
+    view.ops[a].schema.iter().any(|c| b.iter().any(|d| d.name == c.name))
 }
 
 fn is_inner_join(view: &GraphView, op: usize) -> bool {
