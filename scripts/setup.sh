@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing Skadi needs and this machine lacks: Debian's
-# LLVM/MLIR 22 (linked statically into the binary), the mold linker, and a Rust toolchain
-# check. With --test, also what the tests drive: Graphviz (DOT plans) and Chromium (the
-# `skadi viz` page, headless). Safe to run repeatedly: it installs nothing already there.
+# LLVM/MLIR 22 (linked statically into the binary), the mold linker, protoc (the
+# `substrait` crate generates Substrait's protobuf types with it; libprotobuf-dev has
+# the well-known types it imports), and a Rust toolchain check. With --test, also what
+# the tests drive: Graphviz (DOT plans) and Chromium (the `skadi viz` page, headless).
+# Safe to run repeatedly: it installs nothing already there.
 set -euo pipefail
 
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools libpolly-22-dev libclang-22-dev clang-22
-  libzstd-dev zlib1g-dev libxml2-dev libz3-dev mold
+  libzstd-dev zlib1g-dev libxml2-dev libz3-dev mold protobuf-compiler libprotobuf-dev
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(graphviz chromium)

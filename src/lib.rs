@@ -1,6 +1,7 @@
 //! Skadi: a tiered dataflow compiler. This facade is the library API the `skadi` binary
 //! is a thin layer over: a [`Session`] over a catalog compiles any [`Source`] (SQL, a
-//! MapReduce job spec, a pipeline spec, a FlowGraph module, a saved plan) through
+//! Substrait plan, a MapReduce job spec, a pipeline spec, a FlowGraph module, a saved
+//! plan) or an engine's DataFusion [`LogicalPlan`] through
 //! FlowGraph (a verified MLIR module) to a sharded [`PhysicalPlan`], and runs plans on
 //! the embedded runtime with the registered backends (the CPU by default).
 //!
@@ -39,3 +40,5 @@ pub use skadi_flowgraph::FlowGraph;
 pub use skadi_mapreduce::JobError;
 pub use skadi_ml::ModelInfo;
 pub use skadi_runtime::{Backend, BackendSet, Backends, LocalExecutor, RunOutput};
+pub use skadi_sql::LogicalPlan;
+pub use skadi_substrait::Encoding as SubstraitEncoding;

@@ -1,6 +1,8 @@
 //! The embedding API: one session per catalog. [`Session::compile_source`] is the one
-//! entry from any source (SQL, job spec, pipeline spec, FlowGraph module, saved plan) to
-//! a physical plan; [`Session::run_plan`] runs a plan on the registered backends.
+//! entry from any source (SQL, Substrait plan, job spec, pipeline spec, FlowGraph
+//! module, saved plan) to a physical plan, [`Session::compile_logical_plan`] the entry
+//! for an engine's own DataFusion plan; [`Session::run_plan`] runs a plan on the
+//! registered backends.
 
 use crate::{Error, ModelInfo, Source, SourceKind};
 use arrow::{datatypes::SchemaRef, record_batch::RecordBatch};
@@ -202,6 +204,59 @@ impl Session {
         Ok(FlowGraph::parse(&text, source_name)?)
     }
 
+    /// A DataFusion logical plan (an embedding engine's, or one from Substrait) →
+    /// verified FlowGraph, before any pass. Its table scans must name the catalog's
+    /// tables; DataFusion's optimizer runs over it first, as over SQL.
+    pub fn flowgraph_from_logical_plan(
+        &self,
+        plan: &skadi_sql::LogicalPlan,
+        source_name: &str,
+    ) -> Result<FlowGraph, Error> {
+        let text = self
+            .planner()
+            .and_then(|p| p.compile_plan(plan, source_name, &self.catalog))
+            .map_err(|error| self.sql_error("", source_name, error))?;
+        Ok(FlowGraph::parse(&text, source_name)?)
+    }
+
+    /// A DataFusion logical plan → FlowGraph → passes → physical plan.
+    pub fn compile_logical_plan(&self, plan: &skadi_sql::LogicalPlan, source_name: &str) -> Result<Compiled, Error> {
+        let mut flowgraph = self.flowgraph_from_logical_plan(plan, source_name)?;
+        let passes = self.optimize(&mut flowgraph, |_, _| {})?;
+        Ok(Compiled {
+            plan: self.lower(&flowgraph)?,
+            flowgraph: Some(flowgraph),
+            passes,
+            output: None,
+            model: None,
+        })
+    }
+
+    /// A Substrait plan (its JSON form, as [`Source::substrait`] keeps it) → verified
+    /// FlowGraph, before any pass.
+    fn flowgraph_from_substrait(&self, json: &str, source_name: &str) -> Result<FlowGraph, Error> {
+        let plan = self
+            .planner()
+            .and_then(|p| skadi_substrait::to_logical_plan(p, &skadi_substrait::decode(json.as_bytes())?))
+            .map_err(|error| self.sql_error(json, source_name, error))?;
+        self.flowgraph_from_logical_plan(&plan, source_name)
+    }
+
+    /// SQL → its Substrait plan (DataFusion's optimized plan, subqueries decorrelated),
+    /// as protobuf bytes or JSON: what another engine or accelerator takes.
+    pub fn substrait(
+        &self,
+        sql: &str,
+        source_name: &str,
+        encoding: skadi_substrait::Encoding,
+    ) -> Result<Vec<u8>, Error> {
+        let plan = self
+            .planner()
+            .and_then(|p| skadi_substrait::from_sql(p, sql))
+            .map_err(|error| self.sql_error(sql, source_name, error))?;
+        Ok(skadi_substrait::encode(&plan, encoding))
+    }
+
     /// A source through its frontend and the session's passes; `after` sees the graph
     /// after each pass (for `--print-after-all`). Paths in specs resolve against the
     /// current directory. A saved plan has no FlowGraph: see [`Session::compile_source`].
@@ -213,6 +268,7 @@ impl Session {
         };
         let (mut flowgraph, output, model) = match source.kind {
             SourceKind::Sql => (self.flowgraph(text, name)?, None, None),
+            SourceKind::Substrait => (self.flowgraph_from_substrait(text, name)?, None, None),
             SourceKind::Job => {
                 let job = skadi_mapreduce::compile_job(text, name).map_err(spec_error)?;
                 (FlowGraph::parse(&job.flowgraph, name)?, job.output, None)

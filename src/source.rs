@@ -1,6 +1,6 @@
-//! What a user gives Skadi to compile: SQL, a MapReduce job spec, a pipeline spec, a
-//! FlowGraph module or a saved physical plan — told apart here, once, for the CLI and
-//! for embedders alike.
+//! What a user gives Skadi to compile: SQL, a Substrait plan, a MapReduce job spec, a
+//! pipeline spec, a FlowGraph module or a saved physical plan — told apart here, once,
+//! for the CLI and for embedders alike.
 
 use crate::Error;
 use std::path::Path;
@@ -9,6 +9,8 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
     Sql,
+    /// A Substrait plan, held as its JSON form (see [`Source::substrait`]).
+    Substrait,
     /// A MapReduce job spec (TOML with an `[input]` table; docs/JOB_SPEC.md).
     Job,
     /// A pipeline spec (TOML with `[[step]]` tables; docs/PIPELINE_SPEC.md).
@@ -41,6 +43,22 @@ impl Source {
         Source::new(SourceKind::Sql, text, name)
     }
 
+    /// A Substrait plan from another engine, as protobuf bytes or JSON; `name` names it
+    /// in errors (a JSON error points at its line and column). It is kept as its JSON
+    /// form, whichever it came in.
+    pub fn substrait(bytes: &[u8], name: impl Into<String>) -> Result<Source, Error> {
+        let name = name.into();
+        let plan = skadi_substrait::decode(bytes).map_err(|error| Error::Sql {
+            source_name: name.clone(),
+            text: String::from_utf8_lossy(bytes).into_owned(),
+            position: error.position,
+            error,
+        })?;
+        let json = skadi_substrait::encode(&plan, skadi_substrait::Encoding::Json);
+        let text = String::from_utf8(json).map_err(|e| Error::Other(format!("{name}: {e}")))?;
+        Ok(Source::new(SourceKind::Substrait, text, name))
+    }
+
     /// Reads a file and tells its kind from its extension (and, for `.toml`, its
     /// tables): `.toml` a pipeline or job spec, `.mlir` a FlowGraph module, `.json` a
     /// saved physical plan, anything else SQL.
@@ -64,12 +82,17 @@ impl Source {
 
     /// Reads a file as the given kind, whatever its extension.
     pub fn read_as(kind: SourceKind, path: &Path) -> Result<Source, Error> {
+        if kind == SourceKind::Substrait {
+            let bytes = std::fs::read(path).map_err(Error::io(path))?;
+            return Source::substrait(&bytes, path.display().to_string());
+        }
         let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
         Ok(Source::new(kind, text, path.display().to_string()))
     }
 
-    /// Whether compiling it reads a catalog (SQL names tables; the others name files).
+    /// Whether compiling it reads a catalog (SQL and Substrait name tables; the others
+    /// name files).
     pub fn needs_catalog(&self) -> bool {
-        self.kind == SourceKind::Sql
+        matches!(self.kind, SourceKind::Sql | SourceKind::Substrait)
     }
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 physical plan (a backend and degree of parallelism per vertex, a partitioning per edge) and runs that plan on its \
 embedded runtime.\n\nA catalog is a directory: each *.parquet or *.csv file in it, or sub-directory of such files, \
 is a table named after the file or directory (its stem up to the first dot).",
-    after_help = "Examples:\n  skadi gen tpch --scale 0.1 --out data/tpch\n  skadi run --catalog data/tpch queries/tpch/q1.sql\n  skadi run --catalog data/tpch -e 'select count(*) from lineitem' --format csv\n  skadi explain --catalog data/tpch --workers 4 queries/tpch/q6.sql\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit flowgraph\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit json -o q6.plan.json\n  skadi run --plan q6.plan.json\n  skadi compile --catalog data/tpch queries/tpch/q1.sql -O0 --print-after-all --passes fuse\n  skadi viz --catalog data/tpch queries/tpch/q1.sql -o q1.html\n  skadi compile --catalog data/tpch queries/tpch/q1.sql --emit dot | dot -Tsvg > q1.svg\n  skadi compile --catalog data/tpch queries/tpch/q6.sql -o q6.mlir && skadi explain --flowgraph q6.mlir"
+    after_help = "Examples:\n  skadi gen tpch --scale 0.1 --out data/tpch\n  skadi run --catalog data/tpch queries/tpch/q1.sql\n  skadi run --catalog data/tpch -e 'select count(*) from lineitem' --format csv\n  skadi explain --catalog data/tpch --workers 4 queries/tpch/q6.sql\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit flowgraph\n  skadi compile --catalog data/tpch queries/tpch/q6.sql --emit json -o q6.plan.json\n  skadi run --plan q6.plan.json\n  skadi compile --catalog data/tpch queries/tpch/q3.sql --emit substrait -o q3.substrait\n  skadi run --catalog data/tpch --substrait q3.substrait\n  skadi compile --catalog data/tpch queries/tpch/q1.sql -O0 --print-after-all --passes fuse\n  skadi viz --catalog data/tpch queries/tpch/q1.sql -o q1.html\n  skadi compile --catalog data/tpch queries/tpch/q1.sql --emit dot | dot -Tsvg > q1.svg\n  skadi compile --catalog data/tpch queries/tpch/q6.sql -o q6.mlir && skadi explain --flowgraph q6.mlir"
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -48,7 +48,7 @@ pub(crate) struct VizArgs {
     #[command(flatten)]
     pub(crate) query: QueryArgs,
     /// Draw a saved JSON plan instead of compiling a query.
-    #[arg(long, conflicts_with_all = ["query", "sql", "flowgraph"])]
+    #[arg(long, conflicts_with_all = ["query", "sql", "flowgraph", "substrait"])]
     pub(crate) plan: Option<PathBuf>,
     /// The HTML file to write.
     #[arg(long, short = 'o', value_name = "FILE", default_value = "plan.html")]
@@ -216,14 +216,18 @@ pub(crate) struct QueryArgs {
     pub(crate) catalog: PathBuf,
     /// The file to compile: SQL, a job or pipeline spec (.toml), a FlowGraph module
     /// (.mlir) or a saved physical plan (.json); its extension says which.
-    #[arg(conflicts_with_all = ["sql", "flowgraph"])]
+    #[arg(conflicts_with_all = ["sql", "flowgraph", "substrait"])]
     pub(crate) query: Option<PathBuf>,
     /// The SQL query text itself.
-    #[arg(short = 'e', long = "execute", value_name = "SQL", conflicts_with = "flowgraph")]
+    #[arg(short = 'e', long = "execute", value_name = "SQL", conflicts_with_all = ["flowgraph", "substrait"])]
     pub(crate) sql: Option<String>,
     /// Start from a FlowGraph module (`.mlir`, e.g. from `--emit flowgraph`) instead of SQL.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "substrait")]
     pub(crate) flowgraph: Option<PathBuf>,
+    /// Start from a Substrait plan (protobuf or its JSON form) over the catalog's tables,
+    /// as another engine hands it over (or `--emit substrait` writes it).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) substrait: Option<PathBuf>,
     /// Cap on each vertex's parallelism and on worker threads [default: CPUs].
     #[arg(long, short = 'w')]
     pub(crate) workers: Option<usize>,
@@ -259,7 +263,7 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     pub(crate) query: QueryArgs,
     /// Run a physical plan saved with `skadi compile --emit json` instead of SQL.
-    #[arg(long, conflicts_with_all = ["query", "sql", "flowgraph"])]
+    #[arg(long, conflicts_with_all = ["query", "sql", "flowgraph", "substrait"])]
     pub(crate) plan: Option<PathBuf>,
     /// How to write the rows [default: the table on standard output; with -o, what the
     /// file's extension names: .csv, .json/.jsonl, .parquet, else the table]. A table of
@@ -276,6 +280,11 @@ pub(crate) struct RunArgs {
 pub(crate) enum Emit {
     /// DataFusion's optimized logical plan, the SQL frontend's input.
     Logical,
+    /// The query's Substrait plan as protobuf bytes (for another engine; `-o FILE`):
+    /// DataFusion's optimized logical plan. SQL input only.
+    Substrait,
+    /// The same Substrait plan in its JSON form.
+    SubstraitJson,
     /// The FlowGraph MLIR module, with source locations.
     Flowgraph,
     /// The sharded physical plan as a verified MLIR module (`flow.vertex` ops).
@@ -287,6 +296,15 @@ pub(crate) enum Emit {
     Dot,
     /// The bodies' batch kernels lowered to LLVM IR (what the CPU JIT compiles).
     Llvm,
+}
+
+impl Emit {
+    /// Its name on the command line (`substrait-json`).
+    pub(crate) fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Args)]

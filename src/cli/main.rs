@@ -11,7 +11,7 @@ mod progress;
 
 use args::{Cli, Command, CompileArgs, Emit, OptimizeArgs, QueryArgs, RunArgs, VizArgs};
 use clap::Parser;
-use skadi::{Compiled, Error, OptLevel, OutputFormat, Session, Source, SourceKind};
+use skadi::{Compiled, Error, OptLevel, OutputFormat, Session, Source, SourceKind, SubstraitEncoding};
 use std::{
     io::{IsTerminal, Write},
     path::Path,
@@ -63,15 +63,16 @@ fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
-/// The source the arguments name: a file (its kind from its extension), `-e` SQL, or
-/// `--flowgraph FILE`.
+/// The source the arguments name: a file (its kind from its extension), `-e` SQL,
+/// `--flowgraph FILE` or `--substrait FILE`.
 fn source(q: &QueryArgs) -> Result<Source, Error> {
-    match (&q.query, &q.sql, &q.flowgraph) {
-        (Some(path), None, None) => Source::read(path),
-        (None, Some(sql), None) => Ok(Source::sql(sql.clone(), "<command line>")),
-        (None, None, Some(path)) => Source::read_as(SourceKind::FlowGraph, path),
+    match (&q.query, &q.sql, &q.flowgraph, &q.substrait) {
+        (Some(path), None, None, None) => Source::read(path),
+        (None, Some(sql), None, None) => Ok(Source::sql(sql.clone(), "<command line>")),
+        (None, None, Some(path), None) => Source::read_as(SourceKind::FlowGraph, path),
+        (None, None, None, Some(path)) => Source::read_as(SourceKind::Substrait, path),
         _ => Err(Error::Other(
-            "give something to compile: a query file (QUERY.sql), a job or pipeline spec (SPEC.toml), a FlowGraph module (FILE.mlir), a saved plan (PLAN.json), -e 'SQL', or --flowgraph FILE.mlir"
+            "give something to compile: a query file (QUERY.sql), a job or pipeline spec (SPEC.toml), a FlowGraph module (FILE.mlir), a saved plan (PLAN.json), -e 'SQL', --flowgraph FILE.mlir or --substrait FILE"
                 .into(),
         )),
     }
@@ -192,7 +193,24 @@ fn compile(args: CompileArgs) -> Result<(), Error> {
     let session = session(q, &source)?;
     let text = match args.emit {
         Emit::Logical if source.kind == SourceKind::Sql => session.logical_plan(&source.text, &source.name)?,
-        Emit::Logical => return Err(Error::Other("--emit logical needs SQL input".into())),
+        Emit::Substrait | Emit::SubstraitJson if source.kind == SourceKind::Sql => {
+            let encoding = match args.emit {
+                Emit::Substrait => SubstraitEncoding::Binary,
+                _ => SubstraitEncoding::Json,
+            };
+            let to_terminal =
+                args.output.as_deref().is_none_or(|p| p == Path::new("-")) && std::io::stdout().is_terminal();
+            if encoding == SubstraitEncoding::Binary && to_terminal {
+                return Err(Error::Other(
+                    "--emit substrait writes protobuf bytes: give -o FILE, or use --emit substrait-json".into(),
+                ));
+            }
+            let bytes = session.substrait(&source.text, &source.name, encoding)?;
+            return write_output(args.output.as_deref(), &bytes);
+        }
+        Emit::Logical | Emit::Substrait | Emit::SubstraitJson => {
+            return Err(Error::Other(format!("--emit {} needs SQL input", args.emit.name())));
+        }
         Emit::Flowgraph => {
             let optimized = session.optimized(&source, pass_printer(&q.optimize))?;
             report_pass_times(&q.optimize, &optimized.passes);

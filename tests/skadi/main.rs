@@ -1,5 +1,6 @@
-//! End-to-end tests: SQL through every tier, checked against DataFusion (the oracle) on
-//! the same Parquet files, and the CLI's behaviour on bad input.
+//! End-to-end tests: SQL (and Substrait plans) through every tier, checked against
+//! DataFusion (the oracle) on the same Parquet files, and the CLI's behaviour on bad
+//! input.
 
 mod common;
 mod csv;
@@ -15,4 +16,5 @@ mod optimizer;
 mod passes;
 mod plans;
 mod render;
+mod substrait;
 mod tpch;

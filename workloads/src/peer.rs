@@ -59,6 +59,14 @@ impl DataFusionPeer {
         })
     }
 
+    /// DataFusion's optimized logical plan of one query, over this session's own tables:
+    /// what an engine embedding Skadi hands it (`skadi::Session::compile_logical_plan`).
+    pub fn logical_plan(&self, sql: &str) -> Result<datafusion::logical_expr::LogicalPlan, Error> {
+        let df = |e: datafusion::error::DataFusionError| Error::Other(format!("DataFusion: {e}"));
+        self.runtime
+            .block_on(async { self.ctx.sql(sql).await.map_err(df)?.into_optimized_plan().map_err(df) })
+    }
+
     /// Plans and executes one query with DataFusion.
     pub fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, Error> {
         let df = |e: datafusion::error::DataFusionError| Error::Other(format!("DataFusion: {e}"));

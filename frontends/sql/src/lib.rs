@@ -18,8 +18,9 @@ mod session;
 pub mod step;
 mod translate;
 
+pub use datafusion::logical_expr::LogicalPlan;
 pub use error::SqlError;
-pub use session::{Planner, planning_session, sql_to_logical_plan};
+pub use session::{Planner, guarded, planning_session, sql_to_logical_plan};
 
 use skadi_catalog::Catalog;
 

@@ -54,7 +54,7 @@ pub(crate) fn planning<T: Send>(sql: &str, work: impl FnOnce() -> Result<T, SqlE
 
 /// Runs `work` on a thread with a deep stack (address space only: pages are touched as
 /// the recursion reaches them).
-fn on_deep_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn on_deep_stack<T: Send>(work: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("skadi-sql".into())

@@ -97,6 +97,24 @@ impl Planner {
             crate::translate::translate(&plan, sql, source_name, catalog)
         })
     }
+
+    /// A DataFusion logical plan made elsewhere (by an embedding engine, from a Substrait
+    /// plan) → FlowGraph text, over `catalog`, whose tables it must scan. It goes through
+    /// DataFusion's optimizer first, as SQL does, so its subqueries are decorrelated the
+    /// same way; an already optimized plan comes out as it went in. Errors have no
+    /// position: such a plan has no text.
+    pub fn compile_plan(&self, plan: &LogicalPlan, source_name: &str, catalog: &Catalog) -> Result<String, SqlError> {
+        limits::on_deep_stack(|| {
+            let optimized = guarded(|| self.ctx.state().optimize(plan))??;
+            crate::translate::translate(&optimized, "", source_name, catalog)
+        })
+    }
+
+    /// DataFusion's state for this planner's session: its tables (the catalog's, schema
+    /// only) and functions, as Substrait's producer and consumer need them.
+    pub fn state(&self) -> datafusion::execution::SessionState {
+        self.ctx.state()
+    }
 }
 
 /// Parses, binds and logically optimizes one SQL query in `ctx`.
@@ -155,7 +173,7 @@ thread_local! {
 
 /// Runs a step of DataFusion's; its panic becomes an error naming what DataFusion said
 /// (and the process's panic hook, which prints panics, is not told of it).
-fn guarded<T>(step: impl FnOnce() -> T) -> Result<T, SqlError> {
+pub fn guarded<T>(step: impl FnOnce() -> T) -> Result<T, SqlError> {
     static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
     QUIET_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
