@@ -1,10 +1,11 @@
 //! Fuzzing by mutation, on stable Rust: each target takes a corpus of real inputs (the
 //! TPC-H queries and the expression suite; the example job and pipeline specs; saved
-//! plans, set operations, literal rows and three-valued bodies among them), mutates them
-//! (tokens deleted, repeated, swapped or replaced by edge values, text cut, spans nested;
-//! for plans, JSON values changed, removed and repeated) and feeds them to the library,
-//! asserting: no panic (an abort ends the process, which fails the run too), no hang (an
-//! input that runs 30 s ends the process, saying so), and a located error or a result.
+//! plans, set operations, literal rows and three-valued bodies among them; Substrait plans
+//! of TPC-H queries), mutates them (tokens deleted, repeated, swapped or replaced by edge
+//! values, text cut, spans nested; for plans, JSON values changed, removed and repeated)
+//! and feeds them to the library, asserting: no panic (an abort ends the process, which
+//! fails the run too), no hang (an input that runs 30 s ends the process, saying so), and
+//! a located error or a result.
 //!
 //! Each target runs `SKADI_FUZZ_SECONDS` (default 6) from seed `SKADI_FUZZ_SEED`
 //! (default: fixed, so CI is repeatable); a failing input is written to
@@ -569,4 +570,28 @@ fn fuzz_saved_plans() {
         }
     });
     assert_clean("plan", result);
+}
+
+#[test]
+fn fuzz_substrait_plans() {
+    let session = Session::open(tiny_tpch()).unwrap().with_workers(2);
+    let corpus: Vec<String> = ["q2", "q4", "q9", "q13", "q16", "q18", "q20", "q22"]
+        .iter()
+        .map(|q| {
+            let json = session.substrait(&query(q), q, skadi::SubstraitEncoding::Json).unwrap();
+            String::from_utf8(json).unwrap()
+        })
+        .collect();
+    let result = fuzz("substrait", &corpus, 3, mutate_json, |input| {
+        let run = Source::substrait(input.as_bytes(), "fuzz.substrait.json")
+            .and_then(|source| session.compile_source(&source, |_, _| {}))
+            .and_then(|c| session.run_plan(&c.plan, None).map(|_| ()));
+        // A plan that compiles runs over checked operators; an error running it names
+        // its vertex.
+        match run {
+            Err(skadi::Error::Runtime(e)) if !e.to_string().contains("panicked") => Outcome::Located,
+            other => judge(other, "fuzz.substrait.json"),
+        }
+    });
+    assert_clean("substrait", result);
 }
