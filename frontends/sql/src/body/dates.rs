@@ -24,31 +24,32 @@ pub(super) fn month_interval(e: &Expr) -> Option<(i64, i64)> {
 }
 
 impl BodyWriter<'_> {
-    /// Field `part` of a date given as days since 1970-01-01: year, quarter, month, day,
-    /// day of week (`dow`, Sunday 0), day of year (`doy`, from 1), or `epoch` (seconds,
-    /// f64); i64 but for `epoch`.
+    /// Field `part` of a date given as days since 1970-01-01: year, quarter (`qtr`),
+    /// month, day (plurals too), day of week (`dow`, Sunday 0; `isodow`, Monday 1 to
+    /// Sunday 7), ISO 8601 `week` and `isoyear`, day of year (`doy`, from 1), or `epoch`
+    /// (seconds, f64); i64 but for `epoch`.
     pub(super) fn date_part(&mut self, part: &str, date: &Scalar) -> Result<Scalar, SqlError> {
         let (year, month, day) = self.civil_from_days(date);
         let b = &mut self.builder;
         let c = |b: &mut BodyBuilder, v: i64| b.const_int(v, "i64");
-        Ok(match part {
-            "year" => year,
-            "month" => month,
-            "day" => day,
-            "quarter" => {
+        Ok(match part.trim() {
+            "year" | "years" => year,
+            "month" | "months" => month,
+            "day" | "days" => day,
+            "quarter" | "qtr" => {
                 let (k2, k3) = (c(b, 2), c(b, 3));
                 let t = b.binary("arith.addi", &month, &k2);
                 b.binary("arith.divsi", &t, &k3)
             }
-            "dow" => {
-                // 1970-01-01 was a Thursday (4); floored, so dates before it count too.
-                let days = b.cast("arith.extsi", date, "i64");
-                let (k4, k7) = (c(b, 4), c(b, 7));
-                let t = b.binary("arith.addi", &days, &k4);
-                let weeks = b.binary("arith.floordivsi", &t, &k7);
-                let whole = b.binary("arith.muli", &weeks, &k7);
-                b.binary("arith.subi", &t, &whole)
+            // 1970-01-01 was a Thursday: Sunday-0 day 4, Monday-0 day 3.
+            "dow" => self.weekday(date, 4),
+            "isodow" => {
+                let monday0 = self.weekday(date, 3);
+                let one = c(&mut self.builder, 1);
+                self.builder.binary("arith.addi", &monday0, &one)
             }
+            "week" | "weeks" => self.iso_week(date).1,
+            "isoyear" => self.iso_week(date).0,
             "doy" => {
                 let one = c(b, 1);
                 let jan1 = self.days_from_civil(&year, &one, &one);
@@ -64,6 +65,36 @@ impl BodyWriter<'_> {
             }
             other => return Err(SqlError::unsupported(format!("date_part('{other}', ...)"))),
         })
+    }
+
+    /// The day of the week of `date` (days since 1970-01-01), counted from 0 on the day
+    /// that 1970-01-01 is day `thursday` of; floored, so dates before it count too.
+    fn weekday(&mut self, date: &Scalar, thursday: i64) -> Scalar {
+        let b = &mut self.builder;
+        let days = b.cast("arith.extsi", date, "i64");
+        let (k, k7) = (b.const_int(thursday, "i64"), b.const_int(7, "i64"));
+        let t = b.binary("arith.addi", &days, &k);
+        let weeks = b.binary("arith.floordivsi", &t, &k7);
+        let whole = b.binary("arith.muli", &weeks, &k7);
+        b.binary("arith.subi", &t, &whole)
+    }
+
+    /// ISO 8601's year and week of `date`: weeks start on Monday, and a week belongs to
+    /// the year its Thursday falls in (so 1 January may be in week 52 or 53 of the year
+    /// before, and 31 December in week 1 of the next). Both i64.
+    fn iso_week(&mut self, date: &Scalar) -> (Scalar, Scalar) {
+        let monday0 = self.weekday(date, 3);
+        let b = &mut self.builder;
+        let days = b.cast("arith.extsi", date, "i64");
+        let (k1, k3, k7) = (b.const_int(1, "i64"), b.const_int(3, "i64"), b.const_int(7, "i64"));
+        let monday = b.binary("arith.subi", &days, &monday0);
+        let thursday = b.binary("arith.addi", &monday, &k3);
+        let (year, _, _) = self.civil_from_days(&thursday);
+        let jan1 = self.days_from_civil(&year, &k1, &k1);
+        let b = &mut self.builder;
+        let into = b.binary("arith.subi", &thursday, &jan1);
+        let weeks = b.binary("arith.divsi", &into, &k7);
+        (year, b.binary("arith.addi", &weeks, &k1))
     }
 
     /// Days since 1970-01-01 (i64) of the civil date `year`-`month`-`day` (each i64;
@@ -147,12 +178,16 @@ impl BodyWriter<'_> {
         self.builder.cast("arith.trunci", &days, "i32")
     }
 
-    /// Year, month and day (each i64) of a date given as days since 1970-01-01, in integer
-    /// arithmetic (the proleptic Gregorian calendar, as Arrow's date functions).
+    /// Year, month and day (each i64) of a date given as days since 1970-01-01 (i32 or
+    /// i64), in integer arithmetic (the proleptic Gregorian calendar, as Arrow's date
+    /// functions).
     fn civil_from_days(&mut self, days: &Scalar) -> (Scalar, Scalar, Scalar) {
         let b = &mut self.builder;
         let c = |b: &mut BodyBuilder, v: i64| b.const_int(v, "i64");
-        let days = b.cast("arith.extsi", days, "i64");
+        let days = match days.ty.as_str() {
+            "i64" => days.clone(),
+            _ => b.cast("arith.extsi", days, "i64"),
+        };
         let k719468 = c(b, 719468);
         let z = b.binary("arith.addi", &days, &k719468);
         let k146097 = c(b, 146097);
