@@ -1,5 +1,6 @@
 //! Embedding Skadi as a library: open a catalog, compile SQL to FlowGraph and to a
-//! physical plan, look at the plan, run it, and use the Arrow batches directly.
+//! physical plan, look at the plan, run it, and use the Arrow batches directly; then the
+//! same query as a Substrait plan, the way another engine would hand it over.
 //!
 //! `cargo run --release --example embed -- data/tpch-sf0.1`
 
@@ -20,5 +21,15 @@ fn main() -> Result<(), skadi::Error> {
     let rows: usize = result.batches.iter().map(|b| b.num_rows()).sum();
     println!("{rows} groups from {} tasks:", result.tasks);
     println!("{}", skadi::format_table(&result.batches)?);
+
+    // The same query as a Substrait plan, as another engine would hand it over.
+    let substrait = session.substrait(sql, "embed.sql", skadi::SubstraitEncoding::Binary)?;
+    let source = skadi::Source::substrait(&substrait, "embed.substrait")?;
+    let again = session.run_plan(&session.compile_source(&source, |_, _| {})?.plan, None)?;
+    let rows: usize = again.batches.iter().map(|b| b.num_rows()).sum();
+    println!(
+        "through Substrait ({} bytes of protobuf): {rows} groups",
+        substrait.len()
+    );
     Ok(())
 }

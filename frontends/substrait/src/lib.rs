@@ -56,7 +56,8 @@ pub fn encode(plan: &Plan, encoding: Encoding) -> Vec<u8> {
 }
 
 /// A Substrait plan → the DataFusion logical plan it describes, over the planner's tables
-/// (not yet optimized: [`Planner::compile_plan`] optimizes it as it translates).
+/// (not yet optimized: [`Planner::compile_plan`] optimizes it as it translates it to
+/// FlowGraph).
 pub fn to_logical_plan(planner: &Planner, plan: &Plan) -> Result<LogicalPlan, SqlError> {
     let state = planner.state();
     let consumed = skadi_sql::guarded(|| block_on(from_substrait_plan(&state, plan)))??;
@@ -64,17 +65,6 @@ pub fn to_logical_plan(planner: &Planner, plan: &Plan) -> Result<LogicalPlan, Sq
         message: format!("in the Substrait plan: {}", SqlError::from(e).message),
         position: None,
     })
-}
-
-/// Substrait plan (bytes or JSON) → FlowGraph text over the planner's catalog.
-pub fn compile(
-    planner: &Planner,
-    bytes: &[u8],
-    source_name: &str,
-    catalog: &skadi_catalog::Catalog,
-) -> Result<String, SqlError> {
-    let plan = to_logical_plan(planner, &decode(bytes)?)?;
-    planner.compile_plan(&plan, source_name, catalog)
 }
 
 /// SQL → its Substrait plan: DataFusion's optimized logical plan, subqueries
