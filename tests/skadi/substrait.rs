@@ -1,7 +1,8 @@
 //! Plans from other engines: the 22 TPC-H queries round-tripped through Substrait
-//! (SQL → Substrait protobuf → Skadi's plan → rows, against DataFusion's answers), an
-//! engine's own DataFusion logical plan compiled as it is, the CLI's `--substrait` and
-//! `--emit substrait`, and bad Substrait input.
+//! (SQL → Substrait protobuf → Skadi's plan → rows, against DataFusion's answers), a
+//! hand-written plan with a correlated subquery (tests/substrait/), an engine's own
+//! DataFusion logical plan compiled as it is, the CLI's `--substrait` and `--emit
+//! substrait`, and bad Substrait input.
 
 use crate::common::{assert_same_rows, fails_with, oracle, query, skadi, stderr, tpch};
 use skadi::{Session, Source, SourceKind, SubstraitEncoding};
@@ -45,6 +46,23 @@ fn json_plans_round_trip_too() {
     for q in ["q4", "q13", "q22"] {
         round_trip(q, SubstraitEncoding::Json, 1);
     }
+}
+
+/// A plan written as another engine sends one, not by DataFusion's producer: a
+/// correlated EXISTS (an outer reference into the filtered table), which DataFusion's
+/// optimizer decorrelates as it does SQL's.
+#[test]
+fn a_correlated_subquery_from_another_engine() {
+    let path = format!("{}/tests/substrait/correlated-exists.json", env!("CARGO_MANIFEST_DIR"));
+    let source = Source::substrait(&std::fs::read(&path).unwrap(), path.as_str()).unwrap();
+    assert!(source.text.contains("outerReference"), "{}", source.text);
+    let session = Session::open(tpch()).unwrap().with_workers(2);
+    let compiled = session.compile_source(&source, |_, _| {}).unwrap();
+    let ours = session.run_plan(&compiled.plan, None).unwrap();
+    let sql = "select n_nationkey, n_name, n_regionkey from nation \
+               where exists (select * from region where r_regionkey = n_regionkey and r_name = 'ASIA') \
+               order by n_nationkey";
+    assert_same_rows(&ours.batches, &oracle(tpch(), sql), "a correlated EXISTS in Substrait");
 }
 
 /// An embedding engine's own plan: DataFusion's optimized logical plan over its own
