@@ -20,7 +20,7 @@ mod translate;
 
 pub use datafusion::logical_expr::LogicalPlan;
 pub use error::SqlError;
-pub use session::{Planner, guarded, planning_session, sql_to_logical_plan};
+pub use session::{Planner, block_on, guarded, planning_session, sql_to_logical_plan};
 
 use skadi_catalog::Catalog;
 

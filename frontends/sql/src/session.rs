@@ -120,12 +120,6 @@ impl Planner {
 /// Parses, binds and logically optimizes one SQL query in `ctx`.
 /// (Run through [`limits::planning`], which bounds what `sql` may cost.)
 pub(crate) fn plan_in(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, SqlError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| SqlError {
-            message: format!("cannot start the planner: {e}"),
-            position: None,
-        })?;
     let state = ctx.state();
     let limit = state.config_options().sql_parser.recursion_limit.get();
     let mut statements = DFParserBuilder::new(sql)
@@ -150,7 +144,7 @@ pub(crate) fn plan_in(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Sq
     };
     // DataFusion's planner can panic on SQL it parsed (a scalar subquery of no columns
     // indexes its empty schema): that is an error about this query, not a crash.
-    let planned = guarded(|| runtime.block_on(state.statement_to_plan(statement)))?;
+    let planned = guarded(|| block_on(state.statement_to_plan(statement), "the planner"))??;
     let plan = planned?;
     match &plan {
         LogicalPlan::Ddl(_) | LogicalPlan::Dml(_) | LogicalPlan::Copy(_) | LogicalPlan::Statement(_) => {
@@ -164,6 +158,18 @@ pub(crate) fn plan_in(ctx: &SessionContext, sql: &str) -> Result<LogicalPlan, Sq
         _ => {}
     }
     Ok(guarded(|| state.optimize(&plan))??)
+}
+
+/// Runs one of DataFusion's async steps (planning, Substrait's consumer) to completion
+/// on this thread; `what` names the step if its runtime cannot start.
+pub fn block_on<F: std::future::Future>(future: F, what: &str) -> Result<F::Output, SqlError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| SqlError {
+            message: format!("cannot start {what}: {e}"),
+            position: None,
+        })?;
+    Ok(runtime.block_on(future))
 }
 
 thread_local! {

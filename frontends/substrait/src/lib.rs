@@ -60,7 +60,8 @@ pub fn encode(plan: &Plan, encoding: Encoding) -> Vec<u8> {
 /// FlowGraph).
 pub fn to_logical_plan(planner: &Planner, plan: &Plan) -> Result<LogicalPlan, SqlError> {
     let state = planner.state();
-    let consumed = skadi_sql::guarded(|| block_on(from_substrait_plan(&state, plan)))??;
+    let consumed =
+        skadi_sql::guarded(|| skadi_sql::block_on(from_substrait_plan(&state, plan), "the Substrait consumer"))??;
     consumed.map_err(|e| SqlError {
         message: format!("in the Substrait plan: {}", SqlError::from(e).message),
         position: None,
@@ -75,15 +76,4 @@ pub fn from_sql(planner: &Planner, sql: &str) -> Result<Plan, SqlError> {
     skadi_sql::guarded(|| to_substrait_plan(&optimized, &planner.state()))?
         .map(|plan| *plan)
         .map_err(|e| SqlError::unsupported(format!("this query in Substrait ({})", SqlError::from(e).message)))
-}
-
-/// Runs DataFusion's async consumer to completion on this thread.
-fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, SqlError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| SqlError {
-            message: format!("cannot start the Substrait consumer: {e}"),
-            position: None,
-        })?;
-    Ok(runtime.block_on(future))
 }
