@@ -158,6 +158,15 @@ pub fn oracle(catalog: &Path, sql: &str) -> Vec<RecordBatch> {
         .unwrap()
 }
 
+/// DataFusion's error on the query, or `None` where it runs.
+pub fn oracle_error(catalog: &Path, sql: &str) -> Option<String> {
+    skadi_workloads::peer::DataFusionPeer::open(catalog, 2)
+        .unwrap()
+        .sql(sql)
+        .err()
+        .map(|e| e.to_string())
+}
+
 /// Every cell as text, numbers as f64 so decimal and float answers compare.
 fn cells(batches: &[RecordBatch]) -> Vec<Vec<Cell>> {
     let mut rows = Vec::new();

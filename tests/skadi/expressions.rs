@@ -1,16 +1,18 @@
 //! The expression suite (tests/sql/*.slt): NULLs, decimals, strings, dates, CASE, IN,
 //! comparisons and joins, each query against DataFusion on TPC-H SF0.1 (or, in a suite
 //! that says `# catalog: nulls`, on tables full of NULLs as CSV and as Parquet), with 1
-//! and 4 workers, and constructs that are not supported yet failing with a message that
-//! names them.
+//! and 4 workers, constructs that are not supported yet failing with a message that
+//! names them, and queries DataFusion fails on (a division by zero) failing here too.
 
-use crate::common::{assert_same_rows, nulls, oracle, tpch};
+use crate::common::{assert_same_rows, nulls, oracle, oracle_error, tpch};
 use skadi::Session;
 use std::path::Path;
 
 enum Case {
     Query(String),
     Unsupported(String, String),
+    /// Fails at run time with this text, where DataFusion fails too.
+    Error(String, String),
 }
 
 /// Blocks separated by blank lines; `#` lines are comments.
@@ -32,7 +34,8 @@ fn cases(text: &str) -> Vec<(usize, Case)> {
         let case = match head.trim().split_once(' ') {
             None if head.trim() == "query" => Case::Query(sql),
             Some(("unsupported", what)) => Case::Unsupported(what.to_string(), sql),
-            _ => panic!("line {at}: a block starts with 'query' or 'unsupported TEXT', not '{head}'"),
+            Some(("error", what)) => Case::Error(what.to_string(), sql),
+            _ => panic!("line {at}: a block starts with 'query', 'unsupported TEXT' or 'error TEXT', not '{head}'"),
         };
         out.push((at, case));
         block.clear();
@@ -76,6 +79,19 @@ fn expression_suite_matches_the_oracle() {
                             err.contains("not supported yet") && err.contains(&construct),
                             "{what}: expected 'not supported yet: ...{construct}...', got: {err}"
                         );
+                    }
+                    Case::Error(text, sql) => {
+                        let err = match session.sql(&sql, "case.sql") {
+                            Ok(_) => panic!("{what}: expected an error saying '{text}', but it ran"),
+                            Err(e) => e.to_string(),
+                        };
+                        assert!(
+                            err.contains(&text) && !err.contains("not supported yet"),
+                            "{what}: expected an error saying '{text}', got: {err}"
+                        );
+                        let theirs = oracle_error(catalog, &sql)
+                            .unwrap_or_else(|| panic!("{what}: DataFusion runs it; the case proves nothing"));
+                        assert!(!theirs.is_empty(), "{what}");
                     }
                 }
                 ran += 1;

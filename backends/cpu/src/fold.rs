@@ -73,7 +73,7 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
     else {
         return None;
     };
-    if p.three_valued() {
+    if p.self_contained() {
         return None;
     }
     let Operator::Aggregate {

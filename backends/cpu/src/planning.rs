@@ -53,10 +53,13 @@ pub(crate) fn op_kernel(op: &Operator, input: &Schema) -> Option<KernelSpec> {
             fold: None,
             predicate: None,
         },
-        // A pipeline's kernel branches on its kept-rows result.
-        // Its args' validity (three-valued logic) comes after them, as bytes.
+        // A pipeline's kernel branches on its kept-rows result, unless the body can
+        // fail: then every row's fault is stored, kept or not (the rows a filter drops
+        // fail too, as where it runs alone). Its args' validity (three-valued logic)
+        // comes after them, as bytes.
         Operator::Pipeline(p) => {
-            let mut spec = kernel_spec(body, op.body_args(), input, p.keep);
+            let guard = if p.fault.is_some() { None } else { p.keep };
+            let mut spec = kernel_spec(body, op.body_args(), input, guard);
             spec.forms.extend(p.validity.iter().map(|_| None));
             spec
         }
@@ -267,10 +270,14 @@ fn check_body(op: &Operator, input: &[Column], output: &[Column], sig: &Signatur
             strict,
             validity,
             result_validity,
+            fault,
             ..
         }) => {
             if keep.is_some_and(|k| !boolean(k)) {
                 return Err("the result it keeps rows by is not a boolean".into());
+            }
+            if fault.as_ref().is_some_and(|f| !boolean(f.result)) {
+                return Err("the result it fails by is not a boolean".into());
             }
             if sig.params[args.len()..].iter().any(|p| p != "i1") || validity.iter().any(|&a| a >= args.len()) {
                 return Err("it takes its args' validity as i1 parameters after them".into());
@@ -377,6 +384,7 @@ mod tests {
                     strict: vec![vec![0, 1]],
                     validity: vec![],
                     result_validity: vec![],
+                    fault: None,
                 }),
                 schema: piped,
                 location: None,
@@ -449,6 +457,7 @@ mod tests {
                     strict: vec![vec![0], vec![1]],
                     validity: vec![],
                     result_validity: vec![],
+                    fault: None,
                 }),
                 schema: vec![column("x", ColumnType::Float64, false)],
                 location: None,

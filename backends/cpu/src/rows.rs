@@ -125,6 +125,11 @@ pub(crate) fn pipeline_batch(
         result_validity: &pipeline.result_validity,
     };
     let (computed, _) = eval::evaluate(kernel, b, args, nulls)?;
+    if let Some(fault) = &pipeline.fault
+        && eval::keep_mask(&computed[fault.result]).true_count() > 0
+    {
+        return Err(fault.what.clone());
+    }
     let columns = pick(picks, b, &computed, out_schema)?;
     let (columns, rows) = match pipeline.keep {
         None => (columns, b.num_rows()),

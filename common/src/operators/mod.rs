@@ -24,7 +24,7 @@ pub use aggregate::{Aggregate, AggregateCall, AggregateFunction, AggregateMode};
 pub use iterate::Iterate;
 pub use join::{Join, JoinKind};
 pub use order::{Limit, Sink, Sort, SortKey, TopK};
-pub use rows::{Filter, Map, Pipeline, Project, ProjectExpr};
+pub use rows::{Fault, Filter, Map, Pipeline, Project, ProjectExpr};
 pub use scan::{Exchange, FileSlice, Scan, Source, TEXT_COLUMNS};
 pub use sets::Union;
 pub use strings::{

@@ -94,6 +94,10 @@ impl fmt::Display for Map {
 /// true where that arg is not NULL; and each pair `(r, v)` of `result_validity` makes
 /// result r NULL where result v (an i1) is false. Such a body computes its NULLs itself,
 /// so it is strict in nothing it reads that way.
+///
+/// A body whose arithmetic can fail on some rows (a division by zero, an integer
+/// overflow) also returns an i1 that is true on such a row (`fault`): the pipeline then
+/// fails with `fault.what` rather than yield a wrong value.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Pipeline {
     pub body: String,
@@ -105,13 +109,29 @@ pub struct Pipeline {
     pub validity: Vec<usize>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub result_validity: Vec<(usize, usize)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
+}
+
+/// A body result true on the rows where the body's arithmetic failed, and what failed
+/// (the expressions that can, for the error).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Fault {
+    pub result: usize,
+    pub what: String,
 }
 
 impl Pipeline {
-    /// Whether the body computes NULLs itself (see the type's doc): such a pipeline is
-    /// not fused with others, nor folded into an aggregate.
+    /// Whether the body computes NULLs itself (see the type's doc).
     pub fn three_valued(&self) -> bool {
         !self.validity.is_empty() || !self.result_validity.is_empty()
+    }
+
+    /// Whether the body computes NULLs or faults itself: such a pipeline is not fused
+    /// with others, nor folded into an aggregate (a fused body has neither its args'
+    /// validity nor a fault result).
+    pub fn self_contained(&self) -> bool {
+        self.three_valued() || self.fault.is_some()
     }
 }
 
@@ -124,6 +144,9 @@ impl fmt::Display for Pipeline {
         }
         if self.three_valued() {
             write!(f, " (three-valued)")?;
+        }
+        if let Some(fault) = &self.fault {
+            write!(f, " (may fail: {})", fault.what)?;
         }
         write!(f, " -> {computed} computed, {passed} passed through")
     }

@@ -196,10 +196,20 @@ pub(crate) fn check_operator(op: &Operator, inputs: &[&[Column]], output: &[Colu
             exprs,
             strict,
             validity,
+            fault,
             ..
         }) => {
             let input = one()?;
             names(input, args)?;
+            if let Some(f) = fault
+                && (strict.get(f.result).is_none() || f.what.is_empty())
+            {
+                return Err(format!(
+                    "'fault' names result {} of {}, or says nothing",
+                    f.result,
+                    strict.len()
+                ));
+            }
             if let Some(a) = strict.iter().flatten().find(|&&a| a >= args.len()) {
                 return Err(format!("'strict' names arg {a} of {}", args.len()));
             }

@@ -142,6 +142,7 @@ mod tests {
             strict: vec![vec![]],
             validity: vec![],
             result_validity: vec![],
+            fault: None,
         })
     }
 

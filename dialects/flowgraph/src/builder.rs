@@ -3,7 +3,7 @@
 
 use crate::syntax::{index_lists, quote, string_array, table_type};
 use skadi_common::{
-    AggregateCall, AggregateFunction, Column, ColumnType, JoinKind, Schema, SortKey, Values, Window, WindowCall,
+    AggregateCall, AggregateFunction, Column, ColumnType, Fault, JoinKind, Schema, SortKey, Values, Window, WindowCall,
     WindowFunction,
     ml::{METRIC_COLUMNS, Training},
 };
@@ -295,7 +295,8 @@ impl FlowGraphBuilder {
     /// A row-wise op whose body follows SQL's three-valued logic itself (see
     /// `skadi_common::Pipeline`): it takes `args` and then the validity of the args at
     /// `validity`; result r is NULL where result v is false for each `(r, v)` in
-    /// `result_validity`; rows where result `keep` is false are dropped.
+    /// `result_validity`; rows where result `keep` is false are dropped; the op fails
+    /// where result `fault.result` is true.
     #[allow(clippy::too_many_arguments)]
     pub fn three_valued(
         &mut self,
@@ -306,6 +307,7 @@ impl FlowGraphBuilder {
         exprs: &[String],
         keep: Option<usize>,
         result_validity: &[(usize, usize)],
+        fault: Option<&Fault>,
         schema: Schema,
         loc: &SourceLoc,
     ) -> TableValue {
@@ -313,7 +315,7 @@ impl FlowGraphBuilder {
         let results = body.results.len();
         let pairs: Vec<Vec<usize>> = result_validity.iter().map(|&(r, v)| vec![r, v]).collect();
         let validity = validity.iter().map(usize::to_string).collect::<Vec<_>>().join(", ");
-        let attrs = format!(
+        let mut attrs = format!(
             "body = @{}, args = {}, exprs = {}, keep = {} : i64, strict = {}, validity = [{validity}], result_validity = {}",
             body.name,
             string_array(args),
@@ -322,6 +324,13 @@ impl FlowGraphBuilder {
             index_lists(&vec![Vec::new(); results]),
             index_lists(&pairs)
         );
+        if let Some(f) = fault {
+            attrs.push_str(&format!(
+                ", fault = {} : i64, fault_what = {}",
+                f.result,
+                quote(&f.what)
+            ));
+        }
         self.unary_op("pipeline", input, &attrs, schema, loc)
     }
 

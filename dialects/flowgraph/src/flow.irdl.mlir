@@ -79,7 +79,9 @@ irdl.dialect @flow {
   // NULL (a fused body mixes results that read different columns). Optional, for SQL's
   // three-valued logic: `validity` (arg indices) passes, after the args, one i1 per listed
   // arg, true where it is not NULL; `result_validity` ([[r, v], ...]) makes result r NULL
-  // where result v is false.
+  // where result v is false. Optional `fault` (an integer) and `fault_what` (a string): the
+  // op fails, saying `fault_what`, on a row where that i1 result is true (a division by
+  // zero, an integer overflow).
   irdl.operation @pipeline {
     %in = irdl.base @flow::@table
     %out = irdl.base @flow::@table

@@ -188,6 +188,7 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             strict,
             validity,
             result_validity,
+            fault,
         }) => {
             let results = check_body(body, args, validity.len())?;
             check_exprs(body, exprs, &results)?;
@@ -207,6 +208,14 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
             }
             if validity.iter().any(|&a| a >= args.len()) {
                 return Err(fail(format!("'validity' must list indices of its {} args", args.len())));
+            }
+            if let Some(f) = fault
+                && results.get(f.result).map(String::as_str) != Some("i1")
+            {
+                return Err(fail(format!(
+                    "fails where result ${} of @{body} is true, which is not an i1 result",
+                    f.result
+                )));
             }
             if let Some((r, v)) = result_validity
                 .iter()

@@ -15,8 +15,8 @@ use melior::ir::{
     r#type::{FunctionType, TypeLike},
 };
 use skadi_common::{
-    Aggregate, AggregateCall, Choice, Compare, CompareOp, Concat, Exchange, Filter, FlatMap, Iterate, Join, JoinKind,
-    Limit, Map, Match, MatchKind, Pick, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source,
+    Aggregate, AggregateCall, Choice, Compare, CompareOp, Concat, Exchange, Fault, Filter, FlatMap, Iterate, Join,
+    JoinKind, Limit, Map, Match, MatchKind, Pick, Pipeline, Project, ProjectExpr, Schema, Sink, Sort, SortKey, Source,
     StringFunction, TopK, Union, Values, Window, WindowCall, ml::Training,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -357,6 +357,15 @@ fn read_kind(
                     })?,
                 false => Vec::new(),
             };
+            // Optional: the result that is true where the body's arithmetic failed.
+            let fault = match op.has_attribute("fault") {
+                true => Some(Fault {
+                    result: usize::try_from(integer("fault")?)
+                        .map_err(|_| bad(name, location, "'fault' must be a result's index"))?,
+                    what: string("fault_what")?,
+                }),
+                false => None,
+            };
             OpKind::Pipeline(Pipeline {
                 body: symbol("body")?,
                 args: strings("args")?,
@@ -365,6 +374,7 @@ fn read_kind(
                 strict,
                 validity,
                 result_validity,
+                fault,
             })
         }
         "flow.aggregate" => {

@@ -9,7 +9,14 @@
 //! i1, true where it is not NULL) and computes every value with its validity, by SQL's
 //! rules; its results' validities are results too (a `flow.pipeline` with `validity` and
 //! `result_validity`).
-
+//!
+//! Faults. A division by a value that may be zero (of integers or decimals; floats give
+//! infinity), or an integer one that may overflow, fails in SQL. A three-valued body
+//! also returns an i1 true on a row where one did ([`BodyWriter::finish_with_fault`]),
+//! and its pipeline fails there. Only where the failing operation is reached: a CASE
+//! branch that is not taken, the right side of an AND whose left is FALSE, a COALESCE
+//! argument after a valid one, or a NULL operand does not fail (as DataFusion evaluates
+//! them). [`needs_three_valued`] sends such expressions to three-valued bodies.
 //!
 //! Over 600 lines, knowingly: the strict and three-valued ways share one expression walk
 //! (`value`), which is the file's one idea. What does not walk expressions lives beside
@@ -24,14 +31,14 @@ use datafusion::{
     },
     logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator},
 };
-use skadi_common::Column;
+use skadi_common::{Column, Fault};
 use skadi_flowgraph::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc};
 
 mod dates;
 mod scalars;
 
 use dates::month_interval;
-use scalars::{MATH_FUNCTIONS, is_float, literal};
+use scalars::{MATH_FUNCTIONS, is_float, literal, may_fault};
 
 /// The columns of the body's input, positionally matching the DataFusion schema (then
 /// any columns appended for atoms).
@@ -104,7 +111,7 @@ pub(crate) fn needs_three_valued(input: &BodyInput<'_>, e: &Expr, predicate: boo
             Expr::ScalarFunction(f) if matches!(f.name(), "coalesce" | "nvl" | "ifnull" | "nullif") => nullable(node),
             Expr::InList(list) => list.list.iter().any(nullable),
             _ => false,
-        };
+        } || may_fault(node, input.df_schema);
         needs |= non_strict;
         Ok(if needs {
             TreeNodeRecursion::Stop
@@ -123,6 +130,22 @@ pub(crate) struct BodyWriter<'a> {
     params: Vec<usize>,
     /// Three-valued bodies: per parameter, its validity parameter (nullable ones only).
     validity: Option<Vec<Option<usize>>>,
+    /// Where the expression being written is evaluated (see [`Reached`]): every entry
+    /// holds.
+    reach: Vec<Reached>,
+    /// Three-valued bodies: true on a row where an operation reached failed, and what
+    /// can fail.
+    fault: Option<Scalar>,
+    fault_what: Vec<String>,
+}
+
+/// A condition under which an expression is evaluated: everywhere except where `value`
+/// is valid and equals `is` (the right side of an AND is not evaluated where its left is
+/// a valid FALSE). Written out only when an operation that can fail is reached.
+#[derive(Clone)]
+struct Reached {
+    value: Valued,
+    is: bool,
 }
 
 /// A value and where it is valid: `None` when it is never NULL.
@@ -211,6 +234,9 @@ impl<'a> BodyWriter<'a> {
             builder: g.body(prefix, types, loc),
             params,
             validity,
+            reach: Vec::new(),
+            fault: None,
+            fault_what: Vec::new(),
         })
     }
 
@@ -245,8 +271,66 @@ impl<'a> BodyWriter<'a> {
         &mut self.builder
     }
 
+    /// The body, returning `results`. A body that can fail ends with
+    /// [`Self::finish_with_fault`].
     pub fn finish(self, results: &[Scalar]) -> BodyFunc {
+        debug_assert!(self.fault.is_none(), "a body that can fail is finished with its fault");
         self.builder.finish(results)
+    }
+
+    /// The body, returning `results` and, if an operation in it can fail, after them an
+    /// i1 that is true where one did; with the fault that names it.
+    pub fn finish_with_fault(self, results: &[Scalar]) -> (BodyFunc, Option<Fault>) {
+        match self.fault {
+            None => (self.builder.finish(results), None),
+            Some(failed) => {
+                let mut all = results.to_vec();
+                all.push(failed);
+                let fault = Fault {
+                    result: results.len(),
+                    what: self.fault_what.join("; "),
+                };
+                (self.builder.finish(&all), Some(fault))
+            }
+        }
+    }
+
+    /// Records that the operation `what` fails where `failed` (an i1) is true, on the
+    /// rows where it is reached. Only a three-valued body can say so.
+    fn may_fail(&mut self, failed: Scalar, what: String) -> Result<(), SqlError> {
+        if self.validity.is_none() {
+            return Err(SqlError::unsupported(format!(
+                "arithmetic that can fail ({what}) in this position"
+            )));
+        }
+        let mut failed = failed;
+        for Reached { value: (v, valid), is } in self.reach.clone() {
+            // Not reached where the value is a valid `is`.
+            let equal = if is { v } else { self.not(v) };
+            let decided = match valid {
+                Some(valid) => self.builder.binary("arith.andi", &equal, &valid),
+                None => equal,
+            };
+            let reached = self.not(decided);
+            failed = self.builder.binary("arith.andi", &failed, &reached);
+        }
+        self.fault = Some(match self.fault.take() {
+            None => failed,
+            Some(before) => self.builder.binary("arith.ori", &before, &failed),
+        });
+        if !self.fault_what.contains(&what) {
+            self.fault_what.push(what);
+        }
+        Ok(())
+    }
+
+    /// `value` evaluated only where `reached` holds (see [`Reached`]).
+    fn value_where(&mut self, e: &Expr, reached: Vec<Reached>) -> Result<Valued, SqlError> {
+        let depth = self.reach.len();
+        self.reach.extend(reached);
+        let v = self.value(e);
+        self.reach.truncate(depth);
+        v
     }
 
     /// Writes a predicate; top-level AND-ed conjuncts keep SQL's meaning under strict NULLs.
@@ -377,7 +461,17 @@ impl<'a> BodyWriter<'a> {
             }
             Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
                 let (l, vl) = self.value(left)?;
-                let (r, vr) = self.value(right)?;
+                // AND's right side is not reached where its left is FALSE, OR's where TRUE.
+                let (r, vr) = match op {
+                    Operator::And | Operator::Or => {
+                        let reached = Reached {
+                            value: (l.clone(), vl.clone()),
+                            is: *op == Operator::Or,
+                        };
+                        self.value_where(right, vec![reached])?
+                    }
+                    _ => self.value(right)?,
+                };
                 match op {
                     Operator::And | Operator::Or => {
                         if !three_valued && self.nullable_refs(e) {
@@ -427,6 +521,11 @@ impl<'a> BodyWriter<'a> {
                             same
                         };
                         (v, None)
+                    }
+                    Operator::Divide | Operator::Modulo if may_fault(e, self.input.df_schema) => {
+                        let valid = self.both(vl, vr);
+                        let v = self.checked_division(*op, l, r, valid.clone(), e)?;
+                        (v, valid)
                     }
                     _ => {
                         let v = self.binary(*op, l, r, e)?;
@@ -506,8 +605,35 @@ impl<'a> BodyWriter<'a> {
             }
             Expr::Case(case) => {
                 strict_only(self, "CASE")?;
+                // Each condition is reached where no earlier one is TRUE; a branch's value
+                // where its condition is TRUE (not NULL); ELSE where none is.
+                let mut not_taken: Vec<Reached> = Vec::new();
+                let mut branches = Vec::new();
+                for (when, then) in &case.when_then_expr {
+                    let cond = match &case.expr {
+                        Some(base) => Expr::BinaryExpr(BinaryExpr::new(
+                            base.clone(),
+                            Operator::Eq,
+                            Box::new(when.as_ref().clone()),
+                        )),
+                        None => when.as_ref().clone(),
+                    };
+                    let cond = self.value_where(&cond, not_taken.clone())?;
+                    let cond = self.truth(cond);
+                    let mut taken = not_taken.clone();
+                    taken.push(Reached {
+                        value: (cond.clone(), None),
+                        is: false,
+                    });
+                    let then = self.value_where(then, taken)?;
+                    not_taken.push(Reached {
+                        value: (cond.clone(), None),
+                        is: true,
+                    });
+                    branches.push((cond, then));
+                }
                 let mut result = match &case.else_expr {
-                    Some(otherwise) => self.value(otherwise)?,
+                    Some(otherwise) => self.value_where(otherwise, not_taken)?,
                     None if three_valued => {
                         let ty = e.get_type(self.input.df_schema)?;
                         let zero = self.zero(&ty)?;
@@ -516,18 +642,7 @@ impl<'a> BodyWriter<'a> {
                     }
                     None => return Err(SqlError::unsupported("CASE without ELSE (a NULL result)")),
                 };
-                for (when, then) in case.when_then_expr.iter().rev() {
-                    let cond = match &case.expr {
-                        Some(base) => self.value(&Expr::BinaryExpr(BinaryExpr::new(
-                            base.clone(),
-                            Operator::Eq,
-                            Box::new(when.as_ref().clone()),
-                        )))?,
-                        None => self.value(when)?,
-                    };
-                    // A branch is taken where its condition is TRUE (not NULL).
-                    let cond = self.truth(cond);
-                    let (t, vt) = self.value(then)?;
+                for (cond, (t, vt)) in branches.into_iter().rev() {
                     let (t, r) = self.unify(t, result.0)?;
                     let value = self.builder.select(&cond, &t, &r);
                     let valid = match (vt, result.1) {
@@ -581,8 +696,19 @@ impl<'a> BodyWriter<'a> {
             }
             Expr::ScalarFunction(f) if matches!(f.name(), "coalesce" | "nvl" | "ifnull") => {
                 strict_only(self, f.name())?;
-                // The first valid argument; NULL where none is.
-                let mut values = f.args.iter().map(|a| self.value(a)).collect::<Result<Vec<_>, _>>()?;
+                // The first valid argument; NULL where none is. An argument is reached
+                // where every one before it is NULL: none after one that never is.
+                let mut values = Vec::new();
+                let mut before: Vec<Reached> = Vec::new();
+                for a in &f.args {
+                    let (v, valid) = self.value_where(a, before.clone())?;
+                    values.push((v, valid.clone()));
+                    let Some(valid) = valid else { break };
+                    before.push(Reached {
+                        value: (valid, None),
+                        is: true,
+                    });
+                }
                 let mut result = values.pop().ok_or_else(|| SqlError::unsupported(format!("{e}")))?;
                 for (v, valid) in values.into_iter().rev() {
                     let Some(valid) = valid else {

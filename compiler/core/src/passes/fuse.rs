@@ -29,12 +29,12 @@ pub(crate) struct Fuse;
 /// and cleans up across the former vertex boundaries.
 const FUSED_BODY_PIPELINE: &str = "builtin.module(inline{default-pipeline=},canonicalize,cse)";
 
-/// Row-wise ops fuse; a three-valued pipeline does not (its body computes NULLs from its
-/// args' validity, which a fused body does not have for computed values).
+/// Row-wise ops fuse; a self-contained pipeline does not (its body computes NULLs from
+/// its args' validity, which a fused body does not have for computed values, or a fault).
 fn row_wise(kind: &OpKind) -> bool {
     match kind {
         OpKind::Filter(_) | OpKind::Map(_) | OpKind::Project(_) => true,
-        OpKind::Pipeline(p) => !p.three_valued(),
+        OpKind::Pipeline(p) => !p.self_contained(),
         _ => false,
     }
 }

@@ -32,7 +32,7 @@ impl Pass for PushdownPredicates {
                         keep: Some(k),
                         ..
                     },
-                ) if !p.three_valued() => (body, *k, args),
+                ) if !p.self_contained() => (body, *k, args),
                 _ => continue,
             };
             let source = op.inputs[0];

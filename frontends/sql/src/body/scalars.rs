@@ -5,8 +5,8 @@ use super::{BodyWriter, dates::NANOS_PER_DAY};
 use crate::SqlError;
 use datafusion::{
     arrow::datatypes::DataType,
-    common::ScalarValue,
-    logical_expr::{Expr, Operator},
+    common::{DFSchema, ScalarValue},
+    logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator},
 };
 use skadi_common::ColumnType;
 use skadi_flowgraph::{BodyBuilder, Scalar};
@@ -82,24 +82,46 @@ pub(super) fn literal(b: &mut BodyBuilder, v: &ScalarValue) -> Result<Scalar, Sq
     })
 }
 
-/// Whether `e` is a binary expression whose right side is an integer constant other than
-/// 0 and -1: integer division by it can neither divide by zero nor overflow.
-fn safe_divisor(e: &Expr) -> bool {
-    let Expr::BinaryExpr(b) = e else { return false };
+/// The constant a binary expression's right side is, through casts, if it is one.
+fn constant_right(e: &Expr) -> Option<&ScalarValue> {
+    let Expr::BinaryExpr(b) = e else { return None };
     let mut right = b.right.as_ref();
     while let Expr::Cast(c) = right {
         right = c.expr.as_ref();
     }
     match right {
-        Expr::Literal(v, _) => {
-            v.cast_to(&DataType::Int64)
-                .ok()
-                .and_then(|v| match v {
-                    ScalarValue::Int64(Some(n)) => Some(n != 0 && n != -1),
-                    _ => None,
-                })
-                .unwrap_or(false)
-                && v.data_type().is_integer()
+        Expr::Literal(v, _) if !v.is_null() => Some(v),
+        _ => None,
+    }
+}
+
+/// Whether `e` is a binary expression whose right side is an integer constant other than
+/// 0 and -1: integer division by it can neither divide by zero nor overflow.
+fn safe_divisor(e: &Expr) -> bool {
+    constant_right(e).is_some_and(|v| {
+        v.data_type().is_integer()
+            && matches!(v.cast_to(&DataType::Int64), Ok(ScalarValue::Int64(Some(n))) if n != 0 && n != -1)
+    })
+}
+
+/// Whether `e` is a division or remainder that can fail: of integers or decimals (floats
+/// give infinity or NaN) by a value that may be zero, or of integers by one that may be
+/// -1 (the least value divided by -1 overflows).
+pub(super) fn may_fault(e: &Expr, schema: &DFSchema) -> bool {
+    if !matches!(
+        e,
+        Expr::BinaryExpr(BinaryExpr {
+            op: Operator::Divide | Operator::Modulo,
+            ..
+        })
+    ) {
+        return false;
+    }
+    match e.get_type(schema) {
+        Ok(t) if t.is_integer() => !safe_divisor(e),
+        Ok(DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..)) => {
+            !constant_right(e)
+                .is_some_and(|v| matches!(v.cast_to(&DataType::Float64), Ok(ScalarValue::Float64(Some(x))) if x != 0.0))
         }
         _ => false,
     }
@@ -175,6 +197,71 @@ impl BodyWriter<'_> {
                 )));
             }
             _ => return Err(SqlError::unsupported(format!("operator {op} in compiled bodies ({e})"))),
+        })
+    }
+
+    /// `l / r` or `l % r` of integers or decimals (f64 here), failing where `r` is zero
+    /// (integers: also where `l` is the type's least value and `r` is -1, which
+    /// overflows) and both are `valid`. DataFusion fails on them too.
+    pub(super) fn checked_division(
+        &mut self,
+        op: Operator,
+        l: Scalar,
+        r: Scalar,
+        valid: Option<Scalar>,
+        e: &Expr,
+    ) -> Result<Scalar, SqlError> {
+        let (l, r) = self.unify(l, r)?;
+        let ty = l.ty.clone();
+        let float = is_float(&ty);
+        let b = &mut self.builder;
+        let (failed, what) = if float {
+            let zero = b.const_float(0.0, &ty);
+            (
+                b.compare("arith.cmpf", "oeq", &r, &zero),
+                format!("division by zero in {e}"),
+            )
+        } else {
+            let bits: u32 = match ty.strip_prefix('i').and_then(|n| n.parse().ok()) {
+                Some(n) if n > 1 => n,
+                _ => {
+                    return Err(SqlError::unsupported(format!(
+                        "operator {op} over {ty} in compiled bodies ({e})"
+                    )));
+                }
+            };
+            let zero = b.const_int(0, &ty);
+            let is_zero = b.compare("arith.cmpi", "eq", &r, &zero);
+            let least = b.const_int(i64::MIN >> (64 - bits), &ty);
+            let minus_one = b.const_int(-1, &ty);
+            let at_least = b.compare("arith.cmpi", "eq", &l, &least);
+            let by_minus_one = b.compare("arith.cmpi", "eq", &r, &minus_one);
+            let overflows = b.binary("arith.andi", &at_least, &by_minus_one);
+            (
+                b.binary("arith.ori", &is_zero, &overflows),
+                format!("division by zero or overflow in {e}"),
+            )
+        };
+        let failed_here = match &valid {
+            Some(v) => self.builder.binary("arith.andi", &failed, v),
+            None => failed.clone(),
+        };
+        self.may_fail(failed_here, what)?;
+        let b = &mut self.builder;
+        Ok(match (float, op) {
+            (true, Operator::Divide) => b.binary("arith.divf", &l, &r),
+            (true, _) => b.binary("arith.remf", &l, &r),
+            (false, _) => {
+                // Where it fails, divide by 1 instead: the body itself never traps.
+                let one = b.const_int(1, &ty);
+                let r = b.select(&failed, &one, &r);
+                let op = if op == Operator::Divide {
+                    "arith.divsi"
+                } else {
+                    "arith.remsi"
+                };
+                b.binary(op, &l, &r)
+            }
         })
     }
 

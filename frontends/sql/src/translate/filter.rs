@@ -27,7 +27,7 @@ impl Translator<'_> {
             let mut w = BodyWriter::three_valued(self.g, "filter", &body_input, &[predicate], &loc).map_err(at)?;
             let result = w.predicate(predicate).map_err(at)?;
             let (args, validity) = (w.args(), w.validity_args());
-            let body = w.finish(&[result]);
+            let (body, fault) = w.finish_with_fault(&[result]);
             let exprs: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
             let filtered = self.g.three_valued(
                 input,
@@ -37,6 +37,7 @@ impl Translator<'_> {
                 &exprs,
                 Some(0),
                 &[],
+                fault.as_ref(),
                 columns.clone(),
                 &loc,
             );

@@ -215,7 +215,7 @@ impl Translator<'_> {
             .chain(validities.into_iter().map(|(_, v)| v))
             .collect();
         let (args, validity) = (w.args(), w.validity_args());
-        let body = w.finish(&results);
+        let (body, fault) = w.finish_with_fault(&results);
         Ok(self.g.three_valued(
             input,
             &body,
@@ -224,6 +224,7 @@ impl Translator<'_> {
             &out_exprs,
             None,
             &result_validity,
+            fault.as_ref(),
             out,
             loc,
         ))

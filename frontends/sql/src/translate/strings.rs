@@ -464,7 +464,7 @@ impl Translator<'_> {
         let three_valued = needs_three_valued(&body_input, &e, false);
         if three_valued && !index {
             return Err(SqlError::unsupported(format!(
-                "as text, a value that needs NULL logic ({e})"
+                "as text, a value that needs NULL logic or can fail ({e})"
             )));
         }
         let mut w = match three_valued {
@@ -489,11 +489,20 @@ impl Translator<'_> {
             !three_valued && w.any_nullable(),
         ));
         let (args, validity) = (w.args(), w.validity_args());
-        let body = w.finish(&[v]);
+        let (body, fault) = w.finish_with_fault(&[v]);
         *input = match three_valued {
-            true => self
-                .g
-                .three_valued(with_atoms, &body, &args, &validity, &exprs, None, &[], out, loc),
+            true => self.g.three_valued(
+                with_atoms,
+                &body,
+                &args,
+                &validity,
+                &exprs,
+                None,
+                &[],
+                fault.as_ref(),
+                out,
+                loc,
+            ),
             false => self.g.map(with_atoms, &body, &args, &exprs, out, loc),
         };
         Ok(columns.len())
