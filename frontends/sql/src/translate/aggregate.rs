@@ -33,6 +33,9 @@ impl Translator<'_> {
                 "GROUPING SETS, CUBE and ROLLUP beside other keys",
             ));
         }
+        if a.aggr_expr.iter().any(|e| covariance(e).is_some()) {
+            return self.covariances(a);
+        }
         // (function, argument expression) per aggregate; count(*) has no argument.
         let mut calls: Vec<(AggregateFunction, Option<Expr>)> = Vec::new();
         for e in &a.aggr_expr {
@@ -151,7 +154,118 @@ impl Translator<'_> {
     }
 }
 
+/// `corr`, `covar_samp` (`covar`) or `covar_pop`: the call's function name and
+/// arguments, if `e` is one of them.
+fn covariance(e: &Expr) -> Option<(&'static str, DfAggregate)> {
+    let Expr::AggregateFunction(call) = e.clone().unalias_nested().data else {
+        return None;
+    };
+    let name = match call.func.name() {
+        "corr" => "corr",
+        "covar" | "covar_samp" => "covar_samp",
+        "covar_pop" => "covar_pop",
+        _ => return None,
+    };
+    Some((name, call))
+}
+
 impl Translator<'_> {
+    /// An aggregate computing `corr(x, y)`, `covar_samp(x, y)` or `covar_pop(x, y)`: over
+    /// the rows where both are not NULL (x' and y', each NULL where either is), the
+    /// covariance is half of var(x' + y') - var(x') - var(y'), and the correlation is
+    /// covar_pop / (stddev_pop(x') * stddev_pop(y')), NULL where either deviation is 0
+    /// (fewer than two rows among them) as DataFusion's. The variances are the stable
+    /// ones Skadi has (Welford's, merged by Chan's rule), in f64 as DataFusion's are.
+    /// Written as a DataFusion aggregate of those and a projection over it, translated
+    /// like any.
+    fn covariances(&mut self, a: &Aggregate) -> Result<TableValue, SqlError> {
+        use datafusion::{
+            functions_aggregate::{
+                stddev::stddev_pop_udaf,
+                variance::{var_pop_udaf, var_samp_udaf},
+            },
+            logical_expr::{Cast, expr::AggregateFunction as Call, lit, when},
+        };
+        enum Out {
+            Call(usize),
+            /// Half of var(s) - var(x) - var(y); over the product of the deviations.
+            Covar([usize; 3]),
+            Corr([usize; 3], [usize; 2]),
+        }
+        let mut calls: Vec<Expr> = Vec::new();
+        let mut at = |e: Expr| match calls.iter().position(|c| *c == e) {
+            Some(i) => i,
+            None => {
+                calls.push(e);
+                calls.len() - 1
+            }
+        };
+        let mut outs = Vec::new();
+        for e in &a.aggr_expr {
+            let Some((name, call)) = covariance(e) else {
+                outs.push(Out::Call(at(e.clone().unalias_nested().data)));
+                continue;
+            };
+            let p = &call.params;
+            if p.distinct || !p.order_by.is_empty() {
+                return Err(SqlError::unsupported(format!("{name} with DISTINCT or ORDER BY")));
+            }
+            let [x, y] = p.args.as_slice() else {
+                return Err(SqlError::unsupported(format!("{name} with {} arguments", p.args.len())));
+            };
+            let float = |e: &Expr| Expr::Cast(Cast::new(Box::new(e.clone()), DataType::Float64));
+            let (x, y) = (float(x), float(y));
+            let xp = when(y.clone().is_not_null(), x.clone()).end()?;
+            let yp = when(x.is_not_null(), y).end()?;
+            let sum = xp.clone() + yp.clone();
+            let mut of = |f: Arc<datafusion::logical_expr::AggregateUDF>, arg: Expr| {
+                at(Expr::AggregateFunction(Call::new_udf(
+                    f,
+                    vec![arg],
+                    false,
+                    p.filter.clone(),
+                    vec![],
+                    None,
+                )))
+            };
+            let var = if name == "covar_samp" {
+                var_samp_udaf()
+            } else {
+                var_pop_udaf()
+            };
+            let parts = [of(var.clone(), sum), of(var.clone(), xp.clone()), of(var, yp.clone())];
+            outs.push(match name {
+                "corr" => Out::Corr(parts, [of(stddev_pop_udaf(), xp), of(stddev_pop_udaf(), yp)]),
+                _ => Out::Covar(parts),
+            });
+        }
+        let keys = a.group_expr.len();
+        let inner = LogicalPlan::Aggregate(datafusion::logical_expr::Aggregate::try_new(
+            a.input.clone(),
+            a.group_expr.clone(),
+            calls,
+        )?);
+        let columns = inner.schema().columns();
+        let col = |i: usize| Expr::Column(columns[keys + i].clone());
+        let mut exprs: Vec<Expr> = columns[..keys].iter().cloned().map(Expr::Column).collect();
+        for (i, out) in outs.into_iter().enumerate() {
+            let covar = |[s, x, y]: [usize; 3]| (col(s) - col(x) - col(y)) / lit(2.0);
+            let e = match out {
+                Out::Call(c) => col(c),
+                Out::Covar(parts) => covar(parts),
+                Out::Corr(parts, [sx, sy]) => when(
+                    col(sx).eq(lit(0.0)).or(col(sy).eq(lit(0.0))),
+                    lit(ScalarValue::Float64(None)),
+                )
+                .otherwise(covar(parts) / (col(sx) * col(sy)))?,
+            };
+            exprs.push(e.alias(format!("__aggregate{i}")));
+        }
+        let projected = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(inner))?);
+        let value = self.plan(&projected)?;
+        self.rename(value, &a.schema)
+    }
+
     /// `GROUPING SETS`, `ROLLUP` and `CUBE`: one aggregate per set, each padded to every
     /// key (NULL where the set lacks it) and the set's `__grouping_id` (a bit per key, set
     /// where the key is absent, the rightmost key lowest; then the set's ordinal among
