@@ -1,7 +1,7 @@
 //! FlowGraph from real queries: it prints, parses back to an equal module, and carries the
 //! vertex ops and source locations.
 
-use crate::common::{query, tpch};
+use crate::common::{nulls, query, tpch};
 use skadi::{FlowGraph, Session};
 
 #[test]
@@ -91,4 +91,29 @@ fn the_verifier_rejects_malformed_joins() {
     let key = types.replace("[\"b.k\"]}", "[\"b.nope\"]}");
     let err = FlowGraph::parse(&module(&key), "bad.mlir").unwrap_err().to_string();
     assert!(err.contains("right key 'b.nope'"), "{err}");
+}
+
+#[test]
+fn the_verifier_rejects_faults_and_join_validity_that_do_not_fit_their_bodies() {
+    let session = Session::open(nulls("parquet")).unwrap();
+    // A pipeline whose body can fail: its fault names an i1 result.
+    let text = session.flowgraph("select k / x as q from t", "q.sql").unwrap().print();
+    assert!(text.contains("fault = 2 : i64"), "{text}");
+    FlowGraph::parse(&text, "ok.mlir").unwrap();
+    let bad = text.replacen("fault = 2 : i64", "fault = 0 : i64", 1);
+    let err = FlowGraph::parse(&bad, "bad.mlir").unwrap_err().to_string();
+    assert!(err.contains("fails where result $0"), "{err}");
+    // An outer join's three-valued condition: its validity names filter args.
+    let text = session
+        .flowgraph(
+            "select count(*) as n from t left join u on t.k = u.k and (u.x > t.x or u.x is null)",
+            "q.sql",
+        )
+        .unwrap()
+        .print();
+    assert!(text.contains("filter_validity = [0, 1]"), "{text}");
+    FlowGraph::parse(&text, "ok.mlir").unwrap();
+    let bad = text.replacen("filter_validity = [0, 1]", "filter_validity = [0, 5]", 1);
+    let err = FlowGraph::parse(&bad, "bad.mlir").unwrap_err().to_string();
+    assert!(err.contains("filter_validity"), "{err}");
 }

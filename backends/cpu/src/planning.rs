@@ -63,6 +63,12 @@ pub(crate) fn op_kernel(op: &Operator, input: &Schema) -> Option<KernelSpec> {
             spec.forms.extend(p.validity.iter().map(|_| None));
             spec
         }
+        // A join's filter likewise, when it is three-valued.
+        Operator::HashJoin { join, .. } => {
+            let mut spec = kernel_spec(body, op.body_args(), input, None);
+            spec.forms.extend(join.filter_validity.iter().map(|_| None));
+            spec
+        }
         _ => kernel_spec(body, op.body_args(), input, None),
     })
 }
@@ -240,6 +246,7 @@ fn check_body(op: &Operator, input: &[Column], output: &[Column], sig: &Signatur
     let state = match op {
         Operator::Iterate { iterate, .. } => iterate.training.state_len(),
         Operator::Pipeline(p) => p.validity.len(),
+        Operator::HashJoin { join, .. } => join.filter_validity.len(),
         _ => 0,
     };
     if sig.params.len() != args.len() + state {
@@ -262,6 +269,12 @@ fn check_body(op: &Operator, input: &[Column], output: &[Column], sig: &Signatur
     match op {
         Operator::Filter(_) | Operator::HashJoin { .. } if sig.results.len() != 1 || !boolean(0) => {
             Err("a predicate returns one boolean (i1)".into())
+        }
+        Operator::HashJoin { join, .. }
+            if sig.params[args.len()..].iter().any(|p| p != "i1")
+                || join.filter_validity.iter().any(|&a| a >= args.len()) =>
+        {
+            Err("it takes its args' validity as i1 parameters after them".into())
         }
         Operator::Map(Map { exprs, .. }) => check_results(exprs, output, sig),
         Operator::Pipeline(Pipeline {

@@ -7,8 +7,11 @@ use std::fmt;
 /// nothing). Inner and outer kinds output left ++ right columns (outer kinds pad the
 /// unmatched side with NULLs); semi and anti output the left rows with / without a match.
 /// No keys pairs every row. `filter(filter_args...)`, over the joined row, is a further
-/// condition of a match. `null_aware` (anti joins from `NOT IN`): a NULL key on either
-/// side makes the answer unknown.
+/// condition of a match: NULL where an arg is NULL, unless the body follows SQL's
+/// three-valued logic itself (an OR or CASE over nullable columns): then it also takes,
+/// after `filter_args`, one i1 per entry of `filter_validity` (positions in
+/// `filter_args`), true where that arg is not NULL. `null_aware` (anti joins from `NOT
+/// IN`): a NULL key on either side makes the answer unknown.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Join {
     pub join_kind: JoinKind,
@@ -18,6 +21,8 @@ pub struct Join {
     pub filter: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filter_args: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filter_validity: Vec<usize>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub null_aware: bool,
 }
@@ -39,6 +44,9 @@ impl fmt::Display for Join {
         )?;
         if let Some(body) = &self.filter {
             write!(f, " filter @{body}({})", super::list(&self.filter_args))?;
+            if !self.filter_validity.is_empty() {
+                write!(f, " (three-valued)")?;
+            }
         }
         Ok(())
     }

@@ -248,8 +248,15 @@ pub(crate) fn check_operator(op: &Operator, inputs: &[&[Column]], output: &[Colu
                 left_keys,
                 right_keys,
                 filter_args,
+                filter_validity,
                 ..
             } = join;
+            if let Some(a) = filter_validity.iter().find(|&&a| a >= filter_args.len()) {
+                return Err(format!(
+                    "'filter_validity' names filter arg {a} of {}",
+                    filter_args.len()
+                ));
+            }
             if *build > 1 {
                 return Err(format!("builds on input {build}; a join has inputs 0 and 1"));
             }

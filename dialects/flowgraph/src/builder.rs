@@ -365,8 +365,8 @@ impl FlowGraphBuilder {
     }
 
     /// Joins `left` and `right` (see `flow.join`); `schema` is left ++ right columns, or
-    /// the left's for semi and anti joins. `filter` is a body over the joined row and the
-    /// columns passed to it.
+    /// the left's for semi and anti joins. `filter` is a body over the joined row, the
+    /// columns passed to it, and those whose validity it also takes (three-valued logic).
     #[allow(clippy::too_many_arguments)]
     pub fn join(
         &mut self,
@@ -374,7 +374,7 @@ impl FlowGraphBuilder {
         right: TableValue,
         kind: JoinKind,
         keys: &[(String, String)],
-        filter: Option<(&BodyFunc, &[String])>,
+        filter: Option<(&BodyFunc, &[String], &[usize])>,
         null_aware: bool,
         schema: Schema,
         loc: &SourceLoc,
@@ -386,13 +386,17 @@ impl FlowGraphBuilder {
             string_array(&lk),
             string_array(&rk)
         );
-        if let Some((body, args)) = filter {
+        if let Some((body, args, validity)) = filter {
             self.add_body(body);
             attrs.push_str(&format!(
                 ", filter = @{}, filter_args = {}",
                 body.name,
                 string_array(args)
             ));
+            if !validity.is_empty() {
+                let validity: Vec<String> = validity.iter().map(usize::to_string).collect();
+                attrs.push_str(&format!(", filter_validity = [{}]", validity.join(", ")));
+            }
         }
         if null_aware {
             attrs.push_str(", null_aware");

@@ -113,7 +113,9 @@ irdl.dialect @flow {
   // their side, NULL-padded; the result is left ++ right columns), "semi", "anti" (the left
   // rows with / without a match; the result is the left's columns). Optional: `filter`, a
   // body over `filter_args` (columns of left ++ right) that a matching pair must also
-  // satisfy; `null_aware` (anti only, from NOT IN): a NULL key on either side is unknown.
+  // satisfy (`filter_validity`, indices of filter_args: the body also takes those args'
+  // validity as i1s after them, and computes SQL's NULLs itself); `null_aware` (anti
+  // only, from NOT IN): a NULL key on either side is unknown.
   irdl.operation @join {
     %l = irdl.base @flow::@table
     %r = irdl.base @flow::@table

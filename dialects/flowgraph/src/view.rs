@@ -409,12 +409,19 @@ fn read_kind(
             } else {
                 Vec::new()
             };
+            let filter_validity = match op.has_attribute("filter_validity") {
+                true => parse_index_lists(&format!("[{}]", printed("filter_validity")?))
+                    .and_then(|mut l| l.pop())
+                    .ok_or_else(|| bad(name, location, "'filter_validity' must be an array of integers"))?,
+                false => Vec::new(),
+            };
             OpKind::Join(Join {
                 join_kind,
                 left_keys: strings("left_keys")?,
                 right_keys: strings("right_keys")?,
                 filter,
                 filter_args,
+                filter_validity,
                 null_aware: op.has_attribute("null_aware"),
             })
         }

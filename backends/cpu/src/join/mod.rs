@@ -34,8 +34,9 @@ pub(crate) struct JoinSpec<'a> {
     pub build: usize,
     /// Key column indices in the left and right inputs.
     pub keys: [Vec<usize>; 2],
-    /// A condition on the joined row (left ++ right columns): kernel and argument indices.
-    pub filter: Option<(&'a Kernel, Vec<usize>)>,
+    /// A condition on the joined row (left ++ right columns): kernel, argument indices,
+    /// and the arguments whose validity it also takes (see `skadi_common::Join`).
+    pub filter: Option<(&'a Kernel, Vec<usize>, Vec<usize>)>,
     pub null_aware: bool,
     pub schemas: [SchemaRef; 2],
     pub out_schema: SchemaRef,
@@ -103,6 +104,7 @@ pub(crate) fn stream<'a>(
         Some(_) => Some((
             plan.kernel(op, &joined).map_err(fail)?,
             column_indices(&joined, &join.filter_args).map_err(fail)?,
+            join.filter_validity.clone(),
         )),
         None => None,
     };
@@ -222,7 +224,7 @@ fn join_building_on(
             .iter()
             .chain(spec.schemas[1].fields().iter())
             .collect();
-        let args = spec.filter.as_ref().map_or(&[][..], |(_, args)| args.as_slice());
+        let args = spec.filter.as_ref().map_or(&[][..], |(_, args, _)| args.as_slice());
         let picked: Vec<_> = args
             .iter()
             .enumerate()
@@ -240,7 +242,7 @@ fn join_building_on(
         let rows = batch.num_rows();
         let keys = keys_of(&batch, &spec.keys[probe], &converter)?;
         let (mut p, mut b) = table.candidates(&keys, rows);
-        if let Some((kernel, args)) = &spec.filter
+        if let Some((kernel, args, validity)) = &spec.filter
             && !p.is_empty()
         {
             // Only the columns the filter reads are gathered for the candidate pairs.
@@ -259,7 +261,14 @@ fn join_building_on(
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let pairs = RecordBatch::try_new(filter_schema.clone(), columns).map_err(|e| e.to_string())?;
-            let keep = eval::selection(kernel, &pairs, &filter_columns)?;
+            // A three-valued filter computes its NULLs itself: strict in nothing.
+            const STRICT_IN_NOTHING: &[Vec<usize>] = &[Vec::new()];
+            let nulls = eval::Nulls {
+                strict: (!validity.is_empty()).then_some(STRICT_IN_NOTHING),
+                validity,
+                ..Default::default()
+            };
+            let keep = eval::keep_mask(&eval::evaluate(kernel, &pairs, &filter_columns, nulls)?.0[0]);
             let mut k = 0;
             for i in 0..p.len() {
                 if keep.value(i) {

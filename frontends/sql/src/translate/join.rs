@@ -168,10 +168,24 @@ impl Translator<'_> {
                 };
                 let pos = expr_position(f);
                 let at = |e: SqlError| e.at(pos.map(|(l, c)| (l as usize, c as usize)));
-                let mut w = BodyWriter::new(self.g, "join_filter", &body_input, &[f], &loc).map_err(at)?;
+                // An outer (or semi, anti, mark) join's condition that needs SQL's NULL
+                // logic is a three-valued body: a match is where it is TRUE.
+                let mut w = match needs_three_valued(&body_input, f, true) {
+                    true => BodyWriter::three_valued(self.g, "join_filter", &body_input, &[f], &loc),
+                    false => BodyWriter::new(self.g, "join_filter", &body_input, &[f], &loc),
+                }
+                .map_err(at)?;
                 let result = w.predicate(f).map_err(at)?;
-                let args = w.args();
-                Some((w.finish(&[result]), args))
+                let (args, validity) = (w.args(), w.validity_args());
+                let (body, fault) = w.finish_with_fault(&[result]);
+                if let Some(fault) = fault {
+                    return Err(at(SqlError::unsupported(format!(
+                        "arithmetic that can fail ({}) in a {} join's condition",
+                        fault.what,
+                        kind.name()
+                    ))));
+                }
+                Some((body, args, validity))
             }
         };
         // Our output: left ++ right (as DataFusion's join schema orders them), NULLs
@@ -190,7 +204,7 @@ impl Translator<'_> {
             right,
             kind,
             &keys,
-            filter.as_ref().map(|(b, a)| (b, a.as_slice())),
+            filter.as_ref().map(|(b, a, v)| (b, a.as_slice(), v.as_slice())),
             j.null_aware,
             out,
             &loc,
