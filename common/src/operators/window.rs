@@ -183,12 +183,20 @@ pub struct WindowCall {
     /// The input column; `None` for ranks and `count(*)`.
     pub input: Option<String>,
     pub frame: Frame,
+    /// `IGNORE NULLS` (lag, lead, first_value, last_value, nth_value): the rows counted
+    /// and picked are those whose input is not NULL.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignore_nulls: bool,
 }
 
 impl WindowCall {
     /// Reads a call from `WindowCall`'s `Display` text and its frame's.
     pub fn parse(text: &str, frame: &str) -> Option<WindowCall> {
         let frame = Frame::parse(frame)?;
+        let (text, ignore_nulls) = match text.strip_suffix(" IGNORE NULLS") {
+            Some(call) => (call, true),
+            None => (text, false),
+        };
         let (head, rest) = text.split_once('(')?;
         let arg = rest.strip_suffix(')')?;
         let input = (!arg.is_empty()).then(|| arg.to_string());
@@ -224,10 +232,11 @@ impl WindowCall {
             ("nth_value", Some(_)) => WindowFunction::NthValue(number(params)?),
             _ => {
                 let call = super::AggregateCall::parse(text)?;
-                return Some(WindowCall {
+                return (!ignore_nulls).then_some(WindowCall {
                     function: WindowFunction::Aggregate(call.function),
                     input: call.input,
                     frame,
+                    ignore_nulls,
                 });
             }
         };
@@ -238,7 +247,20 @@ impl WindowCall {
                 | WindowFunction::Lead { .. }
                 | WindowFunction::NthValue(_)
         );
-        (takes_params == params.is_some()).then_some(WindowCall { function, input, frame })
+        let skips_nulls = matches!(
+            function,
+            WindowFunction::Lag { .. }
+                | WindowFunction::Lead { .. }
+                | WindowFunction::FirstValue
+                | WindowFunction::LastValue
+                | WindowFunction::NthValue(_)
+        );
+        (takes_params == params.is_some() && (skips_nulls || !ignore_nulls)).then_some(WindowCall {
+            function,
+            input,
+            frame,
+            ignore_nulls,
+        })
     }
 }
 
@@ -258,7 +280,11 @@ impl fmt::Display for WindowCall {
                 write!(f, "]({arg})")
             }
             function => write!(f, "{}({arg})", function.name()),
+        }?;
+        if self.ignore_nulls {
+            f.write_str(" IGNORE NULLS")?;
         }
+        Ok(())
     }
 }
 

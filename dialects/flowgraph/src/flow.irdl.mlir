@@ -246,7 +246,8 @@ irdl.dialect @flow {
   }
 
   // Window functions: appends one column per call in `calls` (["rank()", "sum(x)",
-  // "ntile[4]()", "lag[1](x)", "lead[2, 0](x)": offset, default]), each over the rows of
+  // "ntile[4]()", "lag[1](x)", "lead[2, 0](x)": offset, default; "lag[1](x) IGNORE NULLS"
+  // counts only rows where x is not NULL, as do lead and the value functions]), each over the rows of
   // its partition (`partition_by` columns, NULL equal to NULL) in `order_by` order (keys
   // as for sort), reading the frame `frames[i]` ("ROWS BETWEEN 2 PRECEDING AND CURRENT
   // ROW", "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"). The result is the input's

@@ -18,6 +18,7 @@ struct Call {
     partition_by: Vec<Expr>,
     order_by: Vec<(Expr, bool, bool)>,
     frame: Frame,
+    ignore_nulls: bool,
 }
 
 impl Translator<'_> {
@@ -92,6 +93,7 @@ impl Translator<'_> {
                         function: calls[k].function.clone(),
                         input: named[k].0.clone(),
                         frame: calls[k].frame.clone(),
+                        ignore_nulls: calls[k].ignore_nulls,
                     })
                     .collect(),
             };
@@ -161,7 +163,13 @@ fn call(e: &Expr) -> Result<Call, SqlError> {
     if distinct {
         return Err(SqlError::unsupported(format!("{name}(DISTINCT ...) over a window")));
     }
-    if null_treatment == Some(NullTreatment::IgnoreNulls) {
+    let ignore_nulls = null_treatment == Some(NullTreatment::IgnoreNulls);
+    if ignore_nulls
+        && !matches!(
+            name.as_str(),
+            "lag" | "lead" | "first_value" | "last_value" | "nth_value"
+        )
+    {
         return Err(SqlError::unsupported(format!("{name}(...) IGNORE NULLS")));
     }
     let literal_int = |e: &Expr| -> Option<i64> {
@@ -242,6 +250,7 @@ fn call(e: &Expr) -> Result<Call, SqlError> {
             .map(|s| (s.expr.clone(), s.asc, s.nulls_first))
             .collect(),
         frame: frame(&window_frame)?,
+        ignore_nulls,
     })
 }
 
