@@ -7,7 +7,12 @@
 use crate::stage::{Stream, batch, column_index};
 use arrow::{
     array::{Array, ArrayRef, AsArray, BooleanArray, Scalar, StringArray, StringBuilder, UInt32Array},
-    compute::{CastOptions, cast, cast_with_options, kernels::cmp::eq, kernels::comparison::like, or, take},
+    compute::{
+        CastOptions, cast, cast_with_options,
+        kernels::cmp::eq,
+        kernels::comparison::{ilike, like},
+        or, take,
+    },
     datatypes::{DataType, SchemaRef},
     record_batch::{RecordBatch, RecordBatchOptions},
     row::{RowConverter, SortField},
@@ -134,6 +139,7 @@ impl Patterns {
             let one = match kind {
                 MatchKind::Eq => eq(column, s),
                 MatchKind::Like => like(column, s),
+                MatchKind::ILike => ilike(column, s),
                 MatchKind::Regex => unreachable!("regexes are matched above"),
             }
             .map_err(|e| e.to_string())?;

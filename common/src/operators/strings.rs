@@ -31,6 +31,8 @@ pub enum MatchKind {
     Eq,
     /// SQL `LIKE` one of the patterns (`%` any run, `_` one character).
     Like,
+    /// SQL `ILIKE`: `LIKE` ignoring case.
+    ILike,
     /// Contains a match of one of the patterns, regular expressions (Rust `regex` syntax).
     Regex,
 }
@@ -40,12 +42,13 @@ impl MatchKind {
         match self {
             MatchKind::Eq => "eq",
             MatchKind::Like => "like",
+            MatchKind::ILike => "ilike",
             MatchKind::Regex => "regex",
         }
     }
 
     pub fn parse(name: &str) -> Option<MatchKind> {
-        [MatchKind::Eq, MatchKind::Like, MatchKind::Regex]
+        [MatchKind::Eq, MatchKind::Like, MatchKind::ILike, MatchKind::Regex]
             .into_iter()
             .find(|k| k.name() == name)
     }

@@ -129,7 +129,7 @@ irdl.dialect @flow {
   }
 
   // Appends a boolean column (the result's last): whether string column `column` equals
-  // (kind "eq"), is LIKE (kind "like") or contains a match of the regular expression
+  // (kind "eq"), is LIKE (kind "like"; "ilike" ignores case) or contains a match of the regular expression
   // (kind "regex") any of `patterns`; NULL where the column is.
   // Bodies cannot take strings; they read this column instead.
   irdl.operation @match {

@@ -108,7 +108,14 @@ pub(crate) fn needs_three_valued(input: &BodyInput<'_>, e: &Expr, predicate: boo
             | Expr::IsUnknown(_)
             | Expr::IsNotUnknown(_)
             | Expr::Case(_) => nullable(node),
-            Expr::ScalarFunction(f) if matches!(f.name(), "coalesce" | "nvl" | "ifnull" | "nullif") => nullable(node),
+            Expr::ScalarFunction(f)
+                if matches!(
+                    f.name(),
+                    "coalesce" | "nvl" | "ifnull" | "nullif" | "greatest" | "least"
+                ) =>
+            {
+                nullable(node)
+            }
             Expr::InList(list) => list.list.iter().any(nullable),
             _ => false,
         } || may_fault(node, input.df_schema);
@@ -721,6 +728,65 @@ impl<'a> BodyWriter<'a> {
                     result = (value, valid);
                 }
                 result
+            }
+            Expr::ScalarFunction(f) if matches!(f.name(), "greatest" | "least") && !f.args.is_empty() => {
+                strict_only(self, f.name())?;
+                // The largest (smallest) argument that is not NULL; NULL where all are.
+                let op = if f.name() == "greatest" {
+                    Operator::Gt
+                } else {
+                    Operator::Lt
+                };
+                let mut best: Option<Valued> = None;
+                for a in &f.args {
+                    let (v, valid) = self.value(a)?;
+                    best = Some(match best {
+                        None => (v, valid),
+                        Some((b, b_valid)) => {
+                            let (v, b) = self.unify(v, b)?;
+                            let better = self.binary(op, v.clone(), b.clone(), e)?;
+                            // v where it is valid and better, or where none so far is valid.
+                            let take = match &b_valid {
+                                Some(bv) => {
+                                    let none_yet = self.not(bv.clone());
+                                    self.builder.binary("arith.ori", &better, &none_yet)
+                                }
+                                None => better,
+                            };
+                            let take = match &valid {
+                                Some(vv) => self.builder.binary("arith.andi", &take, vv),
+                                None => take,
+                            };
+                            let value = self.builder.select(&take, &v, &b);
+                            (value, self.either(valid, b_valid))
+                        }
+                    });
+                }
+                let (v, valid) = best.expect("one argument or more");
+                let v = match e.to_field(self.input.df_schema).map(|(_, f)| f.data_type().clone()) {
+                    Ok(dt) => self.convert(v, &dt)?,
+                    Err(_) => v,
+                };
+                (v, valid)
+            }
+            // signum(x): 1, -1 or 0 (NaN stays NaN), as DataFusion's.
+            Expr::ScalarFunction(f) if f.name() == "signum" && f.args.len() == 1 => {
+                let (x, valid) = self.value(&f.args[0])?;
+                if !is_float(&x.ty) {
+                    return Err(SqlError::unsupported(format!("signum of a {} value ({e})", x.ty)));
+                }
+                let b = &mut self.builder;
+                let (zero, one, minus_one) = (
+                    b.const_float(0.0, &x.ty),
+                    b.const_float(1.0, &x.ty),
+                    b.const_float(-1.0, &x.ty),
+                );
+                let is_zero = b.compare("arith.cmpf", "oeq", &x, &zero);
+                let positive = b.compare("arith.cmpf", "ogt", &x, &zero);
+                let negative = b.compare("arith.cmpf", "olt", &x, &zero);
+                let v = b.select(&negative, &minus_one, &x);
+                let v = b.select(&positive, &one, &v);
+                (b.select(&is_zero, &zero, &v), valid)
             }
             Expr::ScalarFunction(f) if f.name() == "nullif" && f.args.len() == 2 => {
                 strict_only(self, "NULLIF")?;

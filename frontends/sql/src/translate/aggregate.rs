@@ -33,8 +33,8 @@ impl Translator<'_> {
                 "GROUPING SETS, CUBE and ROLLUP beside other keys",
             ));
         }
-        if a.aggr_expr.iter().any(|e| covariance(e).is_some()) {
-            return self.covariances(a);
+        if a.aggr_expr.iter().any(|e| rewritten(e).is_some()) {
+            return self.rewritten(a);
         }
         // (function, argument expression) per aggregate; count(*) has no argument.
         let mut calls: Vec<(AggregateFunction, Option<Expr>)> = Vec::new();
@@ -154,9 +154,9 @@ impl Translator<'_> {
     }
 }
 
-/// `corr`, `covar_samp` (`covar`) or `covar_pop`: the call's function name and
-/// arguments, if `e` is one of them.
-fn covariance(e: &Expr) -> Option<(&'static str, DfAggregate)> {
+/// An aggregate call Skadi computes as others (see [`Translator::rewritten`]): `corr`,
+/// `covar_samp` (`covar`), `covar_pop`, `bool_and` or `bool_or`, by that name.
+fn rewritten(e: &Expr) -> Option<(&'static str, DfAggregate)> {
     let Expr::AggregateFunction(call) = e.clone().unalias_nested().data else {
         return None;
     };
@@ -164,23 +164,27 @@ fn covariance(e: &Expr) -> Option<(&'static str, DfAggregate)> {
         "corr" => "corr",
         "covar" | "covar_samp" => "covar_samp",
         "covar_pop" => "covar_pop",
+        "bool_and" | "every" => "bool_and",
+        "bool_or" => "bool_or",
         _ => return None,
     };
     Some((name, call))
 }
 
 impl Translator<'_> {
-    /// An aggregate computing `corr(x, y)`, `covar_samp(x, y)` or `covar_pop(x, y)`: over
-    /// the rows where both are not NULL (x' and y', each NULL where either is), the
-    /// covariance is half of var(x' + y') - var(x') - var(y'), and the correlation is
-    /// covar_pop / (stddev_pop(x') * stddev_pop(y')), NULL where either deviation is 0
-    /// (fewer than two rows among them) as DataFusion's. The variances are the stable
-    /// ones Skadi has (Welford's, merged by Chan's rule), in f64 as DataFusion's are.
-    /// Written as a DataFusion aggregate of those and a projection over it, translated
-    /// like any.
-    fn covariances(&mut self, a: &Aggregate) -> Result<TableValue, SqlError> {
+    /// An aggregate with calls that are others in disguise, written as a DataFusion
+    /// aggregate of those others and a projection over it, translated like any:
+    /// - `corr(x, y)`, `covar_samp(x, y)`, `covar_pop(x, y)`: over the rows where both
+    ///   are not NULL (x' and y', each NULL where either is), the covariance is half of
+    ///   var(x' + y') - var(x') - var(y'), and the correlation is covar_pop /
+    ///   (stddev_pop(x') * stddev_pop(y')), NULL where either deviation is 0 (fewer than
+    ///   two rows among them) as DataFusion's. The variances are the stable ones Skadi
+    ///   has (Welford's, merged by Chan's rule), in f64 as DataFusion's are.
+    /// - `bool_and(b)`, `bool_or(b)`: min (max) of b as 0 or 1, equal to 1.
+    fn rewritten(&mut self, a: &Aggregate) -> Result<TableValue, SqlError> {
         use datafusion::{
             functions_aggregate::{
+                min_max::{max_udaf, min_udaf},
                 stddev::stddev_pop_udaf,
                 variance::{var_pop_udaf, var_samp_udaf},
             },
@@ -191,6 +195,8 @@ impl Translator<'_> {
             /// Half of var(s) - var(x) - var(y); over the product of the deviations.
             Covar([usize; 3]),
             Corr([usize; 3], [usize; 2]),
+            /// Whether it is 1.
+            Truth(usize),
         }
         let mut calls: Vec<Expr> = Vec::new();
         let mut at = |e: Expr| match calls.iter().position(|c| *c == e) {
@@ -202,13 +208,23 @@ impl Translator<'_> {
         };
         let mut outs = Vec::new();
         for e in &a.aggr_expr {
-            let Some((name, call)) = covariance(e) else {
+            let Some((name, call)) = rewritten(e) else {
                 outs.push(Out::Call(at(e.clone().unalias_nested().data)));
                 continue;
             };
             let p = &call.params;
-            if p.distinct || !p.order_by.is_empty() {
+            let truth = matches!(name, "bool_and" | "bool_or");
+            if (p.distinct && !truth) || !p.order_by.is_empty() {
                 return Err(SqlError::unsupported(format!("{name} with DISTINCT or ORDER BY")));
+            }
+            let of = |f: Arc<datafusion::logical_expr::AggregateUDF>, arg: Expr| {
+                Expr::AggregateFunction(Call::new_udf(f, vec![arg], false, p.filter.clone(), vec![], None))
+            };
+            if let ([b], true) = (p.args.as_slice(), truth) {
+                let bit = Expr::Cast(Cast::new(Box::new(b.clone()), DataType::Int64));
+                let f = if name == "bool_and" { min_udaf() } else { max_udaf() };
+                outs.push(Out::Truth(at(of(f, bit))));
+                continue;
             }
             let [x, y] = p.args.as_slice() else {
                 return Err(SqlError::unsupported(format!("{name} with {} arguments", p.args.len())));
@@ -218,16 +234,7 @@ impl Translator<'_> {
             let xp = when(y.clone().is_not_null(), x.clone()).end()?;
             let yp = when(x.is_not_null(), y).end()?;
             let sum = xp.clone() + yp.clone();
-            let mut of = |f: Arc<datafusion::logical_expr::AggregateUDF>, arg: Expr| {
-                at(Expr::AggregateFunction(Call::new_udf(
-                    f,
-                    vec![arg],
-                    false,
-                    p.filter.clone(),
-                    vec![],
-                    None,
-                )))
-            };
+            let mut of = |f, arg| at(of(f, arg));
             let var = if name == "covar_samp" {
                 var_samp_udaf()
             } else {
@@ -252,6 +259,7 @@ impl Translator<'_> {
             let covar = |[s, x, y]: [usize; 3]| (col(s) - col(x) - col(y)) / lit(2.0);
             let e = match out {
                 Out::Call(c) => col(c),
+                Out::Truth(c) => col(c).eq(lit(1i64)),
                 Out::Covar(parts) => covar(parts),
                 Out::Corr(parts, [sx, sy]) => when(
                     col(sx).eq(lit(0.0)).or(col(sy).eq(lit(0.0))),

@@ -215,10 +215,14 @@ pub(super) fn string_atom(e: &Expr, schema: &DFSchema) -> Option<StringAtom> {
             expr,
             pattern,
             escape_char: None,
-            case_insensitive: false,
+            case_insensitive,
         }) if is_string_value(expr, schema) => Some((
             expr.as_ref().clone(),
-            MatchKind::Like,
+            if *case_insensitive {
+                MatchKind::ILike
+            } else {
+                MatchKind::Like
+            },
             vec![string_literal(pattern)?],
             *negated,
         )),
