@@ -2,8 +2,9 @@
 //! filter or a projection, joined to every row as a column the expressions read (one not
 //! known to yield one row through the `single` aggregate, which fails past one row); and
 //! EXISTS or IN under OR, which DataFusion plans as mark joins, here a left join against
-//! the other side's distinct keys. (EXISTS and IN elsewhere are planned as semi and anti
-//! joins: join.rs.)
+//! the other side's distinct keys (or, correlated by more than equalities, a left join
+//! on the keys and the condition, grouped back by row). (EXISTS and IN elsewhere are
+//! planned as semi and anti joins: join.rs.)
 
 use super::*;
 use datafusion::{
@@ -110,13 +111,11 @@ impl Translator<'_> {
             JoinType::LeftMark => (&j.left, &j.right, false),
             _ => (&j.right, &j.left, true),
         };
-        if j.filter.is_some() {
-            return Err(SqlError::unsupported(
-                "EXISTS or IN under OR correlated by more than equalities (mark joins with a filter)",
-            ));
-        }
         if j.null_equality == NullEquality::NullEqualsNull {
             return Err(SqlError::unsupported("mark joins where NULL equals NULL"));
+        }
+        if let Some(filter) = &j.filter {
+            return self.filtered_mark_join(j, keep, probe, flipped, filter);
         }
         let keep_columns: Vec<Expr> = keep.schema().columns().into_iter().map(Expr::Column).collect();
         let (joined, mark) = if j.on.is_empty() {
@@ -155,6 +154,61 @@ impl Translator<'_> {
         let mut exprs = keep_columns;
         exprs.push(mark.alias(self.fresh_name("mark")));
         let plan = LogicalPlanBuilder::from(joined).project(exprs)?.build()?;
+        self.plan(&plan)
+    }
+
+    /// A mark join whose match also needs `filter` (EXISTS or IN under OR correlated by
+    /// more than equalities): each row of the kept side is numbered (`row_number()`, which
+    /// gathers that side into one shard), left-joined to the other side on the keys and
+    /// the filter, and grouped back by its number: marked where some joined row came
+    /// from the other side. A NULL key or filter matches nothing, as in any join.
+    fn filtered_mark_join(
+        &mut self,
+        j: &Join,
+        keep: &std::sync::Arc<LogicalPlan>,
+        probe: &std::sync::Arc<LogicalPlan>,
+        flipped: bool,
+        filter: &Expr,
+    ) -> Result<TableValue, SqlError> {
+        use datafusion::functions_window::expr_fn::row_number;
+        let (row, matched, mark) = (
+            self.fresh_name("mark_row"),
+            self.fresh_name("mark_matched"),
+            self.fresh_name("mark"),
+        );
+        let numbered = LogicalPlanBuilder::from(keep.as_ref().clone())
+            .window(vec![row_number().alias(&row)])?
+            .build()?;
+        let mut probe_columns: Vec<Expr> = probe.schema().columns().into_iter().map(Expr::Column).collect();
+        probe_columns.push(lit(true).alias(&matched));
+        let probe = LogicalPlanBuilder::from(probe.as_ref().clone())
+            .project(probe_columns)?
+            .build()?;
+        let (keep_keys, probe_keys): (Vec<Expr>, Vec<Expr>) =
+            j.on.iter()
+                .map(|(l, r)| {
+                    if flipped {
+                        (r.clone(), l.clone())
+                    } else {
+                        (l.clone(), r.clone())
+                    }
+                })
+                .unzip();
+        let joined = LogicalPlanBuilder::from(numbered)
+            .join_with_expr_keys(probe, JoinType::Left, (keep_keys, probe_keys), Some(filter.clone()))?
+            .build()?;
+        let keep_columns: Vec<Expr> = keep.schema().columns().into_iter().map(Expr::Column).collect();
+        let mut keys = keep_columns.clone();
+        keys.push(Expr::Column(DfColumn::from_name(&row)));
+        let grouped = LogicalPlanBuilder::from(joined)
+            .aggregate(
+                keys,
+                [count(Expr::Column(DfColumn::from_name(&matched))).alias(&matched)],
+            )?
+            .build()?;
+        let mut exprs = keep_columns;
+        exprs.push(Expr::Column(DfColumn::from_name(&matched)).gt(lit(0i64)).alias(mark));
+        let plan = LogicalPlanBuilder::from(grouped).project(exprs)?.build()?;
         self.plan(&plan)
     }
 }
