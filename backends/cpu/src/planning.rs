@@ -55,22 +55,28 @@ pub(crate) fn op_kernel(op: &Operator, input: &Schema) -> Option<KernelSpec> {
         },
         // A pipeline's kernel branches on its kept-rows result, unless the body can
         // fail: then every row's fault is stored, kept or not (the rows a filter drops
-        // fail too, as where it runs alone). Its args' validity (three-valued logic)
-        // comes after them, as bytes.
-        Operator::Pipeline(p) => {
-            let guard = if p.fault.is_some() { None } else { p.keep };
+        // fail too, as where it runs alone).
+        _ => {
+            let guard = match op {
+                Operator::Pipeline(p) if p.fault.is_none() => p.keep,
+                _ => None,
+            };
             let mut spec = kernel_spec(body, op.body_args(), input, guard);
-            spec.forms.extend(p.validity.iter().map(|_| None));
+            // A three-valued body's args' validity comes after them, as bytes.
+            spec.forms.extend(validity_args(op).iter().map(|_| None));
             spec
         }
-        // A join's filter likewise, when it is three-valued.
-        Operator::HashJoin { join, .. } => {
-            let mut spec = kernel_spec(body, op.body_args(), input, None);
-            spec.forms.extend(join.filter_validity.iter().map(|_| None));
-            spec
-        }
-        _ => kernel_spec(body, op.body_args(), input, None),
     })
+}
+
+/// The args whose validity a three-valued body takes after them (a pipeline's, a join
+/// filter's); none for other bodies.
+fn validity_args(op: &Operator) -> &[usize] {
+    match op {
+        Operator::Pipeline(p) => &p.validity,
+        Operator::HashJoin { join, .. } => &join.filter_validity,
+        _ => &[],
+    }
 }
 
 /// The Arrow schema each step of a fused vertex produces. A scan whose pipeline follows
@@ -243,11 +249,10 @@ fn check_body(op: &Operator, input: &[Column], output: &[Column], sig: &Signatur
     let boolean = |n: usize| sig.results.get(n).map(String::as_str) == Some("i1");
     // Row columns first; a training step's state after them.
     let args = op.body_args();
+    let validity = validity_args(op);
     let state = match op {
         Operator::Iterate { iterate, .. } => iterate.training.state_len(),
-        Operator::Pipeline(p) => p.validity.len(),
-        Operator::HashJoin { join, .. } => join.filter_validity.len(),
-        _ => 0,
+        _ => validity.len(),
     };
     if sig.params.len() != args.len() + state {
         return Err(format!(
@@ -266,22 +271,20 @@ fn check_body(op: &Operator, input: &[Column], output: &[Column], sig: &Signatur
             return Err(format!("column '{a}' ({}) is passed as a {param}", column.ty));
         }
     }
+    if !validity.is_empty()
+        && (sig.params[args.len()..].iter().any(|p| p != "i1") || validity.iter().any(|&a| a >= args.len()))
+    {
+        return Err("it takes its args' validity as i1 parameters after them".into());
+    }
     match op {
         Operator::Filter(_) | Operator::HashJoin { .. } if sig.results.len() != 1 || !boolean(0) => {
             Err("a predicate returns one boolean (i1)".into())
-        }
-        Operator::HashJoin { join, .. }
-            if sig.params[args.len()..].iter().any(|p| p != "i1")
-                || join.filter_validity.iter().any(|&a| a >= args.len()) =>
-        {
-            Err("it takes its args' validity as i1 parameters after them".into())
         }
         Operator::Map(Map { exprs, .. }) => check_results(exprs, output, sig),
         Operator::Pipeline(Pipeline {
             exprs,
             keep,
             strict,
-            validity,
             result_validity,
             fault,
             ..
@@ -291,9 +294,6 @@ fn check_body(op: &Operator, input: &[Column], output: &[Column], sig: &Signatur
             }
             if fault.as_ref().is_some_and(|f| !boolean(f.result)) {
                 return Err("the result it fails by is not a boolean".into());
-            }
-            if sig.params[args.len()..].iter().any(|p| p != "i1") || validity.iter().any(|&a| a >= args.len()) {
-                return Err("it takes its args' validity as i1 parameters after them".into());
             }
             if result_validity
                 .iter()
