@@ -12,6 +12,19 @@ use datafusion::{
     logical_expr::{LogicalPlanBuilder, Subquery, lit},
 };
 
+/// A mark join's key expressions: the kept side's, then the other side's.
+fn mark_keys(j: &Join, flipped: bool) -> (Vec<Expr>, Vec<Expr>) {
+    j.on.iter()
+        .map(|(l, r)| {
+            if flipped {
+                (r.clone(), l.clone())
+            } else {
+                (l.clone(), r.clone())
+            }
+        })
+        .unzip()
+}
+
 /// Whether a plan always yields exactly one row (an aggregate without groups, renamed or
 /// projected).
 pub(super) fn one_row(plan: &LogicalPlan) -> bool {
@@ -129,16 +142,7 @@ impl Translator<'_> {
             (joined, Expr::Column(DfColumn::from_name(rows)).gt(lit(0i64)))
         } else {
             let names: Vec<String> = j.on.iter().map(|_| self.fresh_name("mark_key")).collect();
-            let (keep_keys, probe_keys): (Vec<Expr>, Vec<Expr>) =
-                j.on.iter()
-                    .map(|(l, r)| {
-                        if flipped {
-                            (r.clone(), l.clone())
-                        } else {
-                            (l.clone(), r.clone())
-                        }
-                    })
-                    .unzip();
+            let (keep_keys, probe_keys) = mark_keys(j, flipped);
             let distinct = LogicalPlanBuilder::from(probe.as_ref().clone())
                 .aggregate(
                     probe_keys.into_iter().zip(&names).map(|(e, n)| e.alias(n)),
@@ -184,16 +188,7 @@ impl Translator<'_> {
         let probe = LogicalPlanBuilder::from(probe.as_ref().clone())
             .project(probe_columns)?
             .build()?;
-        let (keep_keys, probe_keys): (Vec<Expr>, Vec<Expr>) =
-            j.on.iter()
-                .map(|(l, r)| {
-                    if flipped {
-                        (r.clone(), l.clone())
-                    } else {
-                        (l.clone(), r.clone())
-                    }
-                })
-                .unzip();
+        let (keep_keys, probe_keys) = mark_keys(j, flipped);
         let joined = LogicalPlanBuilder::from(numbered)
             .join_with_expr_keys(probe, JoinType::Left, (keep_keys, probe_keys), Some(filter.clone()))?
             .build()?;
