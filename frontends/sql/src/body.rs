@@ -18,9 +18,12 @@
 //! argument after a valid one, or a NULL operand does not fail (as DataFusion evaluates
 //! them). [`needs_three_valued`] sends such expressions to three-valued bodies.
 //!
-//! Over 600 lines, knowingly: the strict and three-valued ways share one expression walk
-//! (`value`), which is the file's one idea. What does not walk expressions lives beside
-//! it: `body/scalars.rs` (literals, operators, types), `body/dates.rs` (civil dates).
+//! Over 600 lines, knowingly: the strict and three-valued ways, and the faults, share
+//! one expression walk (`value`: a value, its validity, and where it is reached), which
+//! is the file's one idea; splitting the walk by expression kind would scatter that
+//! state across files. What does not walk expressions lives beside it:
+//! `body/scalars.rs` (literals, operators, divisions that fail, types), `body/dates.rs`
+//! (civil dates).
 
 use crate::SqlError;
 use datafusion::{
