@@ -42,16 +42,19 @@ pub fn tpch_split() -> &'static Path {
 
 /// Small tables full of NULLs, in `format` ("csv" or "parquet"), for the NULL suite
 /// (tests/sql/nulls.slt): `t` (3,000 rows: `k` and nullable `x` i64, `y` f64, `s`
-/// string, `b` boolean, `d` date) and `u` (400 rows: `k`, nullable `x`, `name`), each
+/// string, `b` boolean, `d` date, `m` decimal(12,2) and `w` decimal(30,6); as CSV the
+/// decimals read back as floats) and `u` (400 rows: `k`, nullable `x`, `name`), each
 /// column NULL on its own rhythm.
 pub fn nulls(format: &str) -> &'static Path {
     static CSV: OnceLock<PathBuf> = OnceLock::new();
     static PARQUET: OnceLock<PathBuf> = OnceLock::new();
     let cell = if format == "csv" { &CSV } else { &PARQUET };
     cell.get_or_init(|| {
-        use arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, StringArray};
+        use arrow::array::{
+            ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array, StringArray,
+        };
         use std::sync::Arc;
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("nulls-{format}"));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("nulls-v2-{format}"));
         let done = dir.join(".complete");
         if done.exists() {
             return dir;
@@ -99,6 +102,26 @@ pub fn nulls(format: &str) -> &'static Path {
                     (0..n)
                         .map(|k| some(k, 9).then_some(18_000 + (k % 400) as i32))
                         .collect::<Date32Array>(),
+                ),
+            ),
+            (
+                "m",
+                Arc::new(
+                    (0..n)
+                        .map(|k| some(k, 11).then_some(((k * 7919) % 100_000 - 50_000) as i128))
+                        .collect::<Decimal128Array>()
+                        .with_precision_and_scale(12, 2)
+                        .unwrap(),
+                ),
+            ),
+            (
+                "w",
+                Arc::new(
+                    (0..n)
+                        .map(|k| some(k, 13).then_some((k as i128 - 1500) * 1_000_000_007_000_003))
+                        .collect::<Decimal128Array>()
+                        .with_precision_and_scale(30, 6)
+                        .unwrap(),
                 ),
             ),
         ]);
@@ -167,7 +190,8 @@ pub fn oracle_error(catalog: &Path, sql: &str) -> Option<String> {
         .map(|e| e.to_string())
 }
 
-/// Every cell as text, numbers as f64 so decimal and float answers compare.
+/// Every cell as text, numbers as f64 so decimal and float answers compare; decimals
+/// also as their exact text, which must match where both answers are decimals.
 fn cells(batches: &[RecordBatch]) -> Vec<Vec<Cell>> {
     let mut rows = Vec::new();
     for b in batches {
@@ -193,7 +217,9 @@ fn cells(batches: &[RecordBatch]) -> Vec<Vec<Cell>> {
                                     DataType::Decimal128(_, s) => 10f64.powi(-(*s as i32)),
                                     _ => 0.0,
                                 };
-                                Cell::Number(f.as_primitive::<arrow::datatypes::Float64Type>().value(0), slack)
+                                let exact = matches!(c.data_type(), DataType::Decimal128(..))
+                                    .then(|| array_value_to_string(c, r).unwrap());
+                                Cell::Number(f.as_primitive::<arrow::datatypes::Float64Type>().value(0), slack, exact)
                             }
                             _ => Cell::Text(array_value_to_string(c, r).unwrap()),
                         }
@@ -208,22 +234,23 @@ fn cells(batches: &[RecordBatch]) -> Vec<Vec<Cell>> {
 #[derive(Debug, Clone, PartialEq)]
 enum Cell {
     Null,
-    /// A value and how far from it the exact answer may lie.
-    Number(f64, f64),
+    /// A value, how far from it the exact answer may lie, and a decimal's exact text.
+    Number(f64, f64, Option<String>),
     Text(String),
 }
 
 fn close(a: &Cell, b: &Cell) -> bool {
     match (a, b) {
-        (Cell::Number(x, sx), Cell::Number(y, sy)) => {
+        (Cell::Number(_, _, Some(a)), Cell::Number(_, _, Some(b))) => a == b,
+        (Cell::Number(x, sx, _), Cell::Number(y, sy, _)) => {
             (x - y).abs() <= (1e-9 * x.abs().max(y.abs()).max(1.0)).max(sx + sy)
         }
         _ => a == b,
     }
 }
 
-/// Asserts the two results hold the same rows in the same order: numbers within 1e-9
-/// relative, or within the rounding of a decimal's scale.
+/// Asserts the two results hold the same rows in the same order: decimals exactly,
+/// other numbers within 1e-9 relative, or within the rounding of a decimal's scale.
 pub fn assert_same_rows(ours: &[RecordBatch], oracle: &[RecordBatch], what: &str) {
     let (a, b) = (cells(ours), cells(oracle));
     assert!(

@@ -1,17 +1,17 @@
 //! Hash aggregation: partial (raw rows → per-group states), final (states → values) and
 //! single-step. Groups are found by their keys column by column ([`GroupKeys`]); sums and
-//! averages accumulate in f64 (floats, decimals) or i64 (integers), minima and maxima of
-//! strings as text.
+//! averages accumulate in f64 (floats), i64 (integers) or i128 (decimals, exactly, at
+//! their scale), minima and maxima of strings as text.
 
 use crate::keys::GroupKeys;
 use crate::stage::Stream;
 use arrow::{
-    array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, StringArray},
+    array::{Array, ArrayRef, AsArray, Decimal128Array, Float64Array, Int64Array, StringArray},
     buffer::NullBuffer,
     compute::cast,
     datatypes::{
-        DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
-        SchemaRef,
+        DataType, Date32Type, Decimal64Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+        Int64Type, SchemaRef,
     },
     record_batch::RecordBatch,
 };
@@ -24,13 +24,16 @@ use std::sync::Arc;
 enum Lane {
     F64,
     I64,
+    /// Decimals: their scaled integers, as i128.
+    Decimal,
     /// Strings (min and max only), compared as Rust strings: byte order, as Arrow's.
     Text,
 }
 
 fn lane_of(dt: &DataType) -> Lane {
     match dt {
-        DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) => Lane::F64,
+        DataType::Float32 | DataType::Float64 => Lane::F64,
+        DataType::Decimal128(..) | DataType::Decimal64(..) => Lane::Decimal,
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Lane::Text,
         _ => Lane::I64,
     }
@@ -42,6 +45,9 @@ struct Accumulator {
     lane: Lane,
     f: Vec<f64>,
     i: Vec<i64>,
+    /// The decimal lane's values, and the scale of the decimals it holds.
+    d: Vec<i128>,
+    scale: i8,
     /// Values seen (rows for count(*)); zero means the result is NULL (or 0 for counts).
     count: Vec<i64>,
     /// Variances: the sum of squared deviations from the running mean (held in `f`).
@@ -55,12 +61,14 @@ struct Accumulator {
 }
 
 impl Accumulator {
-    fn new(function: F, lane: Lane) -> Self {
+    fn new(function: F, lane: Lane, scale: i8) -> Self {
         Accumulator {
             function,
             lane,
             f: Vec::new(),
             i: Vec::new(),
+            d: Vec::new(),
+            scale,
             count: Vec::new(),
             m2: Vec::new(),
             values: Vec::new(),
@@ -76,6 +84,9 @@ impl Accumulator {
     fn grow(&mut self, groups: usize) {
         self.f.resize(groups, 0.0);
         self.i.resize(groups, 0);
+        if self.lane == Lane::Decimal {
+            self.d.resize(groups, 0);
+        }
         self.count.resize(groups, 0);
         if self.function.is_variance() {
             self.m2.resize(groups, 0.0);
@@ -91,8 +102,9 @@ impl Accumulator {
         }
     }
 
-    /// Raw input rows. Values are read in place (decimals scaled as bodies scale them:
-    /// `value as f64 / 10^scale`), with one loop per function and null layout.
+    /// Raw input rows. Values are read in place (decimals as their scaled integers, but
+    /// for variances as `value as f64 / 10^scale`, as bodies scale them), with one loop
+    /// per function and null layout.
     fn update(&mut self, groups: &[usize], input: Option<&ArrayRef>) -> Result<(), String> {
         let Some(array) = input else {
             for &g in groups {
@@ -148,7 +160,7 @@ impl Accumulator {
         match array.data_type() {
             DataType::Float64 => self.fold_f(groups, array.as_primitive::<Float64Type>().values(), |v| v, n),
             DataType::Float32 => self.fold_f(groups, array.as_primitive::<Float32Type>().values(), |v| v as f64, n),
-            DataType::Decimal128(_, scale) => {
+            DataType::Decimal128(_, scale) if self.function.is_variance() => {
                 let div = 10f64.powi(*scale as i32);
                 self.fold_f(
                     groups,
@@ -156,6 +168,21 @@ impl Accumulator {
                     |v| v as f64 / div,
                     n,
                 )
+            }
+            DataType::Decimal64(_, scale) if self.function.is_variance() => {
+                let div = 10f64.powi(*scale as i32);
+                self.fold_f(
+                    groups,
+                    array.as_primitive::<Decimal64Type>().values(),
+                    |v| v as f64 / div,
+                    n,
+                )
+            }
+            DataType::Decimal128(..) => {
+                self.fold_d(groups, array.as_primitive::<Decimal128Type>().values(), |v| v, n)?
+            }
+            DataType::Decimal64(..) => {
+                self.fold_d(groups, array.as_primitive::<Decimal64Type>().values(), |v| v as i128, n)?
             }
             DataType::Int64 if as_f => self.fold_f(groups, array.as_primitive::<Int64Type>().values(), |v| v as f64, n),
             DataType::Int64 => self.fold_i(groups, array.as_primitive::<Int64Type>().values(), |v| v, n),
@@ -266,12 +293,63 @@ impl Accumulator {
         }
     }
 
+    /// Folds decimal `values` (scaled integers, converted by `conv`) into the decimal
+    /// lane of each row's group. Sums wrap as DataFusion's do; an average's sum fails
+    /// where it overflows (DataFusion's is wider).
+    fn fold_d<T: Copy>(
+        &mut self,
+        groups: &[usize],
+        values: &[T],
+        conv: impl Fn(T) -> i128,
+        nulls: Option<&NullBuffer>,
+    ) -> Result<(), String> {
+        match nulls {
+            None => self.fold_d_where(groups, values, conv, |_| true),
+            Some(n) => self.fold_d_where(groups, values, conv, |r| n.is_valid(r)),
+        }
+    }
+
+    /// [`Self::fold_d`] over the rows `valid` says.
+    fn fold_d_where<T: Copy>(
+        &mut self,
+        groups: &[usize],
+        values: &[T],
+        conv: impl Fn(T) -> i128,
+        valid: impl Fn(usize) -> bool,
+    ) -> Result<(), String> {
+        let (slots, count) = (&mut self.d, &mut self.count);
+        let function = self.function;
+        for (r, &g) in groups.iter().enumerate() {
+            if valid(r) {
+                let v = conv(values[r]);
+                let s = &mut slots[g];
+                *s = match function {
+                    F::Sum => s.wrapping_add(v),
+                    F::Avg => s.checked_add(v).ok_or("decimal overflow in avg")?,
+                    F::Min if count[g] > 0 => (*s).min(v),
+                    F::Max | F::Single if count[g] > 0 => (*s).max(v),
+                    _ => v,
+                };
+                count[g] += 1;
+            }
+        }
+        Ok(())
+    }
+
     /// Partial states (one or two columns) from other shards.
     fn merge(&mut self, groups: &[usize], states: &[ArrayRef]) -> Result<(), String> {
         match self.function {
             F::Count | F::CountRows => {
                 let c = states[0].as_primitive::<Int64Type>();
                 for (r, &g) in groups.iter().enumerate() {
+                    self.count[g] += c.value(r);
+                }
+            }
+            F::Avg if self.lane == Lane::Decimal => {
+                let s = states[0].as_primitive::<Decimal128Type>();
+                let c = states[1].as_primitive::<Int64Type>();
+                for (r, &g) in groups.iter().enumerate() {
+                    self.d[g] = self.d[g].checked_add(s.value(r)).ok_or("decimal overflow in avg")?;
                     self.count[g] += c.value(r);
                 }
             }
@@ -366,11 +444,64 @@ impl Accumulator {
         }
     }
 
+    /// The decimal lane's values (NULL where a group saw none) as decimals of type `ty`
+    /// (of this lane's scale: only the precision is set).
+    fn decimals(&self, values: impl Iterator<Item = Option<i128>>, ty: &DataType) -> Result<ArrayRef, String> {
+        let DataType::Decimal128(p, s) = ty else {
+            return Err(format!("a decimal aggregate's value is typed {ty}"));
+        };
+        if *s != self.scale {
+            return Err(format!("a decimal aggregate of scale {} is typed {ty}", self.scale));
+        }
+        let array = Decimal128Array::from_iter(values)
+            .with_precision_and_scale(*p, *s)
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(array))
+    }
+
+    /// Each group's average of decimals as a decimal of type `ty` (a scale at least the
+    /// values'): the sum scaled up to it, divided by the count, truncated, as DataFusion
+    /// computes it; failing where that overflows the precision.
+    fn decimal_average(&self, ty: &DataType) -> Result<ArrayRef, String> {
+        let DataType::Decimal128(p, s) = *ty else {
+            return Err(format!("a decimal average is typed {ty}"));
+        };
+        let overflow = || "decimal overflow in avg".to_string();
+        let up = 10i128
+            .checked_pow(u32::try_from(s - self.scale).map_err(|_| overflow())?)
+            .ok_or_else(overflow)?;
+        let bound = 10i128.checked_pow(p as u32);
+        let mut values = Vec::with_capacity(self.count.len());
+        for (&sum, &n) in self.d.iter().zip(&self.count) {
+            if n == 0 {
+                values.push(None);
+                continue;
+            }
+            let avg = sum.checked_mul(up).ok_or_else(overflow)? / n as i128;
+            if bound.is_some_and(|b| avg.unsigned_abs() >= b as u128) {
+                return Err(overflow());
+            }
+            values.push(Some(avg));
+        }
+        let array = Decimal128Array::from(values)
+            .with_precision_and_scale(p, s)
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(array))
+    }
+
     /// Final values, or partial states, as arrays of the given types.
     fn emit(&self, partial: bool, types: &[DataType]) -> Result<Vec<ArrayRef>, String> {
         let counts = || Arc::new(Int64Array::from(self.count.clone())) as ArrayRef;
+        let seen = |g: usize| self.count[g] > 0;
         let arrays = match (self.function, partial) {
             (F::Count | F::CountRows, _) => vec![counts()],
+            (F::Avg, true) if self.lane == Lane::Decimal => {
+                vec![self.decimals(self.d.iter().map(|&v| Some(v)), &types[0])?, counts()]
+            }
+            (F::Avg, false) if self.lane == Lane::Decimal => vec![self.decimal_average(&types[0])?],
+            (F::Sum | F::Min | F::Max | F::Single, _) if self.lane == Lane::Decimal => {
+                vec![self.decimals(self.d.iter().enumerate().map(|(g, &v)| seen(g).then_some(v)), &types[0])?]
+            }
             (F::Avg, true) => vec![Arc::new(Float64Array::from(self.f.clone())) as ArrayRef, counts()],
             (f, true) if f.is_variance() => vec![
                 Arc::new(Float64Array::from(self.f.clone())) as ArrayRef,
@@ -434,21 +565,20 @@ impl HashAggregate {
         let mut accumulators = Vec::new();
         let mut state_col = key_idx.len();
         for call in calls {
-            let (col, lane) = if mode == AggregateMode::Final {
-                let i = state_col;
+            let col = if mode == AggregateMode::Final {
                 state_col += call.function.state_width();
-                (Some(i), lane_of(input.field(i).data_type()))
+                Some(state_col - call.function.state_width())
             } else {
-                match &call.input {
-                    Some(c) => {
-                        let i = index(c)?;
-                        (Some(i), lane_of(input.field(i).data_type()))
-                    }
-                    None => (None, Lane::I64),
-                }
+                call.input.as_deref().map(index).transpose()?
+            };
+            let ty = col.map(|i| input.field(i).data_type());
+            let lane = ty.map_or(Lane::I64, lane_of);
+            let scale = match ty {
+                Some(DataType::Decimal128(_, s) | DataType::Decimal64(_, s)) => *s,
+                _ => 0,
             };
             inputs.push(col);
-            accumulators.push(Accumulator::new(call.function, lane));
+            accumulators.push(Accumulator::new(call.function, lane, scale));
         }
         let groups = if key_idx.is_empty() {
             None
@@ -490,7 +620,8 @@ impl HashAggregate {
 
     /// For a folded kernel (kernel.rs' fold form) over `rows` rows whose keys are `keys`,
     /// of which it adds the `selected` ones: their group ids, and pointers to each call's
-    /// f64 values, i64 values and counts, as the kernel reads them. The pointers are valid
+    /// f64 values, integer values (i64, or i128 in the decimal lane) and counts, as the
+    /// kernel reads them. The pointers are valid
     /// until this aggregate is used again.
     pub fn fold_targets(
         &mut self,
@@ -502,7 +633,10 @@ impl HashAggregate {
         let mut targets = Vec::with_capacity(3 * self.accumulators.len());
         for acc in &mut self.accumulators {
             targets.push(acc.f.as_mut_ptr() as *mut u8);
-            targets.push(acc.i.as_mut_ptr() as *mut u8);
+            targets.push(match acc.lane {
+                Lane::Decimal => acc.d.as_mut_ptr() as *mut u8,
+                _ => acc.i.as_mut_ptr() as *mut u8,
+            });
             targets.push(acc.count.as_mut_ptr() as *mut u8);
         }
         Ok((ids, targets))

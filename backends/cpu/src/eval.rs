@@ -67,9 +67,10 @@ pub(crate) fn decimal_to_f64(array: &ArrayRef) -> Vec<f64> {
 /// `in_place_decimal` when the kernel converts the decimal itself.
 pub(crate) fn argument(array: &ArrayRef, scalar: &str, in_place_decimal: bool) -> Result<Buffer, String> {
     match (array.data_type(), scalar) {
-        (DataType::Decimal128(..) | DataType::Decimal64(..), "f64") if in_place_decimal => {
+        (DataType::Decimal128(..) | DataType::Decimal64(..), "f64" | "i128") if in_place_decimal => {
             Ok(Buffer::InPlace(array.clone()))
         }
+        (DataType::Decimal128(..), "i128") => Ok(Buffer::InPlace(array.clone())),
         (DataType::Int8, "i8")
         | (DataType::Int16, "i16")
         | (DataType::Int32 | DataType::Date32, "i32")

@@ -10,7 +10,7 @@
 use crate::{
     aggregate::HashAggregate,
     eval,
-    kernel::{ArgForm, Fold, FoldCall, FoldFunction, FoldValue, KernelSpec},
+    kernel::{ArgForm, Fold, FoldCall, FoldFunction, FoldLane, FoldValue, KernelSpec},
     rows::pipeline_batch,
     stage::{CpuPlan, Stream, column_indices, picks},
 };
@@ -40,10 +40,14 @@ pub(crate) struct FoldPlan {
     pub nullable: bool,
 }
 
-/// The scalar type (and decimal form) a kernel reads a column of type `dt` as.
+/// The scalar type (and decimal form) a fold reads a column of type `dt` as: a decimal
+/// as its scaled integer, an i128, which the decimal lane sums.
 fn scalar_of(dt: &DataType) -> Option<(String, ArgForm)> {
+    if let DataType::Decimal128(..) = dt {
+        return Some(("i128".into(), crate::kernel::decimal_form(dt)));
+    }
     if let Some(form) = crate::kernel::decimal_form(dt) {
-        return Some(("f64".into(), Some(form)));
+        return Some(("i128".into(), Some(form)));
     }
     let scalar = match dt {
         DataType::Float64 => "f64",
@@ -117,19 +121,24 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
         let Some(name) = &call.input else {
             calls.push(FoldCall {
                 function,
-                float: false,
+                lane: FoldLane::I64,
                 value: None,
             });
             continue;
         };
         let (expr, dt) = source(name)?;
-        // The lane the aggregate accumulates in (aggregate.rs: floats and decimals in
-        // f64, integers in i64, averages always in f64).
-        let float = function == FoldFunction::Avg
-            || matches!(
-                dt,
-                DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) | DataType::Decimal64(..)
-            );
+        // The lane the aggregate accumulates in (aggregate.rs: floats in f64, integers in
+        // i64, decimals in i128; averages of non-decimals in f64). An average of decimals
+        // wider than 25 digits fails on overflow, which a fold cannot: it is not folded.
+        let lane = match dt {
+            DataType::Decimal128(p, _) | DataType::Decimal64(p, _) if function == FoldFunction::Avg && *p > 25 => {
+                return None;
+            }
+            DataType::Decimal128(..) | DataType::Decimal64(..) => FoldLane::I128,
+            DataType::Float32 | DataType::Float64 => FoldLane::F64,
+            _ if function == FoldFunction::Avg => FoldLane::F64,
+            _ => FoldLane::I64,
+        };
         let value = match expr {
             ProjectExpr::Body(n) => {
                 scalar_of(dt)?;
@@ -139,7 +148,7 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
                 checked.push(input_column(expr)?);
                 calls.push(FoldCall {
                     function,
-                    float,
+                    lane,
                     value: None,
                 });
                 continue;
@@ -159,7 +168,7 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
         };
         calls.push(FoldCall {
             function,
-            float,
+            lane,
             value: Some(value),
         });
     }

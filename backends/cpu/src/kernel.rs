@@ -80,13 +80,32 @@ pub(crate) enum FoldFunction {
     Count,
 }
 
-/// One aggregate call of a fold: its function, whether it accumulates in f64 (else i64),
-/// and the value it reads (none for counts of rows).
+/// One aggregate call of a fold: its function, the lane it accumulates in, and the
+/// value it reads (none for counts of rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct FoldCall {
     pub function: FoldFunction,
-    pub float: bool,
+    pub lane: FoldLane,
     pub value: Option<FoldValue>,
+}
+
+/// What a fold accumulates a call's values as (the aggregate's lanes, aggregate.rs):
+/// floats in f64, integers in i64, decimals' scaled integers in i128.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum FoldLane {
+    F64,
+    I64,
+    I128,
+}
+
+impl FoldLane {
+    fn mlir(self) -> &'static str {
+        match self {
+            FoldLane::F64 => "f64",
+            FoldLane::I64 => "i64",
+            FoldLane::I128 => "i128",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -338,8 +357,9 @@ fn call_body(w: &mut String, body: &str, args: &[String], params: &[String], res
 }
 
 /// Writes the loads of row `%row` from columns `first..` (of body scalar types `scalars`,
-/// read with `forms`: decimals converted as eval::decimal_to_f64 does, `value as f64 /
-/// 10^scale`); returns the loaded values' SSA names.
+/// read with `forms`: a decimal read as an i128 is its scaled integer, as an f64
+/// converted as eval::decimal_to_f64 does, `value as f64 / 10^scale`); returns the loaded
+/// values' SSA names.
 fn load_row(w: &mut String, indent: &str, first: usize, scalars: &[String], forms: &[ArgForm]) -> Vec<String> {
     let mut args = Vec::new();
     for (k, p) in scalars.iter().enumerate() {
@@ -355,7 +375,15 @@ fn load_row(w: &mut String, indent: &str, first: usize, scalars: &[String], form
             "{indent}%a{j} = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {m}"
         );
         let _ = writeln!(w, "{indent}%m{j} = llvm.load %a{j} : !llvm.ptr -> {m}");
-        if let Some(d) = decimal {
+        if decimal.is_some() && p == "i128" {
+            let value = if decimal.is_some_and(|d| d.wide) {
+                format!("%m{j}")
+            } else {
+                let _ = writeln!(w, "{indent}%wide{j} = arith.extsi %m{j} : i64 to i128");
+                format!("%wide{j}")
+            };
+            args.push(value);
+        } else if let Some(d) = decimal {
             let value = if d.wide {
                 let _ = writeln!(w, "{indent}%t{j} = arith.trunci %m{j} : i128 to i64");
                 format!("%t{j}")
@@ -446,13 +474,10 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
             FoldValue::Result(n) => (format!("%r#{n}"), results[n].as_str()),
             FoldValue::Extra(e) => (extras[e].clone(), extra_scalars[e].as_str()),
         };
-        let (lane, col) = if call.float {
-            ("f64", state(c, 0))
-        } else {
-            ("i64", state(c, 1))
-        };
+        let lane = call.lane.mlir();
+        let col = state(c, if call.lane == FoldLane::F64 { 0 } else { 1 });
         let conversion = match (lane, ty) {
-            ("f64", "f64") | ("i64", "i64") => None,
+            _ if lane == ty => None,
             ("f64", "f32") => Some("arith.extf"),
             ("f64", _) => Some("arith.sitofp"),
             _ => Some("arith.extsi"),
@@ -471,11 +496,11 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
         let _ = writeln!(w, "{indent}%s{c} = llvm.load %sp{c} : !llvm.ptr -> {lane}");
         let next = match (call.function, lane) {
             (FoldFunction::Sum | FoldFunction::Avg, "f64") => format!("arith.addf %s{c}, {x} : f64"),
-            (FoldFunction::Sum | FoldFunction::Avg, _) => format!("arith.addi %s{c}, {x} : i64"),
+            (FoldFunction::Sum | FoldFunction::Avg, _) => format!("arith.addi %s{c}, {x} : {lane}"),
             (FoldFunction::Min, "f64") => format!("arith.minnumf %s{c}, {x} : f64"),
             (FoldFunction::Max, "f64") => format!("arith.maxnumf %s{c}, {x} : f64"),
-            (FoldFunction::Min, _) => format!("arith.minsi %s{c}, {x} : i64"),
-            (FoldFunction::Max, _) => format!("arith.maxsi %s{c}, {x} : i64"),
+            (FoldFunction::Min, _) => format!("arith.minsi %s{c}, {x} : {lane}"),
+            (FoldFunction::Max, _) => format!("arith.maxsi %s{c}, {x} : {lane}"),
             (FoldFunction::Count, _) => unreachable!("counts hold no values"),
         };
         let _ = writeln!(w, "{indent}%next{c} = {next}");

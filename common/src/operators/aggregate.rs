@@ -129,20 +129,21 @@ impl AggregateFunction {
     }
 
     /// The type of the aggregate's final value over an input of type `input` (`None` for
-    /// `count(*)`), or `None` where that is not supported yet. Sums and averages of
-    /// decimals and floats are computed in f64; sums of integers in i64.
+    /// `count(*)`), or `None` where that is not supported yet. Sums of integers are i64,
+    /// of floats f64; averages of numbers f64. Decimals stay exact, typed as DataFusion
+    /// types them: a sum of `decimal(p,s)` is `decimal(min(38,p+10),s)`, an average
+    /// `decimal(min(38,p+4),min(38,s+4))`.
     pub fn output_type(self, input: Option<ColumnType>) -> Option<ColumnType> {
         use ColumnType as T;
         match (self, input) {
             (AggregateFunction::Count | AggregateFunction::CountRows, _) => Some(T::Int64),
             (AggregateFunction::CountDistinct, Some(_)) => Some(T::Int64),
+            (AggregateFunction::Avg, Some(T::Decimal(p, s))) => Some(T::Decimal((p + 4).min(38), (s + 4).min(38))),
             (AggregateFunction::Avg, Some(t)) if t.is_numeric() && t != T::Date32 => Some(T::Float64),
             (f, Some(t)) if f.is_variance() && t.is_numeric() && t != T::Date32 => Some(T::Float64),
             (AggregateFunction::Sum, Some(T::Int8 | T::Int16 | T::Int32 | T::Int64)) => Some(T::Int64),
-            (AggregateFunction::Sum, Some(T::Float32 | T::Float64 | T::Decimal(..))) => Some(T::Float64),
-            (AggregateFunction::Min | AggregateFunction::Max | AggregateFunction::Single, Some(T::Decimal(..))) => {
-                Some(T::Float64)
-            }
+            (AggregateFunction::Sum, Some(T::Float32 | T::Float64)) => Some(T::Float64),
+            (AggregateFunction::Sum, Some(T::Decimal(p, s))) => Some(T::Decimal((p + 10).min(38), s)),
             (AggregateFunction::Min | AggregateFunction::Max | AggregateFunction::Single, Some(t))
                 if t.is_numeric() || t.is_string() =>
             {
@@ -169,7 +170,11 @@ impl AggregateFunction {
     pub fn state_types(self, input: Option<ColumnType>) -> Option<Vec<ColumnType>> {
         use ColumnType as T;
         Some(match self {
-            AggregateFunction::Avg => vec![T::Float64, T::Int64],
+            // An average of decimals sums them exactly, at their scale.
+            AggregateFunction::Avg => match input {
+                Some(T::Decimal(_, s)) => vec![T::Decimal(38, s), T::Int64],
+                _ => vec![T::Float64, T::Int64],
+            },
             // The running mean, the sum of squared deviations from it, the count.
             f if f.is_variance() => {
                 f.output_type(input)?;

@@ -3,9 +3,12 @@
 //! recomputed per row (see the parent module's doc).
 
 use arrow::{
-    array::{Array, ArrayRef, DynComparator, Float64Array, Int64Array, UInt64Array, make_comparator},
+    array::{
+        Array, ArrayRef, AsArray, Decimal128Array, DynComparator, Float64Array, Int64Array, UInt64Array,
+        make_comparator,
+    },
     compute::{SortOptions, cast, take},
-    datatypes::DataType,
+    datatypes::{DataType, Decimal128Type},
 };
 use skadi_common::{AggregateFunction, Frame, FrameBound, WindowCall};
 use std::{ops::Range, sync::Arc};
@@ -39,7 +42,7 @@ pub(super) fn aggregate(
             state.add(j)?;
         }
         held = f.start.min(held.start)..f.end.max(held.end);
-        out[i] = state.value();
+        out[i] = state.value()?;
     }
     state.finish(out)
 }
@@ -48,6 +51,7 @@ pub(super) fn aggregate(
 enum Value {
     Float(f64),
     Int(i64),
+    Decimal(i128),
     Row(usize),
 }
 
@@ -61,6 +65,16 @@ enum State<'a> {
         values: Int64Array,
         sum: i64,
         rows: usize,
+    },
+    /// Decimals' scaled integers, summed exactly (an average then divides the sum as
+    /// DataFusion's does: see aggregate.rs' decimal_average).
+    SumDecimal {
+        values: Decimal128Array,
+        sum: i128,
+        rows: usize,
+        avg: bool,
+        precision: u8,
+        scale: i8,
     },
     SumFloat {
         values: Float64Array,
@@ -103,6 +117,21 @@ impl<'a> State<'a> {
                 sum: 0,
                 rows: 0,
             },
+            AggregateFunction::Sum | AggregateFunction::Avg
+                if let DataType::Decimal128(precision, scale) | DataType::Decimal64(precision, scale) =
+                    *input_or()?.data_type() =>
+            {
+                State::SumDecimal {
+                    values: as_type(&DataType::Decimal128(precision, scale))?
+                        .as_primitive::<Decimal128Type>()
+                        .clone(),
+                    sum: 0,
+                    rows: 0,
+                    avg: function == AggregateFunction::Avg,
+                    precision,
+                    scale,
+                }
+            }
             AggregateFunction::Sum | AggregateFunction::Avg => State::SumFloat {
                 values: as_type(&DataType::Float64)?
                     .as_any()
@@ -151,6 +180,7 @@ impl<'a> State<'a> {
         match self {
             State::Count { rows, .. } => *rows = 0,
             State::SumInt { sum, rows, .. } => (*sum, *rows) = (0, 0),
+            State::SumDecimal { sum, rows, .. } => (*sum, *rows) = (0, 0),
             State::SumFloat { sum, rows, .. } => (*sum, *rows) = (0.0, 0),
             State::Variance { rows, mean, m2, .. } => (*rows, *mean, *m2) = (0, 0.0, 0.0),
             State::Best { best, .. } => *best = None,
@@ -169,6 +199,17 @@ impl<'a> State<'a> {
             State::SumFloat { values, sum, rows, .. } => {
                 if values.is_valid(j) {
                     *sum += values.value(j);
+                    *rows += 1;
+                }
+            }
+            State::SumDecimal {
+                values, sum, rows, avg, ..
+            } => {
+                if values.is_valid(j) {
+                    *sum = match avg {
+                        true => sum.checked_add(values.value(j)).ok_or("decimal overflow in avg")?,
+                        false => sum.wrapping_add(values.value(j)),
+                    };
                     *rows += 1;
                 }
             }
@@ -203,10 +244,31 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn value(&self) -> Option<Value> {
-        match self {
+    fn value(&self) -> Result<Option<Value>, String> {
+        Ok(match self {
             State::Count { rows, .. } => Some(Value::Int(*rows)),
             State::SumInt { sum, rows, .. } => (*rows > 0).then_some(Value::Int(*sum)),
+            State::SumDecimal { rows: 0, .. } => None,
+            State::SumDecimal {
+                sum,
+                rows,
+                avg: true,
+                precision,
+                scale,
+                ..
+            } => {
+                // Up to four more digits of scale, truncated; overflowing the precision
+                // fails.
+                let overflow = || "decimal overflow in avg".to_string();
+                let up = 10i128.pow(((*scale + 4).min(38) - *scale) as u32);
+                let avg = sum.checked_mul(up).ok_or_else(overflow)? / *rows as i128;
+                let bound = 10i128.checked_pow(u32::from((*precision + 4).min(38)));
+                if bound.is_some_and(|b| avg.unsigned_abs() >= b as u128) {
+                    return Err(overflow());
+                }
+                Some(Value::Decimal(avg))
+            }
+            State::SumDecimal { sum, .. } => Some(Value::Decimal(*sum)),
             State::SumFloat { sum, rows, avg, .. } => {
                 (*rows > 0).then_some(Value::Float(if *avg { sum / *rows as f64 } else { *sum }))
             }
@@ -215,14 +277,14 @@ impl<'a> State<'a> {
                 let variance = match function {
                     AggregateFunction::VarPop | AggregateFunction::StddevPop if *rows > 0 => m2 / *rows as f64,
                     AggregateFunction::VarSamp | AggregateFunction::StddevSamp if *rows > 1 => m2 / (*rows - 1) as f64,
-                    _ => return None,
+                    _ => return Ok(None),
                 };
                 Some(Value::Float(match function {
                     AggregateFunction::StddevSamp | AggregateFunction::StddevPop => variance.sqrt(),
                     _ => variance,
                 }))
             }
-        }
+        })
     }
 
     fn finish(&self, values: Vec<Option<Value>>) -> Result<ArrayRef, String> {
@@ -232,6 +294,19 @@ impl<'a> State<'a> {
                     Some(Value::Int(x)) => Some(x),
                     _ => None,
                 })))
+            }
+            State::SumDecimal {
+                avg, precision, scale, ..
+            } => {
+                let (p, s) = match avg {
+                    true => ((*precision + 4).min(38), (*scale + 4).min(38)),
+                    false => ((*precision + 10).min(38), *scale),
+                };
+                let array = Decimal128Array::from_iter(values.into_iter().map(|v| match v {
+                    Some(Value::Decimal(x)) => Some(x),
+                    _ => None,
+                }));
+                Arc::new(array.with_precision_and_scale(p, s).map_err(|e| e.to_string())?)
             }
             State::SumFloat { .. } | State::Variance { .. } => {
                 Arc::new(Float64Array::from_iter(values.into_iter().map(|v| match v {
