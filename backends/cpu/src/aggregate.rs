@@ -82,10 +82,18 @@ impl Accumulator {
     }
 
     fn grow(&mut self, groups: usize) {
-        self.f.resize(groups, 0.0);
-        self.i.resize(groups, 0);
-        if self.lane == Lane::Decimal {
-            self.d.resize(groups, 0);
+        // Only the lane's values grow: group states are most of a large aggregate's
+        // memory traffic (an average of integers, and every variance, use the f64 lane).
+        match self.lane {
+            Lane::Decimal => self.d.resize(groups, 0),
+            Lane::I64 => self.i.resize(groups, 0),
+            Lane::F64 | Lane::Text => {}
+        }
+        if self.lane == Lane::F64
+            || self.function == F::Avg && self.lane != Lane::Decimal
+            || self.function.is_variance()
+        {
+            self.f.resize(groups, 0.0);
         }
         self.count.resize(groups, 0);
         if self.function.is_variance() {
@@ -318,20 +326,42 @@ impl Accumulator {
         valid: impl Fn(usize) -> bool,
     ) -> Result<(), String> {
         let (slots, count) = (&mut self.d, &mut self.count);
-        let function = self.function;
-        for (r, &g) in groups.iter().enumerate() {
-            if valid(r) {
-                let v = conv(values[r]);
-                let s = &mut slots[g];
-                *s = match function {
-                    F::Sum => s.wrapping_add(v),
-                    F::Avg => s.checked_add(v).ok_or("decimal overflow in avg")?,
-                    F::Min if count[g] > 0 => (*s).min(v),
-                    F::Max | F::Single if count[g] > 0 => (*s).max(v),
-                    _ => v,
-                };
-                count[g] += 1;
+        // One loop per function, as fold_f_where's.
+        match self.function {
+            F::Sum => {
+                for (r, &g) in groups.iter().enumerate() {
+                    if valid(r) {
+                        slots[g] = slots[g].wrapping_add(conv(values[r]));
+                        count[g] += 1;
+                    }
+                }
             }
+            F::Avg => {
+                for (r, &g) in groups.iter().enumerate() {
+                    if valid(r) {
+                        slots[g] = slots[g].checked_add(conv(values[r])).ok_or("decimal overflow in avg")?;
+                        count[g] += 1;
+                    }
+                }
+            }
+            F::Min | F::Max | F::Single => {
+                let min = self.function == F::Min;
+                for (r, &g) in groups.iter().enumerate() {
+                    if valid(r) {
+                        let v = conv(values[r]);
+                        let s = &mut slots[g];
+                        *s = if count[g] == 0 {
+                            v
+                        } else if min {
+                            (*s).min(v)
+                        } else {
+                            (*s).max(v)
+                        };
+                        count[g] += 1;
+                    }
+                }
+            }
+            f => unreachable!("{} folds no decimals", f.name()),
         }
         Ok(())
     }
