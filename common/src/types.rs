@@ -71,8 +71,9 @@ impl ColumnType {
     }
 
     /// The MLIR scalar type a body receives for a value of this column, or `None` when the
-    /// column cannot enter a compiled body (strings). Decimals enter as `f64`: exact
-    /// fixed-point arithmetic in bodies is not supported yet.
+    /// column cannot enter a compiled body (strings). A decimal is its scaled integer
+    /// (`1.25` of scale 2 is 125): an i64 where its precision fits one (≤ 18 digits),
+    /// else an i128, so bodies compute decimals exactly.
     pub fn body_scalar(self) -> Option<&'static str> {
         match self {
             ColumnType::Bool => Some("i1"),
@@ -81,7 +82,9 @@ impl ColumnType {
             ColumnType::Int32 | ColumnType::Date32 => Some("i32"),
             ColumnType::Int64 => Some("i64"),
             ColumnType::Float32 => Some("f32"),
-            ColumnType::Float64 | ColumnType::Decimal(..) => Some("f64"),
+            ColumnType::Float64 => Some("f64"),
+            ColumnType::Decimal(p, _) if p <= 18 => Some("i64"),
+            ColumnType::Decimal(..) => Some("i128"),
             ColumnType::Utf8 | ColumnType::Utf8View | ColumnType::LargeUtf8 => None,
         }
     }

@@ -15,17 +15,19 @@ fn q6_body_is_lowered_to_an_llvm_loop() {
     assert!(ir.contains("define void @fused_"), "{ir}");
     // It is folded into the partial aggregate (fold.rs): its predicate alone (result 1),
     // reading arguments 0-2 and not the price, lists the kept rows, and a fold kernel adds
-    // their revenue into the sum. Decimal columns are read in place (scale 2) and
-    // converted in the loop; only the kernels read them, so the scan decodes them as
-    // 64-bit decimals (`dn2`), not 128-bit ones. No column is nullable, so the
-    // pipeline's plain kernel (for batches with NULLs) is not compiled.
-    assert!(ir.contains("__kernel_x_dn2_dn2_dn2_g1_p0_1_2(i64"), "{ir}");
-    assert!(ir.contains("__kernel_x_dn2_dn2_dn2_g1_fold"), "{ir}");
-    assert!(!ir.contains("__kernel_x_dn2_dn2_dn2_g1(i64"), "{ir}");
-    assert!(ir.contains("sitofp i64"), "{ir}");
-    assert!(!ir.contains("i128"), "a 64-bit decimal is read as 128 bits:\n{ir}");
-    // The predicate's comparisons and the loop over rows are native LLVM instructions.
-    assert!(ir.contains("fcmp"), "{ir}");
+    // their revenue into the sum. Decimal columns are their scaled integers, read in
+    // place; only the kernels read them, so the scan decodes them as 64-bit decimals
+    // (`dn`), not 128-bit ones. No column is nullable, so the pipeline's plain kernel
+    // (for batches with NULLs) is not compiled.
+    assert!(ir.contains("__kernel_x_dn_dn_dn_g1_p0_1_2(i64"), "{ir}");
+    assert!(ir.contains("__kernel_x_dn_dn_dn_g1_fold"), "{ir}");
+    assert!(!ir.contains("__kernel_x_dn_dn_dn_g1(i64"), "{ir}");
+    assert!(!ir.contains("sitofp"), "a decimal became a float:\n{ir}");
+    // The revenue, a decimal(15,2) times a decimal(15,2), is a decimal(31,4): an i128,
+    // summed exactly. The predicate's comparisons and the loop over rows are native
+    // LLVM instructions.
+    assert!(ir.contains("mul nsw i128") || ir.contains("mul i128"), "{ir}");
+    assert!(ir.contains("icmp sge i64") || ir.contains("icmp sgt i64"), "{ir}");
     assert!(ir.contains("icmp slt i64"), "no row loop in\n{ir}");
     assert!(!ir.contains("call "), "the body was not inlined into its kernel:\n{ir}");
     assert!(lowered.llvm_dialect.contains("llvm.func"), "{}", lowered.llvm_dialect);

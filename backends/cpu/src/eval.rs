@@ -1,6 +1,6 @@
 //! Calling a compiled kernel on a record batch: Arrow columns in, Arrow columns out.
-//! Primitive columns are passed to the kernel in place (no copy); decimals are converted
-//! to f64 and booleans unpacked to bytes first. NULLs are strict: a row with a NULL
+//! Primitive columns are passed to the kernel in place (no copy), decimals as their
+//! scaled integers too; booleans are unpacked to bytes first. NULLs are strict: a row with a NULL
 //! argument has NULL results (the frontend only emits bodies where that is SQL's answer).
 
 use crate::jit::Kernel;
@@ -47,37 +47,21 @@ impl Buffer {
     }
 }
 
-/// A decimal column's values as f64, for kernels that cannot read it in place (precision
-/// above 18). Everywhere a decimal becomes f64 — here, in kernel loops (kernel.rs) and in
-/// the aggregate — it is `value as f64 / 10^scale`, so it compares and sums the same.
-pub(crate) fn decimal_to_f64(array: &ArrayRef) -> Vec<f64> {
-    let DataType::Decimal128(_, scale) = array.data_type() else {
-        unreachable!("decimal_to_f64 is called on Decimal128 columns")
-    };
-    let div = 10f64.powi(*scale as i32);
-    array
-        .as_primitive::<Decimal128Type>()
-        .values()
-        .iter()
-        .map(|&v| v as f64 / div)
-        .collect()
-}
-
 /// The buffer a kernel reads for `array`, whose body parameter has MLIR type `scalar`;
-/// `in_place_decimal` when the kernel converts the decimal itself.
+/// `in_place_decimal` when the kernel reads the decimal's slots itself (kernel.rs'
+/// forms).
 pub(crate) fn argument(array: &ArrayRef, scalar: &str, in_place_decimal: bool) -> Result<Buffer, String> {
     match (array.data_type(), scalar) {
-        (DataType::Decimal128(..) | DataType::Decimal64(..), "f64" | "i128") if in_place_decimal => {
+        (DataType::Decimal128(..) | DataType::Decimal64(..), "i64" | "i128") if in_place_decimal => {
             Ok(Buffer::InPlace(array.clone()))
         }
-        (DataType::Decimal128(..), "i128") => Ok(Buffer::InPlace(array.clone())),
+        (DataType::Decimal128(..), "i128") | (DataType::Decimal64(..), "i64") => Ok(Buffer::InPlace(array.clone())),
         (DataType::Int8, "i8")
         | (DataType::Int16, "i16")
         | (DataType::Int32 | DataType::Date32, "i32")
         | (DataType::Int64, "i64")
         | (DataType::Float32, "f32")
         | (DataType::Float64, "f64") => Ok(Buffer::InPlace(array.clone())),
-        (DataType::Decimal128(..), "f64") => Ok(Buffer::F64(decimal_to_f64(array))),
         (DataType::Boolean, "i1") => Ok(Buffer::Bytes(
             array.as_boolean().values().iter().map(u8::from).collect(),
         )),
@@ -90,6 +74,7 @@ fn result_buffer(scalar: &str, rows: usize) -> Buffer {
         "i1" | "i8" => 1,
         "i16" => 2,
         "i32" | "f32" => 4,
+        "i128" => 16,
         _ => 8,
     };
     if scalar == "f64" {
@@ -113,7 +98,31 @@ fn result_array(buffer: Buffer, scalar: &str, nulls: Option<NullBuffer>) -> Arra
         (Buffer::Result(v), "i32") => primitive::<Int32Type>(v, nulls),
         (Buffer::Result(v), "i64") => primitive::<Int64Type>(v, nulls),
         (Buffer::Result(v), "f32") => primitive::<Float32Type>(v, nulls),
+        // A decimal's scaled integers: [`as_column_type`] gives them their type.
+        (Buffer::Result(v), "i128") => primitive::<Decimal128Type>(v, nulls),
         _ => unreachable!("result buffers are made by result_buffer for scalar {scalar}"),
+    }
+}
+
+/// A body result as a column of type `ty`: a decimal's scaled integers (an i64 or i128
+/// result) given their precision and scale, anything else cast.
+pub(crate) fn as_column_type(array: &ArrayRef, ty: &DataType) -> Result<ArrayRef, String> {
+    let decimal = |a: PrimitiveArray<Decimal128Type>, p: u8, s: i8| -> Result<ArrayRef, String> {
+        Ok(Arc::new(a.with_precision_and_scale(p, s).map_err(|e| e.to_string())?))
+    };
+    match (array.data_type(), ty) {
+        (a, t) if a == t => Ok(array.clone()),
+        (DataType::Int64, DataType::Decimal128(p, s)) => decimal(
+            array
+                .as_primitive::<Int64Type>()
+                .unary::<_, Decimal128Type>(|v| v as i128),
+            *p,
+            *s,
+        ),
+        (DataType::Decimal128(..), DataType::Decimal128(p, s)) => {
+            decimal(array.as_primitive::<Decimal128Type>().clone(), *p, *s)
+        }
+        _ => arrow::compute::cast(array, ty).map_err(|e| e.to_string()),
     }
 }
 

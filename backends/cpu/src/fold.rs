@@ -186,6 +186,9 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
         extra,
         keyed: !keys.is_empty(),
         calls,
+        // Its faults are on kept rows only (else the pipeline is self-contained), the
+        // rows the fold computes.
+        fault: p.fault.as_ref().map(|f| f.result),
     });
     let nullable = checked.iter().any(|&c| input.field(c).is_nullable());
     Some(FoldPlan {
@@ -271,12 +274,20 @@ pub(crate) fn stream<'a>(
         pointers.push(selected.as_ptr() as *mut u8);
         pointers.push(ids.as_ptr() as *mut u8);
         pointers.extend(targets);
+        let mut failed = 0u8;
+        if fold.fault.is_some() {
+            pointers.push(&mut failed as *mut u8);
+        }
         // SAFETY: the columns are as fold_kernel_mlir reads them: each argument and extra
         // column `rows` values of its scalar type (NULL-free); the kept rows' indices,
         // each below `rows`; the ids one usize (i64) per row, found for every kept row;
         // each group array one slot per group (fold_targets grew them), untouched until
         // the call returns.
         unsafe { (folded.function)(selected.len() as i64, pointers.as_ptr()) };
+        if failed != 0 {
+            let what = pipeline_op.fault.as_ref().map_or("a fault", |f| f.what.as_str());
+            return Err(fail(what.to_string()));
+        }
     }
     Ok(Box::new(std::iter::once(agg.finish().map_err(fail))))
 }

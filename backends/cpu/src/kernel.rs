@@ -15,28 +15,25 @@ fn memory_type(scalar: &str) -> &str {
     if scalar == "i1" { "i8" } else { scalar }
 }
 
-/// How a kernel reads one argument column: body scalars in place, or (for an f64
-/// parameter) a decimal column in place, converted in the loop. Only decimals of
-/// precision ≤ 18 are read in place (their values fit an i64: a Decimal128's is the low
-/// half of its 16-byte slot, a Decimal64's the whole slot); wider ones are converted
-/// before the call.
+/// How a kernel reads one argument column: body scalars in place, and a decimal of
+/// precision ≤ 18 (an i64 parameter, its scaled integer) in place from its column's
+/// slots, which are 16 bytes wide (Decimal128: the low half is the value) or 8
+/// (Decimal64). Wider decimals are i128 parameters, read like any scalar.
 pub(crate) type ArgForm = Option<InPlaceDecimal>;
 
-/// A decimal column read in place: its scale, and whether its slots are 16 bytes wide
-/// (Decimal128) or 8 (Decimal64).
+/// A narrow decimal column read in place: whether its slots are 16 bytes wide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct InPlaceDecimal {
-    pub scale: i8,
     pub wide: bool,
 }
 
-/// How a kernel reads a column of type `dt` as an f64 parameter: in place if a decimal
-/// whose values fit an i64.
+/// How a kernel reads a column of type `dt`: a decimal whose values fit an i64 by its
+/// slots' width.
 pub(crate) fn decimal_form(dt: &arrow::datatypes::DataType) -> ArgForm {
     use arrow::datatypes::DataType;
     match dt {
-        DataType::Decimal128(p, s) if *p <= 18 => Some(InPlaceDecimal { scale: *s, wide: true }),
-        DataType::Decimal64(_, s) => Some(InPlaceDecimal { scale: *s, wide: false }),
+        DataType::Decimal128(p, _) if *p <= 18 => Some(InPlaceDecimal { wide: true }),
+        DataType::Decimal64(..) => Some(InPlaceDecimal { wide: false }),
         _ => None,
     }
 }
@@ -69,6 +66,9 @@ pub(crate) struct Fold {
     /// Rows carry group ids (a keyed aggregate); otherwise every row is group 0.
     pub keyed: bool,
     pub calls: Vec<FoldCall>,
+    /// The body's result true where its arithmetic failed: the kernel sets a byte
+    /// (its last column) where it is true on any row.
+    pub fault: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,19 +117,14 @@ pub(crate) enum FoldValue {
 }
 
 impl KernelSpec {
-    /// The kernel's symbol: `{body}__kernel`, with the decimal scales read in place.
+    /// The kernel's symbol: `{body}__kernel`, with the decimals' slot widths.
     pub fn symbol(&self) -> String {
         let mut name = format!("{}__kernel", self.body);
         if self.forms.iter().any(Option::is_some) {
             let forms: Vec<String> = self
                 .forms
                 .iter()
-                .map(|f| {
-                    f.map_or("x".to_string(), |d| {
-                        let width = if d.wide { "" } else { "n" };
-                        format!("d{width}{}", d.scale).replace('-', "m")
-                    })
-                })
+                .map(|f| f.map_or("x".to_string(), |d| if d.wide { "d" } else { "dn" }.to_string()))
                 .collect();
             name = format!("{name}_{}", forms.join("_"));
         }
@@ -207,12 +202,7 @@ pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[Strin
     }
     let mut k = String::new();
     let w = &mut k;
-    open_kernel(
-        w,
-        &spec.symbol(),
-        0..params.len() + results.len(),
-        spec.forms.iter().copied().enumerate(),
-    );
+    open_kernel(w, &spec.symbol(), 0..params.len() + results.len());
     let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
     let _ = writeln!(w, "      %row = arith.index_cast %i : index to i64");
     let args = load_row(w, "      ", 0, params, &spec.forms);
@@ -261,7 +251,7 @@ pub(crate) fn kernel_mlir(spec: &KernelSpec, params: &[String], results: &[Strin
 fn reduce_kernel_mlir(spec: &KernelSpec, row_params: usize, params: &[String], results: &[String]) -> String {
     let mut k = String::new();
     let w = &mut k;
-    open_kernel(w, &spec.symbol(), 0..row_params + 2, []);
+    open_kernel(w, &spec.symbol(), 0..row_params + 2);
     let _ = writeln!(w, "    %zero = arith.constant 0.0 : f64");
     let (state, sums) = (row_params, row_params + 1);
     let mut state_args = Vec::new();
@@ -317,24 +307,13 @@ fn reduce_kernel_mlir(spec: &KernelSpec, row_params: usize, params: &[String], r
     k
 }
 
-/// Writes a kernel's opening: its signature, the loop's bounds (`%c0`, `%c1`, `%n`), the
-/// pointers `%col{j}` of `columns`, and the divisors `%div{j}` of decimal columns read in
-/// place.
-fn open_kernel(
-    w: &mut String,
-    symbol: &str,
-    columns: impl IntoIterator<Item = usize>,
-    forms: impl IntoIterator<Item = (usize, ArgForm)>,
-) {
+/// Writes a kernel's opening: its signature, the loop's bounds (`%c0`, `%c1`, `%n`) and
+/// the pointers `%col{j}` of `columns`.
+fn open_kernel(w: &mut String, symbol: &str, columns: impl IntoIterator<Item = usize>) {
     let _ = writeln!(w, "  func.func @{symbol}(%rows: i64, %columns: !llvm.ptr) {{");
     let _ = writeln!(w, "    %c0 = arith.constant 0 : index");
     let _ = writeln!(w, "    %c1 = arith.constant 1 : index");
     let _ = writeln!(w, "    %n = arith.index_cast %rows : i64 to index");
-    for (j, form) in forms {
-        if let Some(d) = form {
-            let _ = writeln!(w, "    %div{j} = arith.constant {:?} : f64", 10f64.powi(d.scale as i32));
-        }
-    }
     for j in columns {
         let _ = writeln!(
             w,
@@ -357,8 +336,8 @@ fn call_body(w: &mut String, body: &str, args: &[String], params: &[String], res
 }
 
 /// Writes the loads of row `%row` from columns `first..` (of body scalar types `scalars`,
-/// read with `forms`: a decimal read as an i128 is its scaled integer, as an f64
-/// converted as eval::decimal_to_f64 does, `value as f64 / 10^scale`); returns the loaded
+/// read with `forms`: a decimal in place is its scaled integer, from the low half of a
+/// 16-byte slot or widened from an 8-byte one, as the scalar type says); returns the loaded
 /// values' SSA names.
 fn load_row(w: &mut String, indent: &str, first: usize, scalars: &[String], forms: &[ArgForm]) -> Vec<String> {
     let mut args = Vec::new();
@@ -375,23 +354,10 @@ fn load_row(w: &mut String, indent: &str, first: usize, scalars: &[String], form
             "{indent}%a{j} = llvm.getelementptr inbounds %col{j}[%row] : (!llvm.ptr, i64) -> !llvm.ptr, {m}"
         );
         let _ = writeln!(w, "{indent}%m{j} = llvm.load %a{j} : !llvm.ptr -> {m}");
-        if decimal.is_some() && p == "i128" {
-            let value = if decimal.is_some_and(|d| d.wide) {
-                format!("%m{j}")
-            } else {
-                let _ = writeln!(w, "{indent}%wide{j} = arith.extsi %m{j} : i64 to i128");
-                format!("%wide{j}")
-            };
-            args.push(value);
-        } else if let Some(d) = decimal {
-            let value = if d.wide {
-                let _ = writeln!(w, "{indent}%t{j} = arith.trunci %m{j} : i128 to i64");
-                format!("%t{j}")
-            } else {
-                format!("%m{j}")
-            };
-            let _ = writeln!(w, "{indent}%f{j} = arith.sitofp {value} : i64 to f64");
-            let _ = writeln!(w, "{indent}%v{j} = arith.divf %f{j}, %div{j} : f64");
+        if decimal.is_some() && m != p.as_str() {
+            // A 16-byte slot's low half, or an 8-byte slot widened.
+            let op = if m == "i128" { "arith.trunci" } else { "arith.extsi" };
+            let _ = writeln!(w, "{indent}%v{j} = {op} %m{j} : {m} to {p}");
             args.push(format!("%v{j}"));
         } else if p == "i1" {
             let _ = writeln!(w, "{indent}%v{j} = arith.trunci %m{j} : i8 to i1");
@@ -411,7 +377,8 @@ fn load_row(w: &mut String, indent: &str, first: usize, scalars: &[String], form
 /// made, and columns only the other results read are read for kept rows only. Its
 /// columns: the body's arguments, the extra value columns, the kept rows (u32 indices;
 /// `%rows` counts them), the rows' group ids (i64, by row; read only when keyed), then per
-/// call its group arrays: f64 values, i64 values, i64 counts. NULLs are not handled here:
+/// call its group arrays: f64 values, integer values, i64 counts; then, if the body can
+/// fail, a byte it sets where it did. NULLs are not handled here:
 /// the backend calls it on batches whose columns it reads have none.
 fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: &[String]) -> String {
     let mut k = String::new();
@@ -423,12 +390,9 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
     let ids = selection + 1;
     let state = |call: usize, which: usize| ids + 1 + 3 * call + which;
     let columns = ids + 1 + 3 * fold.calls.len();
-    open_kernel(
-        w,
-        &spec.symbol(),
-        0..columns,
-        spec.forms.iter().chain(&extra_forms).copied().enumerate(),
-    );
+    let flag = columns;
+    let columns = columns + usize::from(fold.fault.is_some());
+    open_kernel(w, &spec.symbol(), 0..columns);
     let _ = writeln!(w, "    %zero = arith.constant 0 : i64");
     let _ = writeln!(w, "    %one = arith.constant 1 : i64");
     // Only kept rows are listed: the body's predicate holds on each.
@@ -443,6 +407,12 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
     let args = load_row(w, "      ", 0, params, &spec.forms);
     call_body(w, &spec.body, &args, params, results);
     let indent = "      ";
+    if let Some(f) = fold.fault {
+        let _ = writeln!(w, "{indent}%fault = arith.extui %r#{f} : i1 to i8");
+        let _ = writeln!(w, "{indent}%faults = llvm.load %col{flag} : !llvm.ptr -> i8");
+        let _ = writeln!(w, "{indent}%faults_now = arith.ori %faults, %fault : i8");
+        let _ = writeln!(w, "{indent}llvm.store %faults_now, %col{flag} : i8, !llvm.ptr");
+    }
     let extras = load_row(w, indent, p, &extra_scalars, &extra_forms);
     if fold.keyed {
         let _ = writeln!(
@@ -529,12 +499,7 @@ fn predicate_kernel_mlir(spec: &KernelSpec, reads: &[usize], params: &[String], 
     let w = &mut k;
     let g = spec.guard.expect("a predicate kernel stores its pipeline's predicate");
     let p = params.len();
-    open_kernel(
-        w,
-        &spec.symbol(),
-        reads.iter().copied().chain([p]),
-        reads.iter().map(|&j| (j, spec.forms.get(j).copied().flatten())),
-    );
+    open_kernel(w, &spec.symbol(), reads.iter().copied().chain([p]));
     let mut args = Vec::new();
     for (j, t) in params.iter().enumerate() {
         if !reads.contains(&j) {

@@ -53,12 +53,12 @@ pub(crate) fn op_kernel(op: &Operator, input: &Schema) -> Option<KernelSpec> {
             fold: None,
             predicate: None,
         },
-        // A pipeline's kernel branches on its kept-rows result, unless the body can
-        // fail: then every row's fault is stored, kept or not (the rows a filter drops
-        // fail too, as where it runs alone).
+        // A pipeline's kernel branches on its kept-rows result, unless the body can fail
+        // on rows it drops: then every row's fault is stored, kept or not (the rows a
+        // filter drops fail too, as where it runs alone).
         _ => {
             let guard = match op {
-                Operator::Pipeline(p) if p.fault.is_none() => p.keep,
+                Operator::Pipeline(p) if p.fault.as_ref().is_none_or(|f| f.kept) => p.keep,
                 _ => None,
             };
             let mut spec = kernel_spec(body, op.body_args(), input, guard);

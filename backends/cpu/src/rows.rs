@@ -9,7 +9,7 @@ use crate::{
 };
 use arrow::{
     array::{ArrayRef, RecordBatch},
-    compute::{FilterBuilder, cast, filter_record_batch},
+    compute::{FilterBuilder, filter_record_batch},
     datatypes::{Schema, SchemaRef},
 };
 use skadi_common::{Filter, Map, Pipeline, Project};
@@ -89,7 +89,7 @@ pub(crate) fn pipeline<'a>(
 
 /// The output columns: each an input column (`Ok`) or a computed result (`Err`), the
 /// latter as the output's type where a body's scalar stands for another (a date is an
-/// i32 in bodies).
+/// i32 in bodies, a decimal its scaled integer).
 fn pick(
     picks: &[Result<usize, usize>],
     b: &RecordBatch,
@@ -101,8 +101,7 @@ fn pick(
         .zip(out_schema.fields())
         .map(|(p, field)| match p {
             Ok(i) => Ok(b.column(*i).clone()),
-            Err(n) if computed[*n].data_type() == field.data_type() => Ok(computed[*n].clone()),
-            Err(n) => cast(&computed[*n], field.data_type()).map_err(|e| e.to_string()),
+            Err(n) => eval::as_column_type(&computed[*n], field.data_type()),
         })
         .collect()
 }

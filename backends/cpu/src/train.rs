@@ -97,7 +97,16 @@ fn train(
     let mut buffers: Vec<Buffer> = columns
         .iter()
         .zip(params)
-        .map(|(c, p)| argument(c, p, false))
+        .map(|(c, p)| match (c.data_type(), p.as_str()) {
+            // A narrow decimal's scaled integers, 8 bytes a row as the loop steps them.
+            (DataType::Decimal128(..), "i64") => {
+                let values = c
+                    .as_primitive::<arrow::datatypes::Decimal128Type>()
+                    .unary::<_, arrow::datatypes::Int64Type>(|v| v as i64);
+                argument(&(Arc::new(values) as ArrayRef), p, false)
+            }
+            _ => argument(c, p, false),
+        })
         .collect::<Result<_, _>>()?;
     let bases: Vec<usize> = buffers.iter_mut().map(|b| b.ptr() as usize).collect();
     let sizes: Vec<usize> = params[..args.len()].iter().map(|p| element_size(p)).collect();

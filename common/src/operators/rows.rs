@@ -119,6 +119,10 @@ pub struct Pipeline {
 pub struct Fault {
     pub result: usize,
     pub what: String,
+    /// The result is true only on rows the pipeline keeps (a fused chain's faults
+    /// after its filters), so rows it drops need not be computed to find faults.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub kept: bool,
 }
 
 impl Pipeline {
@@ -127,11 +131,11 @@ impl Pipeline {
         !self.validity.is_empty() || !self.result_validity.is_empty()
     }
 
-    /// Whether the body computes NULLs or faults itself: such a pipeline is not fused
-    /// with others, nor folded into an aggregate (a fused body has neither its args'
-    /// validity nor a fault result).
+    /// Whether the body computes NULLs itself, or faults on rows it drops: such a
+    /// pipeline is not fused with others, nor folded into an aggregate (a fused body
+    /// has no args' validity, and a fold computes kept rows only).
     pub fn self_contained(&self) -> bool {
-        self.three_valued() || self.fault.is_some()
+        self.three_valued() || self.fault.as_ref().is_some_and(|f| self.keep.is_some() && !f.kept)
     }
 }
 

@@ -95,6 +95,31 @@ impl BodyBuilder {
         self.emit(&ty, format_args!("arith.constant {value} : {ty}"))
     }
 
+    /// An integer constant wider than an i64 may hold (an i128's).
+    pub fn const_wide(&mut self, value: i128, ty: &str) -> Scalar {
+        let ty = ty.to_string();
+        self.emit(&ty, format_args!("arith.constant {value} : {ty}"))
+    }
+
+    /// `arith.mulsi_extended`: the low and high halves of the full product of `a` and
+    /// `b` (the product overflowed their type where the high half is not the low
+    /// half's sign).
+    pub fn mul_extended(&mut self, a: &Scalar, b: &Scalar) -> (Scalar, Scalar) {
+        let ty = a.ty.clone();
+        let both = self.fresh(&ty);
+        writeln!(
+            self.lines,
+            "    {}:2 = arith.mulsi_extended {}, {} : {ty} {}",
+            both.ssa, a.ssa, b.ssa, self.loc
+        )
+        .expect("writing to a String");
+        let half = |k: u8| Scalar {
+            ssa: format!("{}#{k}", both.ssa),
+            ty: ty.clone(),
+        };
+        (half(0), half(1))
+    }
+
     /// A float constant, written exactly (hexadecimal bits where decimal would round).
     pub fn const_float(&mut self, value: f64, ty: &str) -> Scalar {
         let text = match ty {
@@ -325,12 +350,37 @@ impl FlowGraphBuilder {
             index_lists(&pairs)
         );
         if let Some(f) = fault {
-            attrs.push_str(&format!(
-                ", fault = {} : i64, fault_what = {}",
-                f.result,
-                quote(&f.what)
-            ));
+            attrs.push_str(&fault_attributes(f));
         }
+        self.unary_op("pipeline", input, &attrs, schema, loc)
+    }
+
+    /// A map whose body can fail where result `fault.result` is true: with a fault, a
+    /// strict `flow.pipeline` (every result NULL where any arg is) that fails there.
+    #[allow(clippy::too_many_arguments)]
+    pub fn map_with_fault(
+        &mut self,
+        input: TableValue,
+        body: &BodyFunc,
+        args: &[String],
+        exprs: &[String],
+        fault: Option<&Fault>,
+        schema: Schema,
+        loc: &SourceLoc,
+    ) -> TableValue {
+        let Some(f) = fault else {
+            return self.map(input, body, args, exprs, schema, loc);
+        };
+        self.add_body(body);
+        let all: Vec<usize> = (0..args.len()).collect();
+        let attrs = format!(
+            "body = @{}, args = {}, exprs = {}, keep = -1 : i64, strict = {}{}",
+            body.name,
+            string_array(args),
+            string_array(exprs),
+            index_lists(&vec![all; body.results.len()]),
+            fault_attributes(f)
+        );
         self.unary_op("pipeline", input, &attrs, schema, loc)
     }
 
@@ -549,4 +599,10 @@ impl FlowGraphBuilder {
 /// table holds, which `i64::MAX` means too.
 fn row_count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A pipeline's fault attributes, after its others.
+pub fn fault_attributes(f: &Fault) -> String {
+    let kept = if f.kept { ", fault_kept" } else { "" };
+    format!(", fault = {} : i64, fault_what = {}{kept}", f.result, quote(&f.what))
 }

@@ -81,7 +81,8 @@ irdl.dialect @flow {
   // arg, true where it is not NULL; `result_validity` ([[r, v], ...]) makes result r NULL
   // where result v is false. Optional `fault` (an integer) and `fault_what` (a string): the
   // op fails, saying `fault_what`, on a row where that i1 result is true (a division by
-  // zero, an integer overflow).
+  // zero, an integer or decimal overflow); with the unit `fault_kept`, that result is
+  // true only on rows the op keeps (a fused chain's faults after its filters).
   irdl.operation @pipeline {
     %in = irdl.base @flow::@table
     %out = irdl.base @flow::@table

@@ -22,7 +22,7 @@ mod verify;
 mod view;
 
 pub use analysis::Bound;
-pub use builder::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc, TableValue};
+pub use builder::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc, TableValue, fault_attributes};
 pub use context::{FLOW_IRDL, new_context};
 pub use error::FlowGraphError;
 pub use graph::{FlowGraph, verify_mlir};
@@ -45,7 +45,7 @@ mod tests {
 
     fn sample(pred_result_bool: bool) -> String {
         let schema = vec![
-            Column::new("l_discount", ColumnType::Decimal(15, 2), false),
+            Column::new("l_discount", ColumnType::Float64, false),
             Column::new("l_flag", ColumnType::Utf8, false),
         ];
         let mut g = FlowGraphBuilder::new();

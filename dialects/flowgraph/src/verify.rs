@@ -91,13 +91,13 @@ fn verify_op(view: &GraphView, op: &FlowOp) -> Result<(), FlowGraphError> {
                     let r = results
                         .get(*n)
                         .ok_or_else(|| fail(format!("uses result ${n} of @{body}, which has {}", results.len())))?;
-                    let ty = ColumnType::from_body_scalar(r)
-                        .ok_or_else(|| fail(format!("body @{body} returns {r}, which no column type holds")))?;
-                    // A date is an i32 (days) in bodies.
-                    if out.ty == ColumnType::Date32 && ty == ColumnType::Int32 {
+                    // A date is an i32 (days) in bodies, a decimal its scaled integer:
+                    // the column's type says which the result is.
+                    if out.ty.body_scalar() == Some(r.as_str()) {
                         out.ty
                     } else {
-                        ty
+                        ColumnType::from_body_scalar(r)
+                            .ok_or_else(|| fail(format!("body @{body} returns {r}, which no column type holds")))?
                     }
                 }
             };

@@ -363,6 +363,7 @@ fn read_kind(
                     result: usize::try_from(integer("fault")?)
                         .map_err(|_| bad(name, location, "'fault' must be a result's index"))?,
                     what: string("fault_what")?,
+                    kept: op.has_attribute("fault_kept"),
                 }),
                 false => None,
             };

@@ -77,14 +77,34 @@ pub fn predict(b: &mut BodyBuilder, model: ModelKind, x: &[Scalar], state: &[Sca
 }
 
 /// The step body of `training` over row columns of MLIR types `row_types` (the features,
-/// then the label): `(row..., state...) -> (f64 sums...)`, as `Training::sums` counts.
-pub fn step_body(g: &mut FlowGraphBuilder, training: &Training, row_types: &[String], loc: &SourceLoc) -> BodyFunc {
+/// then the label; a decimal is its scaled integer, of the scale `scales` gives, 0 for
+/// other columns): `(row..., state...) -> (f64 sums...)`, as `Training::sums` counts.
+pub fn step_body(
+    g: &mut FlowGraphBuilder,
+    training: &Training,
+    row_types: &[String],
+    scales: &[i8],
+    loc: &SourceLoc,
+) -> BodyFunc {
     let d = training.features;
     let mut params = row_types.to_vec();
     params.extend(std::iter::repeat_n("f64".to_string(), training.state_len()));
     let mut b = g.body("step", params, loc);
     let row: Vec<Scalar> = (0..row_types.len()).map(|i| b.param(i)).collect();
-    let row: Vec<Scalar> = row.iter().map(|v| to_f64(&mut b, v)).collect();
+    let row: Vec<Scalar> = row
+        .iter()
+        .zip(scales.iter().copied().chain(std::iter::repeat(0)))
+        .map(|(v, scale)| {
+            let f = to_f64(&mut b, v);
+            match scale {
+                0 => f,
+                s => {
+                    let div = b.const_float(10f64.powi(s as i32), "f64");
+                    b.binary("arith.divf", &f, &div)
+                }
+            }
+        })
+        .collect();
     let state: Vec<Scalar> = (0..training.state_len())
         .map(|i| b.param(row_types.len() + i))
         .collect();

@@ -16,6 +16,7 @@
 
 use serde::Deserialize;
 use skadi_catalog::Catalog;
+use skadi_common::ColumnType;
 use skadi_common::ml::{Method, ModelKind, Training};
 use skadi_flowgraph::{FlowGraphBuilder, TableValue};
 use skadi_mapreduce::{JobError, MapStep, Positions, Reduce, Steps};
@@ -378,7 +379,7 @@ impl Compiler<'_> {
             (Some(l), false) => return Err(at.error(Some(l.span()), "k-means takes no label")),
             (None, false) => {}
         }
-        let mut row_types = Vec::new();
+        let (mut row_types, mut scales) = (Vec::new(), Vec::new());
         for col in &columns {
             let c = schema.iter().find(|c| c.name == *col.get_ref()).ok_or_else(|| {
                 let have: Vec<&str> = schema.iter().map(|c| c.name.as_str()).collect();
@@ -392,7 +393,13 @@ impl Compiler<'_> {
                 )
             })?;
             match c.ty.body_scalar() {
-                Some(t) if !c.ty.is_string() => row_types.push(t.to_string()),
+                Some(t) if !c.ty.is_string() => {
+                    row_types.push(t.to_string());
+                    scales.push(match c.ty {
+                        ColumnType::Decimal(_, s) => s,
+                        _ => 0,
+                    });
+                }
                 _ => {
                     return Err(at.error(
                         Some(col.span()),
@@ -469,7 +476,7 @@ impl Compiler<'_> {
             return Err(at.error(span, "learning_rate must be more than 0"));
         }
         let loc = at.loc(kind.span());
-        let body = skadi_ml::step_body(&mut self.g, &training, &row_types, &loc);
+        let body = skadi_ml::step_body(&mut self.g, &training, &row_types, &scales, &loc);
         let args: Vec<String> = columns.iter().map(|c| c.get_ref().clone()).collect();
         let feature_names: Vec<String> = features.get_ref().iter().map(|f| f.get_ref().clone()).collect();
         let state_names = state_names(&name, &training, &feature_names);

@@ -38,9 +38,11 @@ use skadi_common::{Column, Fault};
 use skadi_flowgraph::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc};
 
 mod dates;
+mod decimals;
 mod scalars;
 
 use dates::month_interval;
+use decimals::{Rounding, decimal, may_overflow};
 use scalars::{MATH_FUNCTIONS, is_float, literal, may_fault};
 
 /// The columns of the body's input, positionally matching the DataFusion schema (then
@@ -121,7 +123,10 @@ pub(crate) fn needs_three_valued(input: &BodyInput<'_>, e: &Expr, predicate: boo
             }
             Expr::InList(list) => list.list.iter().any(nullable),
             _ => false,
-        } || may_fault(node, input.df_schema);
+        } || may_fault(node, input.df_schema)
+            // A predicate that can overflow fails where it is reached, which only a
+            // three-valued body says (a projection's strict body can fail too).
+            || (predicate && may_overflow(node, input.df_schema));
         needs |= non_strict;
         Ok(if needs {
             TreeNodeRecursion::Stop
@@ -281,11 +286,16 @@ impl<'a> BodyWriter<'a> {
         &mut self.builder
     }
 
-    /// The body, returning `results`. A body that can fail ends with
-    /// [`Self::finish_with_fault`].
-    pub fn finish(self, results: &[Scalar]) -> BodyFunc {
-        debug_assert!(self.fault.is_none(), "a body that can fail is finished with its fault");
-        self.builder.finish(results)
+    /// The body, returning `results`, for an op that cannot fail: a body in which an
+    /// operation can fail is refused by name (see [`Self::finish_with_fault`]).
+    pub fn finish(self, results: &[Scalar]) -> Result<BodyFunc, SqlError> {
+        if self.fault.is_some() {
+            return Err(SqlError::unsupported(format!(
+                "arithmetic that can fail ({}) in this position",
+                self.fault_what.join("; ")
+            )));
+        }
+        Ok(self.builder.finish(results))
     }
 
     /// The body, returning `results` and, if an operation in it can fail, after them an
@@ -299,6 +309,7 @@ impl<'a> BodyWriter<'a> {
                 let fault = Fault {
                     result: results.len(),
                     what: self.fault_what.join("; "),
+                    kept: false,
                 };
                 (self.builder.finish(&all), Some(fault))
             }
@@ -306,13 +317,9 @@ impl<'a> BodyWriter<'a> {
     }
 
     /// Records that the operation `what` fails where `failed` (an i1) is true, on the
-    /// rows where it is reached. Only a three-valued body can say so.
+    /// rows where it is reached. (In a strict body, a row with a NULL argument is NULL
+    /// in every result, its fault too: it fails nowhere.)
     fn may_fail(&mut self, failed: Scalar, what: String) -> Result<(), SqlError> {
-        if self.validity.is_none() {
-            return Err(SqlError::unsupported(format!(
-                "arithmetic that can fail ({what}) in this position"
-            )));
-        }
         let mut failed = failed;
         for Reached { value: (v, valid), is } in self.reach.clone() {
             // Not reached where the value is a valid `is`.
@@ -368,6 +375,11 @@ impl<'a> BodyWriter<'a> {
             return Err(SqlError::unsupported(format!("a non-boolean predicate ({e})")));
         }
         Ok(v)
+    }
+
+    /// `e`'s precision and scale, if it is a decimal.
+    fn decimal_type(&self, e: &Expr) -> Option<(u8, i8)> {
+        e.get_type(self.input.df_schema).ok().as_ref().and_then(decimal)
     }
 
     /// A column's parameter and, in a three-valued body, its validity.
@@ -532,6 +544,19 @@ impl<'a> BodyWriter<'a> {
                         };
                         (v, None)
                     }
+                    _ if let (Some(lt), Some(rt)) = (self.decimal_type(left), self.decimal_type(right)) => {
+                        let valid = self.both(vl, vr);
+                        let out = self.decimal_type(e);
+                        let v = self.decimal_binary(*op, (l, lt), (r, rt), out, &valid, e)?;
+                        (v, valid)
+                    }
+                    _ if self.decimal_type(left).is_some() != self.decimal_type(right).is_some()
+                        && !matches!(op, Operator::And | Operator::Or) =>
+                    {
+                        return Err(SqlError::unsupported(format!(
+                            "{op} between a decimal and a non-decimal in compiled bodies ({e})"
+                        )));
+                    }
                     Operator::Divide | Operator::Modulo if may_fault(e, self.input.df_schema) => {
                         let valid = self.both(vl, vr);
                         let v = self.checked_division(*op, l, r, valid.clone(), e)?;
@@ -576,11 +601,25 @@ impl<'a> BodyWriter<'a> {
             }
             Expr::Cast(c) => {
                 let (v, valid) = self.value(&c.expr)?;
-                (self.convert(v, c.field.data_type())?, valid)
+                let from = c.expr.get_type(self.input.df_schema)?;
+                let v = match self.decimal_cast(v.clone(), &from, c.field.data_type(), &valid, e)? {
+                    Some(v) => v,
+                    None => self.convert(v, c.field.data_type())?,
+                };
+                (v, valid)
             }
             Expr::TryCast(c) => {
+                if may_overflow(e, self.input.df_schema) {
+                    // TRY_CAST is NULL where CAST fails, which a fault cannot say.
+                    return Err(SqlError::unsupported(format!("TRY_CAST that can overflow ({e})")));
+                }
                 let (v, valid) = self.value(&c.expr)?;
-                (self.convert(v, c.field.data_type())?, valid)
+                let from = c.expr.get_type(self.input.df_schema)?;
+                let v = match self.decimal_cast(v.clone(), &from, c.field.data_type(), &valid, e)? {
+                    Some(v) => v,
+                    None => self.convert(v, c.field.data_type())?,
+                };
+                (v, valid)
             }
             Expr::IsNull(inner) | Expr::IsNotNull(inner) => {
                 strict_only(self, "IS [NOT] NULL")?;
@@ -834,6 +873,25 @@ impl<'a> BodyWriter<'a> {
                 }
                 let op = MATH_FUNCTIONS.iter().find(|(n, _)| *n == f.name()).expect("listed").1;
                 let v = match (f.name(), args.as_slice()) {
+                    // Of a decimal: to n digits of scale (a constant), as DataFusion types it.
+                    ("round" | "trunc" | "floor" | "ceil", [x, ..]) if let Some(xt) = self.decimal_type(&f.args[0]) => {
+                        let places = match f.args.get(1) {
+                            None => 0,
+                            Some(n) => decimals::constant_integer(n).ok_or_else(|| {
+                                SqlError::unsupported(format!("{}() of a decimal to a computed scale ({e})", f.name()))
+                            })?,
+                        };
+                        let out = self
+                            .decimal_type(e)
+                            .ok_or_else(|| SqlError::unsupported(format!("{}() of a decimal ({e})", f.name())))?;
+                        let mode = match f.name() {
+                            "round" => Rounding::HalfAwayFromZero,
+                            "trunc" => Rounding::TowardZero,
+                            "floor" => Rounding::Down,
+                            _ => Rounding::Up,
+                        };
+                        self.decimal_round(x.clone(), xt, places, mode, out)?
+                    }
                     ("abs", [x]) if !is_float(&x.ty) && x.ty != "i1" => self.builder.unary("math.absi", x),
                     ("power", [x, y]) if is_float(&x.ty) => {
                         let (x, y) = self.unify(x.clone(), y.clone())?;

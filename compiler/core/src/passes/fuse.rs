@@ -18,7 +18,7 @@
 
 use super::Pass;
 use super::rewrite_until_done;
-use skadi_common::{Column, Filter, Iterate, Map, Pipeline, Project, ProjectExpr, ml::ModelKind};
+use skadi_common::{Column, Fault, Filter, Iterate, Map, Pipeline, Project, ProjectExpr, ml::ModelKind};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, GraphView, NewOp, OpKind, index_lists, quote, string_array};
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -30,13 +30,21 @@ pub(crate) struct Fuse;
 const FUSED_BODY_PIPELINE: &str = "builtin.module(inline{default-pipeline=},canonicalize,cse)";
 
 /// Row-wise ops fuse; a self-contained pipeline does not (its body computes NULLs from
-/// its args' validity, which a fused body does not have for computed values, or a fault).
+/// its args' validity, which a fused body does not have for computed values, or it
+/// fails on rows it drops).
 fn row_wise(kind: &OpKind) -> bool {
     match kind {
         OpKind::Filter(_) | OpKind::Map(_) | OpKind::Project(_) => true,
         OpKind::Pipeline(p) => !p.self_contained(),
         _ => false,
     }
+}
+
+/// A pipeline that can fail ends a chain: its faults are then all after the chain's
+/// filters, on the rows it keeps (so a fold or a kept-rows branch, which compute kept
+/// rows only, miss none).
+fn fails(kind: &OpKind) -> bool {
+    matches!(kind, OpKind::Pipeline(Pipeline { fault: Some(_), .. }))
 }
 
 /// The first chain of two or more row-wise vertices, each read only by the next.
@@ -60,7 +68,9 @@ fn find_chain(view: &GraphView) -> Option<Vec<usize>> {
             continue; // not the chain's first vertex
         }
         let mut chain = vec![start];
-        while let Some(next) = sole_row_wise_reader(*chain.last().expect("not empty")) {
+        while !fails(&view.ops[*chain.last().expect("not empty")].kind)
+            && let Some(next) = sole_row_wise_reader(*chain.last().expect("not empty"))
+        {
             chain.push(next);
         }
         if chain.len() >= 2 {
@@ -85,7 +95,8 @@ fn find_training_input(view: &GraphView) -> Option<(usize, usize)> {
         }
         OpKind::Iterate(_) => {
             let input = op.inputs[0];
-            (row_wise(&view.ops[input].kind) && readers[input] == 1).then_some((input, i))
+            let kind = &view.ops[input].kind;
+            (row_wise(kind) && !fails(kind) && readers[input] == 1).then_some((input, i))
         }
         _ => None,
     })
@@ -242,6 +253,8 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
             .expect("the verifier checked every column a vertex names")
     };
     let mut keep: Option<Value> = None;
+    // The last vertex's fault, on the rows the filters before it keep.
+    let mut fault: Option<(Value, String)> = None;
     for &i in chain {
         let op = &view.ops[i];
         let names: Vec<String> = op.schema.iter().map(|col| col.name.clone()).collect();
@@ -269,6 +282,18 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
                     _ => None,
                 };
                 let results = c.call(body, &values, strict, &at);
+                if let OpKind::Pipeline(Pipeline {
+                    fault: Some(Fault { result, what, .. }),
+                    ..
+                }) = &op.kind
+                {
+                    let f = results[*result].clone();
+                    let f = match &keep {
+                        Some(k) => c.and(k, &f),
+                        None => f,
+                    };
+                    fault = Some((f, what.clone()));
+                }
                 if let OpKind::Pipeline(Pipeline { keep: Some(k), .. }) = &op.kind {
                     let p = results[*k].clone();
                     keep = Some(match keep {
@@ -312,6 +337,14 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
         results.push(k.clone());
         results.len() - 1
     });
+    let fault = fault.map(|(f, what)| {
+        results.push(f);
+        Fault {
+            result: results.len() - 1,
+            what,
+            kept: keep_index.is_some(),
+        }
+    });
     let end = *chain.last().expect("not empty");
     if results.is_empty() {
         // Nothing computed survives and nothing is filtered: the chain only picks and
@@ -339,6 +372,14 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
         ],
         schema: Some(last.schema.clone()),
     };
+    let mut new = new;
+    if let Some(f) = &fault {
+        new.attributes.push(("fault".into(), format!("{} : i64", f.result)));
+        new.attributes.push(("fault_what".into(), quote(&f.what)));
+        if f.kept {
+            new.attributes.push(("fault_kept".into(), "unit".into()));
+        }
+    }
     graph.replace(&new, end, end)
 }
 

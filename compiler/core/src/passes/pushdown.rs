@@ -5,7 +5,7 @@
 //! drops whole row groups, never single rows.
 
 use super::Pass;
-use skadi_common::{Filter, Pipeline, Source};
+use skadi_common::{ColumnType, Filter, Pipeline, Source};
 use skadi_flowgraph::{FlowGraph, FlowGraphError, OpKind, string_array};
 
 pub(crate) struct PushdownPredicates;
@@ -45,7 +45,12 @@ impl Pass for PushdownPredicates {
                 let Some(i) = schema.iter().position(|c| c.name == args[b.param]) else {
                     continue;
                 };
-                let entry = format!("{} {} {}", columns[i], b.op, b.value);
+                // A decimal is its scaled integer in bodies; statistics are in units.
+                let value = match schema[i].ty {
+                    ColumnType::Decimal(_, s) => b.value / 10f64.powi(s as i32),
+                    _ => b.value,
+                };
+                let entry = format!("{} {} {value}", columns[i], b.op);
                 if !entries.contains(&entry) {
                     entries.push(entry);
                 }

@@ -38,9 +38,18 @@ fn rank(t: &str) -> u32 {
         "i16" => 2,
         "i32" => 3,
         "i64" => 4,
-        "f32" => 5,
-        _ => 6,
+        "i128" => 5,
+        "f32" => 6,
+        _ => 7,
     }
+}
+
+/// The body scalar of SQL type `t`.
+pub(super) fn body_type(t: &DataType) -> Result<&'static str, SqlError> {
+    ColumnType::from_arrow(t)
+        .ok()
+        .and_then(|t| t.body_scalar())
+        .ok_or_else(|| SqlError::unsupported(format!("{t} values in compiled bodies")))
 }
 
 pub(super) fn literal(b: &mut BodyBuilder, v: &ScalarValue) -> Result<Scalar, SqlError> {
@@ -60,7 +69,8 @@ pub(super) fn literal(b: &mut BodyBuilder, v: &ScalarValue) -> Result<Scalar, Sq
         ScalarValue::UInt64(Some(x)) if *x <= i64::MAX as u64 => b.const_int(*x as i64, "i64"),
         ScalarValue::Float32(Some(x)) => b.const_float(*x as f64, "f32"),
         ScalarValue::Float64(Some(x)) => b.const_float(*x, "f64"),
-        ScalarValue::Decimal128(Some(x), _, s) => b.const_float(*x as f64 / 10f64.powi(*s as i32), "f64"),
+        // A decimal is its scaled integer.
+        ScalarValue::Decimal128(Some(x), p, _) => b.const_wide(*x, super::decimals::width(*p)),
         ScalarValue::Date32(Some(d)) => b.const_int(*d as i64, "i32"),
         // Whole days, added to or subtracted from dates (i32 days here).
         // (`date + 1` is an interval of a day's nanoseconds.)
@@ -281,15 +291,20 @@ impl BodyWriter<'_> {
         Ok((l, r))
     }
 
+    /// `v` as a value of SQL type `to`, where its own SQL type is not a decimal (a
+    /// decimal stays the decimal it is: [`Self::decimal_cast`] converts decimals).
     pub(super) fn convert(&mut self, v: Scalar, to: &DataType) -> Result<Scalar, SqlError> {
         if *to == DataType::UInt64 {
             // A rank (u64 in DataFusion) is an i64 column here.
             return self.coerce(v, "i64");
         }
-        let target = ColumnType::from_arrow(to)
-            .ok()
-            .and_then(|t| t.body_scalar())
-            .ok_or_else(|| SqlError::unsupported(format!("CAST to {to} in compiled bodies")))?;
+        let target = body_type(to).map_err(|_| SqlError::unsupported(format!("CAST to {to} in compiled bodies")))?;
+        if matches!(to, DataType::Decimal128(..)) && v.ty != target {
+            return Err(SqlError::unsupported(format!(
+                "a {} value as {to} in compiled bodies",
+                v.ty
+            )));
+        }
         self.coerce(v, target)
     }
 

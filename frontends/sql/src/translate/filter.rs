@@ -46,7 +46,7 @@ impl Translator<'_> {
         let mut w = BodyWriter::new(self.g, "filter", &body_input, &[predicate], &loc).map_err(at)?;
         let result = w.predicate(predicate).map_err(at)?;
         let args = w.args();
-        let body = w.finish(&[result]);
+        let body = w.finish(&[result])?;
         let filtered = self.g.filter(input, &body, &args, &loc);
         Ok(self.keep_first(filtered, width, &loc))
     }

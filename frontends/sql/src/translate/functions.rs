@@ -77,6 +77,15 @@ impl Translator<'_> {
                 columns: &columns,
                 atoms: &body_atoms,
             };
+            // Models read features as floats: a decimal (its scaled integer in bodies)
+            // is cast, as DataFusion would for a function typed over floats.
+            let args: Vec<Expr> = args
+                .iter()
+                .map(|e| match e.get_type(df_schema) {
+                    Ok(DataType::Decimal128(..)) => Expr::Cast(Cast::new(Box::new(e.clone()), DataType::Float64)),
+                    _ => e.clone(),
+                })
+                .collect();
             let reads: Vec<&Expr> = args.iter().chain(&bound).collect();
             let mut w = BodyWriter::new(self.g, function.name(), &body_input, &reads, loc)?;
             let xs = args
@@ -88,7 +97,7 @@ impl Translator<'_> {
             let result = function.write(w.builder(), &key, &xs, &ws);
             let nullable = w.any_nullable();
             let body_args = w.args();
-            let body = w.finish(&[result]);
+            let body = w.finish(&[result])?;
             let mut exprs: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
             exprs.push("$0".into());
             let mut out = columns.clone();

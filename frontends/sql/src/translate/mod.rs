@@ -36,8 +36,8 @@ use datafusion::{
     common::{DFSchema, tree_node::TreeNode},
     logical_expr::ExprSchemable,
     logical_expr::{
-        Aggregate, BinaryExpr, Expr, Filter, Join, Like, Limit, LogicalPlan, Operator as DfOperator, Projection, Sort,
-        TableScan,
+        Aggregate, BinaryExpr, Cast, Expr, Filter, Join, Like, Limit, LogicalPlan, Operator as DfOperator, Projection,
+        Sort, TableScan,
         expr::{AggregateFunction as DfAggregate, InList},
         logical_plan::{FetchType, SkipType},
     },
@@ -163,13 +163,13 @@ fn wider_numeric(types: &[ColumnType]) -> Option<DataType> {
     })
 }
 
-/// The column type of body result `scalar` computing `e`: the scalar's own type, except
-/// that a date stays a date (bodies compute dates as i32 days).
+/// The column type of body result `scalar` computing `e`: `e`'s SQL type where the
+/// scalar holds it (a date is i32 days in bodies, a decimal its scaled integer), else
+/// the scalar's own type.
 fn result_type(scalar: &str, e: &Expr, df_schema: &DFSchema) -> ColumnType {
-    let ty = ColumnType::from_body_scalar(scalar).expect("bodies produce scalar column types");
-    match e.get_type(df_schema) {
-        Ok(DataType::Date32) if ty == ColumnType::Int32 => ColumnType::Date32,
-        _ => ty,
+    match e.get_type(df_schema).ok().and_then(|t| ColumnType::from_arrow(&t).ok()) {
+        Some(ty) if ty.body_scalar() == Some(scalar) => ty,
+        _ => ColumnType::from_body_scalar(scalar).expect("bodies produce scalar column types"),
     }
 }
 

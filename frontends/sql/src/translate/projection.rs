@@ -140,12 +140,16 @@ impl Translator<'_> {
                     }
                 }
                 let args = w.args();
-                let body = w.finish(&results);
-                return Ok(self.g.map(current, &body, &args, &ordered_exprs, ordered, loc));
+                let (body, fault) = w.finish_with_fault(&results);
+                return Ok(self
+                    .g
+                    .map_with_fault(current, &body, &args, &ordered_exprs, fault.as_ref(), ordered, loc));
             }
             let args = w.args();
-            let body = w.finish(&results);
-            current = self.g.map(current, &body, &args, &out_exprs, out, loc);
+            let (body, fault) = w.finish_with_fault(&results);
+            current = self
+                .g
+                .map_with_fault(current, &body, &args, &out_exprs, fault.as_ref(), out, loc);
         }
         let current_columns = self.schema_of(current);
         let picked: Vec<String> = exprs

@@ -507,7 +507,9 @@ impl Translator<'_> {
                 out,
                 loc,
             ),
-            false => self.g.map(with_atoms, &body, &args, &exprs, out, loc),
+            false => self
+                .g
+                .map_with_fault(with_atoms, &body, &args, &exprs, fault.as_ref(), out, loc),
         };
         Ok(columns.len())
     }
