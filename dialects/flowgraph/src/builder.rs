@@ -120,6 +120,21 @@ impl BodyBuilder {
         (half(0), half(1))
     }
 
+    /// `scf.if %cond`: false where `cond` holds, else the i1 `otherwise` computes (its
+    /// ops run only there: a rare case's costly check off the common path).
+    pub fn false_or_else(&mut self, cond: &Scalar, otherwise: impl FnOnce(&mut Self) -> Scalar) -> Scalar {
+        let out = self.fresh("i1");
+        let loc = self.loc.clone();
+        writeln!(self.lines, "    {} = scf.if {} -> (i1) {{", out.ssa, cond.ssa).expect("writing to a String");
+        let f = self.const_int(0, "i1");
+        writeln!(self.lines, "    scf.yield {} : i1 {loc}", f.ssa).expect("writing to a String");
+        writeln!(self.lines, "    }} else {{").expect("writing to a String");
+        let v = otherwise(self);
+        writeln!(self.lines, "    scf.yield {} : i1 {loc}", v.ssa).expect("writing to a String");
+        writeln!(self.lines, "    }} {loc}").expect("writing to a String");
+        out
+    }
+
     /// A float constant, written exactly (hexadecimal bits where decimal would round).
     pub fn const_float(&mut self, value: f64, ty: &str) -> Scalar {
         let text = match ty {

@@ -360,7 +360,7 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
     let strict: Vec<Vec<usize>> = results.iter().map(|v| c.deps(v).into_iter().collect()).collect();
     let name = add_composed(graph, view, &c, &results, first.location.as_deref())?;
     let arg_names: Vec<String> = c.args.iter().map(|(n, _)| n.clone()).collect();
-    let new = NewOp {
+    let mut new = NewOp {
         name: "flow.pipeline".into(),
         inputs: vec![input],
         attributes: vec![
@@ -372,7 +372,6 @@ fn fuse(graph: &mut FlowGraph, view: &GraphView, chain: &[usize], into: Option<u
         ],
         schema: Some(last.schema.clone()),
     };
-    let mut new = new;
     if let Some(f) = &fault {
         new.attributes.push(("fault".into(), format!("{} : i64", f.result)));
         new.attributes.push(("fault_what".into(), quote(&f.what)));

@@ -420,13 +420,25 @@ impl BodyWriter<'_> {
                 let work = width(p);
                 let (l, r) = (self.int_as(l, work), self.int_as(r, work));
                 if overflows {
-                    let (low, high) = self.builder.mul_extended(&l, &r);
+                    // Operands that each fit 64 bits (TPC-H's always do) cannot overflow
+                    // an i128; only others take the full product's high half.
                     let b = &mut self.builder;
-                    let top = b.const_int(bits(work) as i64 - 1, work);
-                    let sign = b.binary("arith.shrsi", &low, &top);
-                    let failed = b.compare("arith.cmpi", "ne", &high, &sign);
+                    let fits = |b: &mut skadi_flowgraph::BodyBuilder, v: &Scalar| {
+                        let narrow = b.cast("arith.trunci", v, "i64");
+                        let back = b.cast("arith.extsi", &narrow, work);
+                        b.compare("arith.cmpi", "eq", &back, v)
+                    };
+                    let (fl, fr) = (fits(b, &l), fits(b, &r));
+                    let small = b.binary("arith.andi", &fl, &fr);
+                    let (l2, r2) = (l.clone(), r.clone());
+                    let failed = b.false_or_else(&small, |b| {
+                        let (low, high) = b.mul_extended(&l2, &r2);
+                        let top = b.const_int(bits(work) as i64 - 1, work);
+                        let sign = b.binary("arith.shrsi", &low, &top);
+                        b.compare("arith.cmpi", "ne", &high, &sign)
+                    });
                     self.fail_where(failed, valid, overflow)?;
-                    low
+                    self.builder.binary("arith.muli", &l, &r)
                 } else {
                     self.builder.binary("arith.muli", &l, &r)
                 }
