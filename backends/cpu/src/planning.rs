@@ -277,7 +277,13 @@ fn check_body(op: &Operator, input: &[Column], output: &[Column], sig: &Signatur
         return Err("it takes its args' validity as i1 parameters after them".into());
     }
     match op {
-        Operator::Filter(_) | Operator::HashJoin { .. } if sig.results.len() != 1 || !boolean(0) => {
+        Operator::HashJoin { join, .. }
+            if sig.results.len() != 1 + usize::from(join.filter_fault.is_some())
+                || !(0..sig.results.len()).all(boolean) =>
+        {
+            Err("a join's condition returns one boolean (i1), and one more where it can fail".into())
+        }
+        Operator::Filter(_) if sig.results.len() != 1 || !boolean(0) => {
             Err("a predicate returns one boolean (i1)".into())
         }
         Operator::Map(Map { exprs, .. }) => check_results(exprs, output, sig),

@@ -10,8 +10,10 @@ use std::fmt;
 /// condition of a match: NULL where an arg is NULL, unless the body follows SQL's
 /// three-valued logic itself (an OR or CASE over nullable columns): then it also takes,
 /// after `filter_args`, one i1 per entry of `filter_validity` (positions in
-/// `filter_args`), true where that arg is not NULL. `null_aware` (anti joins from `NOT
-/// IN`): a NULL key on either side makes the answer unknown.
+/// `filter_args`), true where that arg is not NULL. A filter whose arithmetic can fail
+/// returns a second i1, true on a pair where it did: the join fails with `filter_fault`
+/// there. `null_aware` (anti joins from `NOT IN`): a NULL key on either side makes the
+/// answer unknown.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Join {
     pub join_kind: JoinKind,
@@ -23,6 +25,8 @@ pub struct Join {
     pub filter_args: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filter_validity: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_fault: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub null_aware: bool,
 }
@@ -46,6 +50,9 @@ impl fmt::Display for Join {
             write!(f, " filter @{body}({})", super::list(&self.filter_args))?;
             if !self.filter_validity.is_empty() {
                 write!(f, " (three-valued)")?;
+            }
+            if let Some(what) = &self.filter_fault {
+                write!(f, " (may fail: {what})")?;
             }
         }
         Ok(())

@@ -431,7 +431,8 @@ impl FlowGraphBuilder {
 
     /// Joins `left` and `right` (see `flow.join`); `schema` is left ++ right columns, or
     /// the left's for semi and anti joins. `filter` is a body over the joined row, the
-    /// columns passed to it, and those whose validity it also takes (three-valued logic).
+    /// columns passed to it, those whose validity it also takes (three-valued logic),
+    /// and what can fail in it, if anything (its second result is then where it did).
     #[allow(clippy::too_many_arguments)]
     pub fn join(
         &mut self,
@@ -439,7 +440,7 @@ impl FlowGraphBuilder {
         right: TableValue,
         kind: JoinKind,
         keys: &[(String, String)],
-        filter: Option<(&BodyFunc, &[String], &[usize])>,
+        filter: Option<JoinFilter<'_>>,
         null_aware: bool,
         schema: Schema,
         loc: &SourceLoc,
@@ -451,7 +452,13 @@ impl FlowGraphBuilder {
             string_array(&lk),
             string_array(&rk)
         );
-        if let Some((body, args, validity)) = filter {
+        if let Some(JoinFilter {
+            body,
+            args,
+            validity,
+            fault,
+        }) = filter
+        {
             self.add_body(body);
             attrs.push_str(&format!(
                 ", filter = @{}, filter_args = {}",
@@ -461,6 +468,9 @@ impl FlowGraphBuilder {
             if !validity.is_empty() {
                 let validity: Vec<String> = validity.iter().map(usize::to_string).collect();
                 attrs.push_str(&format!(", filter_validity = [{}]", validity.join(", ")));
+            }
+            if let Some(what) = fault {
+                attrs.push_str(&format!(", filter_fault = {}", quote(what)));
             }
         }
         if null_aware {
@@ -620,4 +630,13 @@ fn row_count(n: usize) -> i64 {
 pub fn fault_attributes(f: &Fault) -> String {
     let kept = if f.kept { ", fault_kept" } else { "" };
     format!(", fault = {} : i64, fault_what = {}{kept}", f.result, quote(&f.what))
+}
+
+/// A join's condition (see [`FlowGraphBuilder::join`]): its body over the joined row, the
+/// columns passed to it, those whose validity it also takes, and what can fail in it.
+pub struct JoinFilter<'a> {
+    pub body: &'a BodyFunc,
+    pub args: &'a [String],
+    pub validity: &'a [usize],
+    pub fault: Option<&'a str>,
 }

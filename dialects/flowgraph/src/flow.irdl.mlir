@@ -115,8 +115,10 @@ irdl.dialect @flow {
   // rows with / without a match; the result is the left's columns). Optional: `filter`, a
   // body over `filter_args` (columns of left ++ right) that a matching pair must also
   // satisfy (`filter_validity`, indices of filter_args: the body also takes those args'
-  // validity as i1s after them, and computes SQL's NULLs itself); `null_aware` (anti
-  // only, from NOT IN): a NULL key on either side is unknown.
+  // validity as i1s after them, and computes SQL's NULLs itself; `filter_fault`, a
+  // string: the body's arithmetic can fail, its second i1 result says on which pair, and
+  // the op fails there saying this); `null_aware` (anti only, from NOT IN): a NULL key
+  // on either side is unknown.
   irdl.operation @join {
     %l = irdl.base @flow::@table
     %r = irdl.base @flow::@table

@@ -22,7 +22,9 @@ mod verify;
 mod view;
 
 pub use analysis::Bound;
-pub use builder::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc, TableValue, fault_attributes};
+pub use builder::{
+    BodyBuilder, BodyFunc, FlowGraphBuilder, JoinFilter, Scalar, SourceLoc, TableValue, fault_attributes,
+};
 pub use context::{FLOW_IRDL, new_context};
 pub use error::FlowGraphError;
 pub use graph::{FlowGraph, verify_mlir};

@@ -485,6 +485,7 @@ fn verify_join(view: &GraphView, op: &FlowOp, join: &Join) -> Result<(), String>
         filter,
         filter_args,
         filter_validity,
+        filter_fault,
         null_aware,
     } = join;
     let (kind, null_aware, filter) = (*kind, *null_aware, filter.as_deref());
@@ -551,13 +552,14 @@ fn verify_join(view: &GraphView, op: &FlowOp, join: &Join) -> Result<(), String>
             .get(body)
             .ok_or_else(|| format!("names filter body @{body}, which the module does not define"))?;
         let validity = &b.params[filter_args.len().min(b.params.len())..];
-        if b.results != ["i1"]
+        let results: &[&str] = if filter_fault.is_some() { &["i1", "i1"] } else { &["i1"] };
+        if b.results != results
             || b.params.len() != filter_args.len() + filter_validity.len()
             || validity.iter().any(|p| p != "i1")
             || filter_validity.iter().any(|&a| a >= filter_args.len())
         {
             return Err(format!(
-                "filter @{body} must take its {} filter_args, then an i1 per filter_validity entry (an index of filter_args), and return one i1",
+                "filter @{body} must take its {} filter_args, then an i1 per filter_validity entry (an index of filter_args), and return one i1 (two with filter_fault: the second where it failed)",
                 filter_args.len()
             ));
         }

@@ -423,6 +423,10 @@ fn read_kind(
                 filter,
                 filter_args,
                 filter_validity,
+                filter_fault: match op.has_attribute("filter_fault") {
+                    true => Some(string("filter_fault")?),
+                    false => None,
+                },
                 null_aware: op.has_attribute("null_aware"),
             })
         }

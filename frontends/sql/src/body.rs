@@ -308,7 +308,10 @@ impl<'a> BodyWriter<'a> {
                 all.push(failed);
                 let fault = Fault {
                     result: results.len(),
-                    what: self.fault_what.join("; "),
+                    what: match self.fault_what.as_slice() {
+                        [one] => one.clone(),
+                        several => format!("one of: {}", several.join("; ")),
+                    },
                     kept: false,
                 };
                 (self.builder.finish(&all), Some(fault))

@@ -34,12 +34,22 @@ pub(crate) struct JoinSpec<'a> {
     pub build: usize,
     /// Key column indices in the left and right inputs.
     pub keys: [Vec<usize>; 2],
-    /// A condition on the joined row (left ++ right columns): kernel, argument indices,
-    /// and the arguments whose validity it also takes (see `skadi_common::Join`).
-    pub filter: Option<(&'a Kernel, Vec<usize>, Vec<usize>)>,
+    /// A condition on the joined row (left ++ right columns).
+    pub filter: Option<Condition<'a>>,
     pub null_aware: bool,
     pub schemas: [SchemaRef; 2],
     pub out_schema: SchemaRef,
+}
+
+/// A join's condition: its kernel, argument indices (of left ++ right columns), the
+/// arguments whose validity it also takes, and what fails where its second result is
+/// true (see `skadi_common::Join`).
+#[derive(Clone)]
+pub(crate) struct Condition<'a> {
+    pub kernel: &'a Kernel,
+    pub args: Vec<usize>,
+    pub validity: Vec<usize>,
+    pub fault: Option<String>,
 }
 
 /// `batch`'s rows at `indices`; a NULL index gives a NULL row.
@@ -101,11 +111,12 @@ pub(crate) fn stream<'a>(
             .collect::<Vec<_>>(),
     );
     let filter = match &join.filter {
-        Some(_) => Some((
-            plan.kernel(op, &joined).map_err(fail)?,
-            column_indices(&joined, &join.filter_args).map_err(fail)?,
-            join.filter_validity.clone(),
-        )),
+        Some(_) => Some(Condition {
+            kernel: plan.kernel(op, &joined).map_err(fail)?,
+            args: column_indices(&joined, &join.filter_args).map_err(fail)?,
+            validity: join.filter_validity.clone(),
+            fault: join.filter_fault.clone(),
+        }),
         None => None,
     };
     let spec = JoinSpec {
@@ -224,7 +235,7 @@ fn join_building_on(
             .iter()
             .chain(spec.schemas[1].fields().iter())
             .collect();
-        let args = spec.filter.as_ref().map_or(&[][..], |(_, args, _)| args.as_slice());
+        let args = spec.filter.as_ref().map_or(&[][..], |c| c.args.as_slice());
         let picked: Vec<_> = args
             .iter()
             .enumerate()
@@ -242,7 +253,12 @@ fn join_building_on(
         let rows = batch.num_rows();
         let keys = keys_of(&batch, &spec.keys[probe], &converter)?;
         let (mut p, mut b) = table.candidates(&keys, rows);
-        if let Some((kernel, args, validity)) = &spec.filter
+        if let Some(Condition {
+            kernel,
+            args,
+            validity,
+            fault,
+        }) = &spec.filter
             && !p.is_empty()
         {
             // Only the columns the filter reads are gathered for the candidate pairs.
@@ -262,13 +278,20 @@ fn join_building_on(
                 .collect::<Result<Vec<_>, _>>()?;
             let pairs = RecordBatch::try_new(filter_schema.clone(), columns).map_err(|e| e.to_string())?;
             // A three-valued filter computes its NULLs itself: strict in nothing.
-            const STRICT_IN_NOTHING: &[Vec<usize>] = &[Vec::new()];
+            const STRICT_IN_NOTHING: &[Vec<usize>] = &[Vec::new(), Vec::new()];
             let nulls = eval::Nulls {
                 strict: (!validity.is_empty()).then_some(STRICT_IN_NOTHING),
                 validity,
                 ..Default::default()
             };
-            let keep = eval::keep_mask(&eval::evaluate(kernel, &pairs, &filter_columns, nulls)?.0[0]);
+            let results = eval::evaluate(kernel, &pairs, &filter_columns, nulls)?.0;
+            // Every candidate pair's condition is evaluated, as DataFusion's are.
+            if let Some(what) = fault
+                && eval::keep_mask(&results[1]).true_count() > 0
+            {
+                return Err(what.clone());
+            }
+            let keep = eval::keep_mask(&results[0]);
             let mut k = 0;
             for i in 0..p.len() {
                 if keep.value(i) {

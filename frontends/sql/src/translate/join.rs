@@ -177,15 +177,10 @@ impl Translator<'_> {
                 .map_err(at)?;
                 let result = w.predicate(f).map_err(at)?;
                 let (args, validity) = (w.args(), w.validity_args());
+                // Where its arithmetic can fail, the body's second result says where it
+                // did, on the candidate pairs the join evaluates it on.
                 let (body, fault) = w.finish_with_fault(&[result]);
-                if let Some(fault) = fault {
-                    return Err(at(SqlError::unsupported(format!(
-                        "arithmetic that can fail ({}) in a {} join's condition",
-                        fault.what,
-                        kind.name()
-                    ))));
-                }
-                Some((body, args, validity))
+                Some((body, args, validity, fault.map(|f| f.what)))
             }
         };
         // Our output: left ++ right (as DataFusion's join schema orders them), NULLs
@@ -204,7 +199,12 @@ impl Translator<'_> {
             right,
             kind,
             &keys,
-            filter.as_ref().map(|(b, a, v)| (b, a.as_slice(), v.as_slice())),
+            filter.as_ref().map(|(body, args, validity, fault)| JoinFilter {
+                body,
+                args,
+                validity,
+                fault: fault.as_deref(),
+            }),
             j.null_aware,
             out,
             &loc,

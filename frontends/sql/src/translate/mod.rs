@@ -44,7 +44,7 @@ use datafusion::{
 };
 use skadi_catalog::Catalog;
 use skadi_common::{AggregateCall, AggregateFunction, Choice, Column, ColumnType, JoinKind, MatchKind, SortKey};
-use skadi_flowgraph::{FlowGraphBuilder, Scalar, SourceLoc, TableValue, functions::RowFunction};
+use skadi_flowgraph::{FlowGraphBuilder, JoinFilter, Scalar, SourceLoc, TableValue, functions::RowFunction};
 use std::collections::HashMap;
 
 pub(crate) fn translate(
