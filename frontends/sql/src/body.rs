@@ -32,7 +32,7 @@ use datafusion::{
         Column as DfColumn, DFSchema, ScalarValue,
         tree_node::{TreeNode, TreeNodeRecursion},
     },
-    logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator},
+    logical_expr::{BinaryExpr, Cast, Expr, ExprSchemable, Operator, TryCast},
 };
 use skadi_common::{Column, Fault};
 use skadi_flowgraph::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc};
@@ -602,25 +602,16 @@ impl<'a> BodyWriter<'a> {
                 let (v, valid) = self.value(&both)?;
                 (if between.negated { self.not(v) } else { v }, valid)
             }
-            Expr::Cast(c) => {
-                let (v, valid) = self.value(&c.expr)?;
-                let from = c.expr.get_type(self.input.df_schema)?;
-                let v = match self.decimal_cast(v.clone(), &from, c.field.data_type(), &valid, e)? {
-                    Some(v) => v,
-                    None => self.convert(v, c.field.data_type())?,
-                };
-                (v, valid)
-            }
-            Expr::TryCast(c) => {
-                if may_overflow(e, self.input.df_schema) {
+            Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) => {
+                if matches!(e, Expr::TryCast(_)) && may_overflow(e, self.input.df_schema) {
                     // TRY_CAST is NULL where CAST fails, which a fault cannot say.
                     return Err(SqlError::unsupported(format!("TRY_CAST that can overflow ({e})")));
                 }
-                let (v, valid) = self.value(&c.expr)?;
-                let from = c.expr.get_type(self.input.df_schema)?;
-                let v = match self.decimal_cast(v.clone(), &from, c.field.data_type(), &valid, e)? {
+                let (v, valid) = self.value(expr)?;
+                let from = expr.get_type(self.input.df_schema)?;
+                let v = match self.decimal_cast(v.clone(), &from, field.data_type(), &valid, e)? {
                     Some(v) => v,
-                    None => self.convert(v, c.field.data_type())?,
+                    None => self.convert(v, field.data_type())?,
                 };
                 (v, valid)
             }

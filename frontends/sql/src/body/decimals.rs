@@ -12,7 +12,7 @@ use crate::SqlError;
 use datafusion::{
     arrow::datatypes::DataType,
     common::{DFSchema, ScalarValue},
-    logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator},
+    logical_expr::{BinaryExpr, Cast, Expr, ExprSchemable, Operator, TryCast},
 };
 use skadi_flowgraph::Scalar;
 
@@ -95,10 +95,7 @@ pub(super) fn may_overflow(e: &Expr, schema: &DFSchema) -> bool {
                 _ => false,
             }
         }
-        Expr::Cast(datafusion::logical_expr::Cast { expr, field }) => {
-            cast_may_overflow(ty(expr).as_ref(), field.data_type())
-        }
-        Expr::TryCast(datafusion::logical_expr::TryCast { expr, field }) => {
+        Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) => {
             cast_may_overflow(ty(expr).as_ref(), field.data_type())
         }
         _ => false,
