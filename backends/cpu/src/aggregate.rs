@@ -2,6 +2,10 @@
 //! single-step. Groups are found by their keys column by column ([`GroupKeys`]); sums and
 //! averages accumulate in f64 (floats), i64 (integers) or i128 (decimals, exactly, at
 //! their scale), minima and maxima of strings as text.
+//!
+//! Over 600 lines, knowingly: the file's one idea is the per-group accumulator, and most
+//! of its length is one fold loop per lane (f64, i64, i128), function and null layout,
+//! kept separate so each loop stays tight; the driver (`HashAggregate`) is short.
 
 use crate::keys::GroupKeys;
 use crate::stage::Stream;

@@ -1,5 +1,9 @@
 //! Builds FlowGraph text that [`crate::FlowGraph::parse`] turns into a verified module.
 //! Frontends describe vertices and bodies here; they never write MLIR by hand.
+//!
+//! Over 600 lines, knowingly: one short writer per `flow` op and body op, all sharing
+//! the builder's state (values, schemas, bodies); string ops already live in
+//! `builder/strings.rs`, and splitting the rest by op would scatter that state.
 
 use crate::syntax::{index_lists, quote, string_array, table_type};
 use skadi_common::{

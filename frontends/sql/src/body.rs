@@ -23,7 +23,7 @@
 //! is the file's one idea; splitting the walk by expression kind would scatter that
 //! state across files. What does not walk expressions lives beside it:
 //! `body/scalars.rs` (literals, operators, divisions that fail, types), `body/dates.rs`
-//! (civil dates).
+//! (civil dates), `body/decimals.rs` (scaled-integer arithmetic, casts and overflow).
 
 use crate::SqlError;
 use datafusion::{
