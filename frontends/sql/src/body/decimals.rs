@@ -68,13 +68,82 @@ pub(super) enum Rounding {
     Up,
 }
 
+/// The most digits `e`'s values can have as scaled integers (at its type's scale): a
+/// decimal's or integer's type bounds them, and so, often more tightly, does what `e`
+/// is computed from. DataFusion types the `1` of `1 - discount` as decimal(20,0), and
+/// so the difference as decimal(23,2), yet it has at most 16 digits: bodies compute it
+/// in an i64 and check for no overflow. Above 38 digits (an i128's), `OVER`: arithmetic
+/// on such a value must check. `None` where `e` is neither a decimal nor an integer.
+pub(super) fn bound(e: &Expr, schema: &DFSchema) -> Option<i32> {
+    let t = e.get_type(schema).ok()?;
+    let typed = match decimal(&t) {
+        Some((p, _)) => p as i32,
+        None => digits(&t)?,
+    };
+    let scale = |x: &Expr| x.get_type(schema).ok().as_ref().and_then(decimal).map_or(0, |(_, s)| s as i32);
+    let s = scale(e);
+    let derived = || match e {
+        Expr::Alias(a) => bound(&a.expr, schema),
+        Expr::Negative(x) => bound(x, schema),
+        Expr::Literal(v, _) => match v {
+            ScalarValue::Decimal128(Some(x), ..) => Some(digits_of(*x)),
+            v => match v.cast_to(&DataType::Int64) {
+                Ok(ScalarValue::Int64(Some(n))) => Some(digits_of(n as i128)),
+                _ => None,
+            },
+        },
+        Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => {
+            // Rounding to fewer digits of scale can carry one more integer digit. Where
+            // the value has more digits than the type, the cast fails.
+            let (b, from) = (bound(expr, schema)?, scale(expr));
+            Some((b + s - from + i32::from(s < from)).min(typed))
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) if decimal(&t).is_some() => {
+            let (b1, b2) = (bound(left, schema)?, bound(right, schema)?);
+            let (s1, s2) = (scale(left), scale(right));
+            Some(match op {
+                Operator::Plus | Operator::Minus => (b1 - s1).max(b2 - s2) + s + 1,
+                Operator::Multiply => b1 + b2,
+                // |l·10^k / r| ≤ |l·10^k|: a scaled integer that is not 0 is at least 1.
+                Operator::Divide => b1 + division_shifts((0, s1 as i8), (0, s2 as i8), s as i8).0,
+                // |l % r| is below both |l| and |r|.
+                Operator::Modulo => (b1 + shift(s as i8, s1 as i8)).min(b2 + shift(s as i8, s2 as i8)),
+                _ => return Some(typed.min(OVER)),
+            })
+        }
+        _ => None,
+    };
+    // Arithmetic's bound is its operands'; a value read or cast holds its type's digits.
+    let arithmetic = matches!(e, Expr::BinaryExpr(_) | Expr::Negative(_) | Expr::Alias(_)) && decimal(&t).is_some();
+    Some(match derived() {
+        Some(d) if arithmetic => d,
+        Some(d) => d.min(typed),
+        None => typed,
+    }
+    .min(OVER))
+}
+
+/// Digits past an i128's 38: a value that may overflow.
+const OVER: i32 = MAX_DIGITS + 1;
+
+/// The decimal digits of `x` (at least one).
+fn digits_of(x: i128) -> i32 {
+    let mut n = 1;
+    let mut m = x.unsigned_abs();
+    while m >= 10 {
+        m /= 10;
+        n += 1;
+    }
+    n
+}
+
 /// Whether `e` is decimal arithmetic or a cast to a decimal that can overflow (where
-/// Arrow fails), as its operands' types tell.
+/// Arrow fails), as its operands' bounds tell.
 pub(super) fn may_overflow(e: &Expr, schema: &DFSchema) -> bool {
     let ty = |x: &Expr| x.get_type(schema).ok();
     match e {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
-            let (Some((p1, s1)), Some((p2, s2))) = (
+            let (Some((_, s1)), Some((_, s2))) = (
                 ty(left).as_ref().and_then(decimal),
                 ty(right).as_ref().and_then(decimal),
             ) else {
@@ -83,39 +152,42 @@ pub(super) fn may_overflow(e: &Expr, schema: &DFSchema) -> bool {
             let Some((_, s)) = ty(e).as_ref().and_then(decimal) else {
                 return false;
             };
-            let (p1, p2) = (p1 as i32, p2 as i32);
+            let (Some(b1), Some(b2)) = (bound(left, schema), bound(right, schema)) else {
+                return true;
+            };
             match op {
-                Operator::Plus | Operator::Minus => (p1 - s1 as i32).max(p2 - s2 as i32) + s as i32 + 1 > MAX_DIGITS,
-                Operator::Multiply => p1 + p2 > MAX_DIGITS,
+                Operator::Plus | Operator::Minus => (b1 - s1 as i32).max(b2 - s2 as i32) + s as i32 + 1 > MAX_DIGITS,
+                Operator::Multiply => b1 + b2 > MAX_DIGITS,
                 Operator::Divide => {
                     let (ul, ur) = division_shifts((0, s1), (0, s2), s);
-                    p1 + ul > MAX_DIGITS || p2 + ur > MAX_DIGITS
+                    b1 + ul > MAX_DIGITS || b2 + ur > MAX_DIGITS
                 }
-                Operator::Modulo => p1 + shift(s, s1) > MAX_DIGITS || p2 + shift(s, s2) > MAX_DIGITS,
+                Operator::Modulo => b1 + shift(s, s1) > MAX_DIGITS || b2 + shift(s, s2) > MAX_DIGITS,
                 _ => false,
             }
         }
         Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) => {
-            cast_may_overflow(ty(expr).as_ref(), field.data_type())
+            cast_may_overflow(ty(expr).as_ref(), bound(expr, schema), field.data_type())
         }
         _ => false,
     }
 }
 
-/// Whether a cast from `from` to `to` can fail for a value's digits.
-fn cast_may_overflow(from: Option<&DataType>, to: &DataType) -> bool {
+/// Whether a cast from `from` (values of at most `digits` digits, where known) to `to`
+/// can fail for a value's digits.
+fn cast_may_overflow(from: Option<&DataType>, digits_bound: Option<i32>, to: &DataType) -> bool {
     let Some(from) = from else { return false };
     match (decimal(from), decimal(to)) {
         (Some((p1, s1)), Some((p2, s2))) => {
             // Rounding to fewer digits of scale can carry one more integer digit.
             let carry = i32::from(s2 < s1);
-            p1 as i32 - s1 as i32 + s2 as i32 + carry > p2 as i32
+            digits_bound.unwrap_or(p1 as i32) - s1 as i32 + s2 as i32 + carry > p2 as i32
         }
-        (None, Some((p, s))) => match digits(from) {
+        (None, Some((p, s))) => match digits_bound.or(digits(from)) {
             Some(d) => d + s as i32 > p as i32,
             None => true,
         },
-        (Some((p, s)), None) => digits(to).is_some_and(|d| p as i32 - s as i32 > d - 1),
+        (Some((p, s)), None) => digits(to).is_some_and(|d| digits_bound.unwrap_or(p as i32) - s as i32 > d - 1),
         (None, None) => false,
     }
 }
@@ -259,19 +331,25 @@ impl BodyWriter<'_> {
         valid: &Option<Scalar>,
         e: &Expr,
     ) -> Result<Option<Scalar>, SqlError> {
-        let check = cast_may_overflow(Some(from), to);
+        // The operand's digits, as its bound says.
+        let digits_bound = match e {
+            Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => bound(expr, self.input.df_schema),
+            _ => None,
+        };
+        let check = cast_may_overflow(Some(from), digits_bound, to);
         Ok(Some(match (decimal(from), decimal(to)) {
             (None, None) => return Ok(None),
             (Some((p1, s1)), Some((p2, s2))) => {
                 let up = shift(s2, s1);
-                let work = if p1 as i32 + up.max(0) > 18 || p2 > 18 {
+                let b1 = digits_bound.unwrap_or(p1 as i32);
+                let work = if b1 + up.max(0) > 18 {
                     "i128"
                 } else {
                     "i64"
                 };
                 let v = self.int_as(v, work);
                 let v = if up >= 0 {
-                    self.scale_up(v, up, p1 as i32 + up > MAX_DIGITS, valid, e)?
+                    self.scale_up(v, up, b1 + up > MAX_DIGITS, valid, e)?
                 } else {
                     self.scale_down(v, -up, Rounding::HalfAwayFromZero)?
                 };
@@ -309,8 +387,8 @@ impl BodyWriter<'_> {
                 self.int_as(d, target)
             }
             (None, Some((p, s))) if digits(from).is_some() => {
-                let d = digits(from).expect("an integer") + s as i32;
-                let work = if d > 18 || p > 18 { "i128" } else { "i64" };
+                let d = digits_bound.or(digits(from)).expect("an integer") + s as i32;
+                let work = if d > 18 { "i128" } else { "i64" };
                 let v = self.int_as(v, work);
                 let v = self.scale_up(v, s as i32, false, valid, e)?;
                 if check {
@@ -357,7 +435,18 @@ impl BodyWriter<'_> {
     ) -> Result<Scalar, SqlError> {
         let ((p1, s1), (p2, s2)) = (lt, rt);
         let overflows = may_overflow(e, self.input.df_schema);
-        let at = |p: u8, up: i32| p as i32 + up.max(0);
+        // Each operand's digits as its bound says, where `e` is arithmetic on two.
+        let schema = self.input.df_schema;
+        let (b1, b2) = match e {
+            Expr::BinaryExpr(BinaryExpr { left, right, .. }) => (
+                bound(left, schema).unwrap_or(p1 as i32),
+                bound(right, schema).unwrap_or(p2 as i32),
+            ),
+            _ => (p1 as i32, p2 as i32),
+        };
+        // The digits an operand needs scaled up by `up` (an i128 not scaled stays one).
+        let at = |b: i32, up: i32| if up > 0 { b + up } else { b.min(MAX_DIGITS) };
+        let narrowest = |digits: i32| if digits <= 18 { "i64" } else { "i128" };
         match op {
             Operator::Eq
             | Operator::NotEq
@@ -369,14 +458,10 @@ impl BodyWriter<'_> {
             | Operator::IsNotDistinctFrom => {
                 let s = s1.max(s2);
                 let (ul, ur) = (shift(s, s1), shift(s, s2));
-                if at(p1, ul) > MAX_DIGITS || at(p2, ur) > MAX_DIGITS {
+                if at(b1, ul) > MAX_DIGITS || at(b2, ur) > MAX_DIGITS {
                     return Err(SqlError::unsupported(format!("comparing decimals this wide ({e})")));
                 }
-                let work = if at(p1, ul) > 18 || at(p2, ur) > 18 {
-                    "i128"
-                } else {
-                    "i64"
-                };
+                let work = narrowest(at(b1, ul).max(at(b2, ur)));
                 let (l, r) = (self.int_as(l, work), self.int_as(r, work));
                 let l = self.scale_up(l, ul, false, valid, e)?;
                 let r = self.scale_up(r, ur, false, valid, e)?;
@@ -390,7 +475,7 @@ impl BodyWriter<'_> {
         let overflow = format!("decimal overflow in {e}");
         let v = match op {
             Operator::Plus | Operator::Minus => {
-                let work = width(p);
+                let work = narrowest((b1 - s1 as i32).max(b2 - s2 as i32) + s as i32 + 1);
                 let (l, r) = (self.int_as(l, work), self.int_as(r, work));
                 let l = self.scale_up(l, shift(s, s1), overflows, valid, e)?;
                 let r = self.scale_up(r, shift(s, s2), overflows, valid, e)?;
@@ -414,19 +499,26 @@ impl BodyWriter<'_> {
                 v
             }
             Operator::Multiply => {
-                let work = width(p);
+                let work = narrowest(b1 + b2);
                 let (l, r) = (self.int_as(l, work), self.int_as(r, work));
                 if overflows {
-                    // Operands that each fit 64 bits (TPC-H's always do) cannot overflow
-                    // an i128; only others take the full product's high half.
+                    // Operands that each fit 64 bits cannot overflow an i128; only others
+                    // take the full product's high half. One whose bound says it fits
+                    // needs no test.
                     let b = &mut self.builder;
-                    let fits = |b: &mut skadi_flowgraph::BodyBuilder, v: &Scalar| {
+                    let fits = |b: &mut skadi_flowgraph::BodyBuilder, v: &Scalar, digits: i32| {
+                        if digits <= 18 {
+                            return None;
+                        }
                         let narrow = b.cast("arith.trunci", v, "i64");
                         let back = b.cast("arith.extsi", &narrow, work);
-                        b.compare("arith.cmpi", "eq", &back, v)
+                        Some(b.compare("arith.cmpi", "eq", &back, v))
                     };
-                    let (fl, fr) = (fits(b, &l), fits(b, &r));
-                    let small = b.binary("arith.andi", &fl, &fr);
+                    let small = match (fits(b, &l, b1), fits(b, &r, b2)) {
+                        (Some(fl), Some(fr)) => b.binary("arith.andi", &fl, &fr),
+                        (Some(f), None) | (None, Some(f)) => f,
+                        (None, None) => b.const_int(1, "i1"),
+                    };
                     let (l2, r2) = (l.clone(), r.clone());
                     let failed = b.false_or_else(&small, |b| {
                         let (low, high) = b.mul_extended(&l2, &r2);
@@ -435,24 +527,18 @@ impl BodyWriter<'_> {
                         b.compare("arith.cmpi", "ne", &high, &sign)
                     });
                     self.fail_where(failed, valid, overflow)?;
-                    self.builder.binary("arith.muli", &l, &r)
-                } else {
-                    self.builder.binary("arith.muli", &l, &r)
                 }
+                self.builder.binary("arith.muli", &l, &r)
             }
             Operator::Divide | Operator::Modulo => {
                 let (ul, ur) = match op {
                     Operator::Divide => division_shifts(lt, rt, s),
                     _ => (shift(s, s1), shift(s, s2)),
                 };
-                let work = if at(p1, ul) > 18 || at(p2, ur) > 18 || p > 18 {
-                    "i128"
-                } else {
-                    "i64"
-                };
+                let work = narrowest(at(b1, ul).max(at(b2, ur)));
                 let (l, r) = (self.int_as(l, work), self.int_as(r, work));
-                let l = self.scale_up(l, ul, at(p1, ul) > MAX_DIGITS, valid, e)?;
-                let r = self.scale_up(r, ur, at(p2, ur) > MAX_DIGITS, valid, e)?;
+                let l = self.scale_up(l, ul, b1 + ul > MAX_DIGITS, valid, e)?;
+                let r = self.scale_up(r, ur, b2 + ur > MAX_DIGITS, valid, e)?;
                 let b = &mut self.builder;
                 let zero = b.const_int(0, work);
                 let one = b.const_int(1, work);
@@ -471,11 +557,12 @@ impl BodyWriter<'_> {
                 if super::scalars::may_fault(e, self.input.df_schema) {
                     self.fail_where(is_zero, valid, format!("division by zero in {e}"))?;
                 }
-                self.int_as(v, width(p))
+                v
             }
             _ => return Err(SqlError::unsupported(format!("operator {op} over decimals ({e})"))),
         };
-        Ok(v)
+        // Computed as narrow as the bounds allow, held as wide as the type says.
+        Ok(self.int_as(v, width(p)))
     }
 
     /// `round`, `trunc`, `floor` or `ceil` of decimal `x` (of type `xt`) to `places`
