@@ -395,8 +395,18 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
     open_kernel(w, &spec.symbol(), 0..columns);
     let _ = writeln!(w, "    %zero = arith.constant 0 : i64");
     let _ = writeln!(w, "    %one = arith.constant 1 : i64");
-    // Only kept rows are listed: the body's predicate holds on each.
-    let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
+    // Only kept rows are listed: the body's predicate holds on each. Whether a row's
+    // arithmetic failed is carried through the loop (not stored on every row: the
+    // stores to the groups' state could alias the flag's byte) and stored once.
+    if fold.fault.is_some() {
+        let _ = writeln!(w, "    %no_fault = arith.constant false");
+        let _ = writeln!(
+            w,
+            "    %failed = scf.for %i = %c0 to %n step %c1 iter_args(%failed_before = %no_fault) -> (i1) {{"
+        );
+    } else {
+        let _ = writeln!(w, "    scf.for %i = %c0 to %n step %c1 {{");
+    }
     let _ = writeln!(w, "      %k = arith.index_cast %i : index to i64");
     let _ = writeln!(
         w,
@@ -407,12 +417,6 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
     let args = load_row(w, "      ", 0, params, &spec.forms);
     call_body(w, &spec.body, &args, params, results);
     let indent = "      ";
-    if let Some(f) = fold.fault {
-        let _ = writeln!(w, "{indent}%fault = arith.extui %r#{f} : i1 to i8");
-        let _ = writeln!(w, "{indent}%faults = llvm.load %col{flag} : !llvm.ptr -> i8");
-        let _ = writeln!(w, "{indent}%faults_now = arith.ori %faults, %fault : i8");
-        let _ = writeln!(w, "{indent}llvm.store %faults_now, %col{flag} : i8, !llvm.ptr");
-    }
     let extras = load_row(w, indent, p, &extra_scalars, &extra_forms);
     if fold.keyed {
         let _ = writeln!(
@@ -483,7 +487,20 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
         }
         let _ = writeln!(w, "{indent}llvm.store {stored}, %sp{c} : {lane}, !llvm.ptr");
     }
-    let _ = writeln!(w, "    }}");
+    match fold.fault {
+        Some(f) => {
+            let _ = writeln!(w, "{indent}%failed_now = arith.ori %failed_before, %r#{f} : i1");
+            let _ = writeln!(w, "{indent}scf.yield %failed_now : i1");
+            let _ = writeln!(w, "    }}");
+            let _ = writeln!(w, "    %fault = arith.extui %failed : i1 to i8");
+            let _ = writeln!(w, "    %faults = llvm.load %col{flag} : !llvm.ptr -> i8");
+            let _ = writeln!(w, "    %faults_now = arith.ori %faults, %fault : i8");
+            let _ = writeln!(w, "    llvm.store %faults_now, %col{flag} : i8, !llvm.ptr");
+        }
+        None => {
+            let _ = writeln!(w, "    }}");
+        }
+    }
     let _ = writeln!(w, "    return");
     let _ = writeln!(w, "  }}");
     k
