@@ -57,14 +57,25 @@ fn pad(s: &str, left: bool, width: i64, fill: &str) -> String {
 /// A string function with its arguments parsed (and regex compiled) once.
 pub(crate) enum StringFunction {
     Length,
-    /// The text as a number of the result's type; NULL where it is not one.
-    ToNumber,
+    /// The text as a value of the result's type (a number, a date, a timestamp); NULL
+    /// where it is not one (`strict`: an error there, as SQL's CAST).
+    ToNumber { strict: bool },
     Substr(i64, Option<i64>),
     Upper,
     Lower,
-    Trim,
-    LTrim,
-    RTrim,
+    /// The characters removed from both ends, the start or the end.
+    Trim(Vec<char>),
+    LTrim(Vec<char>),
+    RTrim(Vec<char>),
+    /// Each word's first letter upper case, the rest lower (a word: letters and digits).
+    InitCap,
+    /// The first character's code point (0 for an empty text).
+    Ascii,
+    /// Bytes, not characters.
+    OctetLength,
+    /// Each character of the first text becomes the one at its place in the second (the
+    /// first place where it repeats), or goes where the second is shorter.
+    Translate(Vec<(char, Option<char>)>),
     /// The capture group's text; NULL where the regex does not match.
     RegexpExtract(Regex, usize),
     /// Every occurrence of the first text replaced by the second (none for an empty one).
@@ -101,14 +112,34 @@ impl StringFunction {
         };
         Ok(match (function, args.len()) {
             ("length", 0) => StringFunction::Length,
-            ("to_number", 0) => StringFunction::ToNumber,
+            ("octet_length", 0) => StringFunction::OctetLength,
+            ("ascii", 0) => StringFunction::Ascii,
+            ("initcap", 0) => StringFunction::InitCap,
+            ("to_number", 0) => StringFunction::ToNumber { strict: false },
+            ("cast", 0) => StringFunction::ToNumber { strict: true },
+            ("translate", 2) => {
+                let mut to = args[1].chars();
+                let mut map: Vec<(char, Option<char>)> = Vec::new();
+                for c in args[0].chars() {
+                    let into = to.next();
+                    if !map.iter().any(|(k, _)| *k == c) {
+                        map.push((c, into));
+                    }
+                }
+                StringFunction::Translate(map)
+            }
             ("substr", 1) => StringFunction::Substr(int(0)?, None),
             ("substr", 2) => StringFunction::Substr(int(0)?, Some(int(1)?)),
             ("upper", 0) => StringFunction::Upper,
             ("lower", 0) => StringFunction::Lower,
-            ("trim", 0) => StringFunction::Trim,
-            ("ltrim", 0) => StringFunction::LTrim,
-            ("rtrim", 0) => StringFunction::RTrim,
+            ("trim" | "ltrim" | "rtrim", 0 | 1) => {
+                let set: Vec<char> = args.first().map_or(vec![' '], |a| a.chars().collect());
+                match function {
+                    "trim" => StringFunction::Trim(set),
+                    "ltrim" => StringFunction::LTrim(set),
+                    _ => StringFunction::RTrim(set),
+                }
+            }
             ("regexp_extract", 2) => StringFunction::RegexpExtract(compile(&args[0])?, int(1)? as usize),
             ("replace", 2) => StringFunction::Replace(args[0].clone(), args[1].clone()),
             ("strpos", 1) => StringFunction::Strpos(args[0].clone()),
@@ -163,12 +194,21 @@ impl StringFunction {
         let text = cast(column, &DataType::Utf8).map_err(|e| e.to_string())?;
         let text = text.as_string::<i32>();
         let out: ArrayRef = match self {
-            StringFunction::ToNumber => return cast(text, to).map_err(|e| e.to_string()),
-            StringFunction::Length => std::sync::Arc::new(
-                text.iter()
-                    .map(|s| s.map(|s| s.chars().count() as i64))
-                    .collect::<Int64Array>(),
-            ),
+            StringFunction::ToNumber { strict } => {
+                let options = arrow::compute::CastOptions {
+                    safe: !strict,
+                    ..Default::default()
+                };
+                return arrow::compute::cast_with_options(text, to, &options).map_err(|e| e.to_string());
+            }
+            StringFunction::Length | StringFunction::OctetLength | StringFunction::Ascii => {
+                let f = |s: &str| match self {
+                    StringFunction::Length => s.chars().count() as i64,
+                    StringFunction::OctetLength => s.len() as i64,
+                    _ => s.chars().next().map_or(0, |c| c as i64),
+                };
+                std::sync::Arc::new(text.iter().map(|s| s.map(f)).collect::<Int64Array>())
+            }
             StringFunction::Strpos(needle) => std::sync::Arc::new(
                 text.iter()
                     .map(|s| {
@@ -227,9 +267,33 @@ impl StringFunction {
                         StringFunction::Upper => out.append_value(s.to_uppercase()),
                         StringFunction::Lower => out.append_value(s.to_lowercase()),
                         StringFunction::Substr(start, length) => out.append_value(substr(s, *start, *length)),
-                        StringFunction::Trim => out.append_value(s.trim_matches(' ')),
-                        StringFunction::LTrim => out.append_value(s.trim_start_matches(' ')),
-                        StringFunction::RTrim => out.append_value(s.trim_end_matches(' ')),
+                        StringFunction::Trim(set) => out.append_value(s.trim_matches(set.as_slice())),
+                        StringFunction::LTrim(set) => out.append_value(s.trim_start_matches(set.as_slice())),
+                        StringFunction::RTrim(set) => out.append_value(s.trim_end_matches(set.as_slice())),
+                        StringFunction::InitCap => {
+                            buf.clear();
+                            let mut after_word = false;
+                            for c in s.chars() {
+                                if after_word {
+                                    buf.extend(c.to_lowercase());
+                                } else {
+                                    buf.extend(c.to_uppercase());
+                                }
+                                after_word = c.is_alphanumeric();
+                            }
+                            out.append_value(&buf);
+                        }
+                        StringFunction::Translate(map) => {
+                            buf.clear();
+                            for c in s.chars() {
+                                match map.iter().find(|(k, _)| *k == c) {
+                                    Some((_, Some(into))) => buf.push(*into),
+                                    Some((_, None)) => {}
+                                    None => buf.push(c),
+                                }
+                            }
+                            out.append_value(&buf);
+                        }
                         StringFunction::Replace(from, to) if !from.is_empty() => {
                             out.append_value(s.replace(from.as_str(), to))
                         }
@@ -264,7 +328,9 @@ impl StringFunction {
                         StringFunction::Reverse => out.append_value(s.chars().rev().collect::<String>()),
                         StringFunction::Repeat(n) => out.append_value(s.repeat((*n).max(0) as usize)),
                         StringFunction::Length
-                        | StringFunction::ToNumber
+                        | StringFunction::OctetLength
+                        | StringFunction::Ascii
+                        | StringFunction::ToNumber { .. }
                         | StringFunction::RegexpExtract(..)
                         | StringFunction::Strpos(_)
                         | StringFunction::StartsWith(_)

@@ -97,7 +97,7 @@ impl StringFunction {
     /// What `function` returns.
     pub fn result(function: &str) -> StringResult {
         match function {
-            "length" | "to_number" | "strpos" => StringResult::Number,
+            "length" | "octet_length" | "ascii" | "to_number" | "cast" | "strpos" => StringResult::Number,
             "starts_with" | "ends_with" => StringResult::Bool,
             _ => StringResult::Text,
         }
@@ -119,9 +119,18 @@ impl fmt::Display for StringFunction {
 /// regular expression and the number of the capture group to return (0: the whole
 /// match); `regexp_replace` a regular expression, a replacement (`\1` names a group) and
 /// flags (`g`: every match; others as the regex crate's); `to_number` returns the text
-/// as the result column's number type, NULL where it is not a number.
-pub const STRING_FUNCTIONS: [(&str, usize, usize); 21] = [
+/// as the result column's type (a number, a date, a timestamp), NULL where it is not
+/// one (TRY_CAST), and `cast` the same but fails there (CAST); the trims take the
+/// characters to remove (a space where none is given); `translate` maps each character
+/// of its first text to the one at the same place in its second (removing it where the
+/// second is shorter).
+pub const STRING_FUNCTIONS: [(&str, usize, usize); 26] = [
     ("to_number", 0, 0),
+    ("cast", 0, 0),
+    ("initcap", 0, 0),
+    ("ascii", 0, 0),
+    ("octet_length", 0, 0),
+    ("translate", 2, 2),
     ("replace", 2, 2),
     ("strpos", 1, 1),
     ("split_part", 2, 2),
@@ -138,9 +147,9 @@ pub const STRING_FUNCTIONS: [(&str, usize, usize); 21] = [
     ("substr", 1, 2),
     ("upper", 0, 0),
     ("lower", 0, 0),
-    ("trim", 0, 0),
-    ("ltrim", 0, 0),
-    ("rtrim", 0, 0),
+    ("trim", 0, 1),
+    ("ltrim", 0, 1),
+    ("rtrim", 0, 1),
     ("length", 0, 0),
 ];
 

@@ -34,7 +34,7 @@ use datafusion::{
     },
     logical_expr::{BinaryExpr, Cast, Expr, ExprSchemable, Operator, TryCast},
 };
-use skadi_common::{Column, Fault};
+use skadi_common::{Column, ColumnType, Fault};
 use skadi_flowgraph::{BodyBuilder, BodyFunc, FlowGraphBuilder, Scalar, SourceLoc};
 
 mod dates;
@@ -157,6 +157,35 @@ pub(crate) struct BodyWriter<'a> {
 /// A condition under which an expression is evaluated: everywhere except where `value`
 /// is valid and equals `is` (the right side of an AND is not evaluated where its left is
 /// a valid FALSE). Written out only when an operation that can fail is reached.
+/// What is not supported where a body would read column `i` (of type `ty`, which bodies
+/// cannot take): the expression that reads it, by its function's name where it has one.
+fn reading(exprs: &[&Expr], schema: &DFSchema, i: usize, ty: &ColumnType, name: &str) -> String {
+    let reads = |x: &Expr| matches!(x, Expr::Column(c) if column_index(schema, c).ok() == Some(i));
+    let mut found = None;
+    for e in exprs {
+        let _ = e.apply(|node| {
+            let children: Vec<&Expr> = match node {
+                Expr::ScalarFunction(f) => f.args.iter().collect(),
+                Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => vec![expr],
+                Expr::BinaryExpr(BinaryExpr { left, right, .. }) => vec![left, right],
+                _ => Vec::new(),
+            };
+            if found.is_none() && children.into_iter().any(reads) {
+                found = Some(match node {
+                    Expr::ScalarFunction(f) => format!("function {} over {ty} values ({node})", f.name()),
+                    Expr::Cast(Cast { field, .. }) | Expr::TryCast(TryCast { field, .. }) => {
+                        format!("CAST of {ty} values to {}", field.data_type())
+                    }
+                    _ => format!("{node} over {ty} values"),
+                });
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+    }
+    found.unwrap_or_else(|| format!("{ty} expressions (column {name})"))
+}
+
 #[derive(Clone)]
 struct Reached {
     value: Valued,
@@ -228,7 +257,7 @@ impl<'a> BodyWriter<'a> {
             let t = col
                 .ty
                 .body_scalar()
-                .ok_or_else(|| SqlError::unsupported(format!("{} expressions (column {})", col.ty, col.name)))?;
+                .ok_or_else(|| SqlError::unsupported(reading(exprs, input.df_schema, i, &col.ty, &col.name)))?;
             types.push(t.to_string());
         }
         let validity = three_valued.then(|| {

@@ -24,11 +24,12 @@ pub(super) fn is_string_type(dt: &DataType) -> bool {
 /// `e` as a string function a `flow.string` op computes: the function's name there, its
 /// string argument and its other arguments' texts (constants only).
 pub(super) fn string_call(e: &Expr) -> Option<(&'static str, &Expr, Vec<String>)> {
-    // A string cast to a number: computed by `to_number` (NULL where it is not one).
-    let numeric = |dt: &DataType| dt.is_numeric();
+    // A string cast to a number, a date or a timestamp: computed by `cast` (failing where
+    // a value is not one) or, for TRY_CAST, `to_number` (NULL there).
+    let numeric = |dt: &DataType| dt.is_numeric() || matches!(dt, DataType::Date32 | DataType::Timestamp(..));
     match e {
         Expr::Cast(c) if numeric(c.field.data_type()) && !matches!(c.expr.as_ref(), Expr::Literal(..)) => {
-            return Some(("to_number", c.expr.as_ref(), Vec::new()));
+            return Some(("cast", c.expr.as_ref(), Vec::new()));
         }
         Expr::TryCast(c) if numeric(c.field.data_type()) && !matches!(c.expr.as_ref(), Expr::Literal(..)) => {
             return Some(("to_number", c.expr.as_ref(), Vec::new()));
@@ -56,6 +57,10 @@ pub(super) fn string_call(e: &Expr) -> Option<(&'static str, &Expr, Vec<String>)
         "right" => "right",
         "reverse" => "reverse",
         "repeat" => "repeat",
+        "initcap" => "initcap",
+        "ascii" => "ascii",
+        "octet_length" => "octet_length",
+        "translate" => "translate",
         _ => return None,
     };
     let (subject, rest) = f.args.split_first()?;
@@ -369,7 +374,8 @@ impl Translator<'_> {
                 let (_, field) = e.to_field(df_schema)?;
                 let ty =
                     ColumnType::from_arrow(field.data_type()).map_err(|err| SqlError::unsupported(err.to_string()))?;
-                let out = Column::new(self.fresh_name("str"), ty, from.nullable);
+                // TRY_CAST is NULL where the text is not a value; the others only where it is.
+                let out = Column::new(self.fresh_name("str"), ty, from.nullable || function == "to_number");
                 *input = self.g.string_function(*input, function, &from.name, &args, out, loc);
                 Ok(self.schema_of(*input).len() - 1)
             }
