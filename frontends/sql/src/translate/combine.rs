@@ -74,8 +74,8 @@ pub(super) fn string_comparison(e: &Expr, schema: &DFSchema) -> Option<(Expr, Co
 }
 
 /// The expression `e` casts to a string, where `e` is such a cast of a computed value
-/// (not a column) whose text bodies can give as DataFusion does: an integer, float, date
-/// or bool. (Decimals are computed in f64 here, so their text would differ.)
+/// (not a column) whose text bodies can give as DataFusion does: an integer, float,
+/// decimal (computed exactly, at its type's scale), date or bool.
 pub(super) fn text_of_computed<'e>(e: &'e Expr, schema: &DFSchema) -> Option<&'e Expr> {
     let (inner, to) = match e {
         Expr::Cast(c) => (c.expr.as_ref(), c.field.data_type()),
@@ -86,7 +86,10 @@ pub(super) fn text_of_computed<'e>(e: &'e Expr, schema: &DFSchema) -> Option<&'e
         return None;
     }
     let from = inner.get_type(schema).ok()?;
-    (from.is_integer() || from.is_floating() || matches!(from, DataType::Date32 | DataType::Boolean)).then_some(inner)
+    (from.is_integer()
+        || from.is_floating()
+        || matches!(from, DataType::Date32 | DataType::Boolean | DataType::Decimal128(..)))
+    .then_some(inner)
 }
 
 impl Translator<'_> {
