@@ -62,6 +62,10 @@ struct Accumulator {
     text: Vec<Option<String>>,
     /// `single`: rows seen (NULLs too), at most one.
     rows: Vec<i64>,
+    /// `median`: every value of each group, as integers (the decimal and integer lanes;
+    /// a decimal's scaled integer) or floats.
+    integers: Vec<Vec<i128>>,
+    floats: Vec<Vec<f64>>,
 }
 
 impl Accumulator {
@@ -78,6 +82,8 @@ impl Accumulator {
             values: Vec::new(),
             text: Vec::new(),
             rows: Vec::new(),
+            integers: Vec::new(),
+            floats: Vec::new(),
         }
     }
 
@@ -112,6 +118,78 @@ impl Accumulator {
         if self.function == F::Single {
             self.rows.resize(groups, 0);
         }
+        if self.function == F::Median {
+            match self.lane {
+                Lane::F64 => self.floats.resize_with(groups, Vec::new),
+                _ => self.integers.resize_with(groups, Vec::new),
+            }
+        }
+    }
+
+    /// `median`'s input: each valid value kept in its group, exactly.
+    fn keep_values(&mut self, groups: &[usize], array: &ArrayRef) -> Result<(), String> {
+        let valid = |r: usize| array.is_valid(r);
+        if self.lane == Lane::F64 {
+            let values = cast(array, &DataType::Float64).map_err(|e| e.to_string())?;
+            for (r, (&v, &g)) in values
+                .as_primitive::<Float64Type>()
+                .values()
+                .iter()
+                .zip(groups)
+                .enumerate()
+            {
+                if valid(r) {
+                    self.floats[g].push(v);
+                    self.count[g] += 1;
+                }
+            }
+            return Ok(());
+        }
+        let values: Vec<i128> = match array.data_type() {
+            DataType::Decimal128(..) => array.as_primitive::<Decimal128Type>().values().to_vec(),
+            DataType::Decimal64(..) => array
+                .as_primitive::<Decimal64Type>()
+                .values()
+                .iter()
+                .map(|&v| v as i128)
+                .collect(),
+            _ => {
+                let ints = cast(array, &DataType::Int64).map_err(|e| e.to_string())?;
+                ints.as_primitive::<Int64Type>()
+                    .values()
+                    .iter()
+                    .map(|&v| v as i128)
+                    .collect()
+            }
+        };
+        for (r, (&v, &g)) in values.iter().zip(groups).enumerate() {
+            if valid(r) {
+                self.integers[g].push(v);
+                self.count[g] += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each group's median ([`middle`]) as an array of the lane's type.
+    fn medians(&self) -> ArrayRef {
+        if self.lane == Lane::F64 {
+            return Arc::new(Float64Array::from_iter(
+                self.floats
+                    .iter()
+                    .map(|v| middle(&mut v.clone(), f64::total_cmp, |a, b| (a + b) / 2.0)),
+            ));
+        }
+        // Two middle integers' mean, truncated toward zero, without overflowing.
+        let mean = |a: i128, b: i128| a.checked_add(b).map_or(a / 2 + b / 2 + (a % 2 + b % 2) / 2, |s| s / 2);
+        let values = self.integers.iter().map(|v| middle(&mut v.clone(), i128::cmp, mean));
+        match self.lane {
+            // At the values' scale; emit casts to the result's precision.
+            Lane::Decimal => {
+                Arc::new(Decimal128Array::from_iter(values).with_data_type(DataType::Decimal128(38, self.scale)))
+            }
+            _ => Arc::new(Int64Array::from_iter(values.map(|v| v.map(|v| v as i64)))),
+        }
     }
 
     /// Raw input rows. Values are read in place (decimals as their scaled integers, but
@@ -124,6 +202,9 @@ impl Accumulator {
             }
             return Ok(());
         };
+        if self.function == F::Median {
+            return self.keep_values(groups, array);
+        }
         if self.function == F::Single {
             // A group holds at most one row; its value is then kept as a maximum is.
             for &g in groups {
@@ -266,7 +347,7 @@ impl Accumulator {
                     }
                 }
             }
-            F::Count | F::CountRows | F::Collect | F::CollectSet | F::CountDistinct => {
+            F::Count | F::CountRows | F::Collect | F::CollectSet | F::CountDistinct | F::Median => {
                 unreachable!("counts and collects fold no numbers")
             }
         }
@@ -424,6 +505,9 @@ impl Accumulator {
 
     fn value_array(&self) -> ArrayRef {
         let seen = |g: usize| self.count[g] > 0;
+        if self.function == F::Median {
+            return self.medians();
+        }
         if self.function == F::CountDistinct {
             return Arc::new(Int64Array::from_iter_values(self.values.iter().map(|v| {
                 let mut v: Vec<&str> = v.iter().map(String::as_str).collect();
@@ -574,6 +658,35 @@ pub(crate) fn stream<'a>(
     Ok(Box::new(std::iter::once(agg.finish().map_err(fail))))
 }
 
+/// The middle of `values` by `order`; of two middle ones, their `mean`. `None` for none.
+fn middle<T: Copy>(
+    values: &mut [T],
+    order: impl Fn(&T, &T) -> std::cmp::Ordering,
+    mean: impl Fn(T, T) -> T,
+) -> Option<T> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let (below, &mut mid, _) = values.select_nth_unstable_by(n / 2, &order);
+    if n % 2 == 1 {
+        return Some(mid);
+    }
+    let low = *below
+        .iter()
+        .max_by(|a, b| order(a, b))
+        .expect("an even count of at least two");
+    Some(mean(low, mid))
+}
+
+/// A call whose count, and where `sum` its sum too (in the same lane), are call `from`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SharedState {
+    pub call: usize,
+    pub from: usize,
+    pub sum: bool,
+}
+
 /// A hash aggregation over one shard's input.
 pub(crate) struct HashAggregate {
     mode: AggregateMode,
@@ -584,6 +697,8 @@ pub(crate) struct HashAggregate {
     /// Group ids by key; `None` without GROUP BY (one group).
     groups: Option<GroupKeys>,
     out: SchemaRef,
+    /// Calls whose states are another's, copied from it at the end ([`Self::share_states`]).
+    shared: Vec<SharedState>,
 }
 
 impl HashAggregate {
@@ -627,6 +742,7 @@ impl HashAggregate {
             accumulators,
             groups,
             out,
+            shared: Vec::new(),
         };
         if agg.groups.is_none() {
             // Without GROUP BY there is exactly one group, even over no rows.
@@ -676,6 +792,12 @@ impl HashAggregate {
         Ok((ids, targets))
     }
 
+    /// Calls whose count (and sum) a fold does not store (fold.rs): another call's are
+    /// theirs, copied at the end.
+    pub fn share_states(&mut self, shared: &[SharedState]) {
+        self.shared = shared.to_vec();
+    }
+
     pub fn push(&mut self, batch: &RecordBatch) -> Result<(), String> {
         let ids = self.group_ids(batch)?;
         for (acc, input) in self.accumulators.iter_mut().zip(&self.inputs) {
@@ -692,7 +814,21 @@ impl HashAggregate {
         Ok(())
     }
 
-    pub fn finish(self) -> Result<RecordBatch, String> {
+    pub fn finish(mut self) -> Result<RecordBatch, String> {
+        for s in &self.shared {
+            // A call shares an earlier call's state (fold.rs).
+            let (earlier, later) = self.accumulators.split_at_mut(s.call);
+            let (from, to) = (&earlier[s.from], &mut later[0]);
+            to.count.clone_from(&from.count);
+            if s.sum {
+                // The lane's array, which the kernel summed into.
+                match from.lane {
+                    Lane::Decimal => to.d.clone_from(&from.d),
+                    Lane::I64 => to.i.clone_from(&from.i),
+                    Lane::F64 | Lane::Text => to.f.clone_from(&from.f),
+                }
+            }
+        }
         let mut columns: Vec<ArrayRef> = match &self.groups {
             Some(groups) => groups.emit()?,
             None => Vec::new(),

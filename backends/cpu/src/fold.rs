@@ -9,6 +9,7 @@
 
 use crate::{
     aggregate::HashAggregate,
+    aggregate::SharedState,
     eval,
     kernel::{ArgForm, Fold, FoldCall, FoldFunction, FoldLane, FoldValue, KernelSpec},
     rows::pipeline_batch,
@@ -38,6 +39,8 @@ pub(crate) struct FoldPlan {
     /// Whether a checked column may hold NULLs: only then can a batch go the unfolded
     /// way, and only then is the pipeline's plain kernel compiled.
     pub nullable: bool,
+    /// Calls whose count (and sum) the kernel does not store: another call's are theirs.
+    pub shared: Vec<SharedState>,
 }
 
 /// The scalar type (and decimal form) a fold reads a column of type `dt` as: a decimal
@@ -114,7 +117,8 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
             | F::VarPop
             | F::StddevSamp
             | F::StddevPop
-            | F::Single => {
+            | F::Single
+            | F::Median => {
                 return None;
             }
         };
@@ -123,6 +127,8 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
                 function,
                 lane: FoldLane::I64,
                 value: None,
+                counted: true,
+                summed: true,
             });
             continue;
         };
@@ -150,6 +156,8 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
                     function,
                     lane,
                     value: None,
+                    counted: true,
+                    summed: true,
                 });
                 continue;
             }
@@ -170,6 +178,8 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
             function,
             lane,
             value: Some(value),
+            counted: true,
+            summed: true,
         });
     }
     checked.extend(&extras);
@@ -181,6 +191,45 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
         }
         None => None,
     };
+    // Calls that would store the same state on every row share one call's instead: a
+    // sum and an average of the same value in the same lane (Q1's sum(l_quantity) and
+    // avg(l_quantity)) share its sum and count; and where no batch can go the unfolded
+    // way, every call counts the same rows (the kept ones: no value is NULL), so sums,
+    // averages and counts share the first call's count. (Minima and maxima read theirs
+    // to find a group's first value.)
+    let nullable = checked.iter().any(|&c| input.field(c).is_nullable());
+    let mut shared = Vec::new();
+    let summing = |c: &FoldCall| matches!(c.function, FoldFunction::Sum | FoldFunction::Avg) && c.value.is_some();
+    for c in 1..calls.len() {
+        let same = (0..c).find(|&d| {
+            summing(&calls[c])
+                && summing(&calls[d])
+                && calls[d].summed
+                && calls[d].value == calls[c].value
+                && calls[d].lane == calls[c].lane
+        });
+        if let Some(d) = same {
+            calls[c].counted = false;
+            calls[c].summed = false;
+            shared.push(SharedState {
+                call: c,
+                from: d,
+                sum: true,
+            });
+        } else if !nullable
+            && matches!(
+                calls[c].function,
+                FoldFunction::Sum | FoldFunction::Avg | FoldFunction::Count
+            )
+        {
+            calls[c].counted = false;
+            shared.push(SharedState {
+                call: c,
+                from: 0,
+                sum: false,
+            });
+        }
+    }
     let mut spec = crate::planning::kernel_spec(body, args, input, *keep);
     spec.fold = Some(Fold {
         extra,
@@ -190,9 +239,9 @@ pub(crate) fn fold_plan(pipeline: &Operator, input: &Schema, piped: &Schema, agg
         // rows the fold computes.
         fault: p.fault.as_ref().map(|f| f.result),
     });
-    let nullable = checked.iter().any(|&c| input.field(c).is_nullable());
     Some(FoldPlan {
         nullable,
+        shared,
         spec,
         predicate,
         keys: key_columns,
@@ -232,6 +281,7 @@ pub(crate) fn stream<'a>(
     let picks = picks(&in_schema, &pipeline_op.exprs).map_err(fail)?;
     let out = Arc::new(to_arrow_schema(&aggregate.schema));
     let mut agg = HashAggregate::new(*mode, agg_op, &piped, out).map_err(fail)?;
+    agg.share_states(&plan.shared);
     let fold = plan.spec.fold.as_ref().expect("a fold plan's kernel folds");
     let predicate = match &plan.predicate {
         Some(spec) => Some(cpu.compiled_kernel(spec).map_err(fail)?),

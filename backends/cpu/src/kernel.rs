@@ -87,6 +87,11 @@ pub(crate) struct FoldCall {
     pub function: FoldFunction,
     pub lane: FoldLane,
     pub value: Option<FoldValue>,
+    /// Whether the call counts its own rows, and sums its own values; not where another
+    /// call's count (and sum) is also its own (fold.rs shares them, and the aggregate
+    /// copies them at the end).
+    pub counted: bool,
+    pub summed: bool,
 }
 
 /// What a fold accumulates a call's values as (the aggregate's lanes, aggregate.rs):
@@ -439,9 +444,11 @@ fn fold_kernel_mlir(spec: &KernelSpec, fold: &Fold, params: &[String], results: 
         let _ = writeln!(w, "{indent}llvm.store %{name}_inc, %{name}p : i64, !llvm.ptr");
     };
     for (c, call) in fold.calls.iter().enumerate() {
-        bump(w, &format!("cnt{c}"), state(c, 2));
+        if call.counted {
+            bump(w, &format!("cnt{c}"), state(c, 2));
+        }
         let Some(value) = call.value else { continue };
-        if call.function == FoldFunction::Count {
+        if call.function == FoldFunction::Count || !call.summed {
             continue;
         }
         let (v, ty) = match value {

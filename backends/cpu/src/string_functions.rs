@@ -59,7 +59,9 @@ pub(crate) enum StringFunction {
     Length,
     /// The text as a value of the result's type (a number, a date, a timestamp); NULL
     /// where it is not one (`strict`: an error there, as SQL's CAST).
-    ToNumber { strict: bool },
+    ToNumber {
+        strict: bool,
+    },
     Substr(i64, Option<i64>),
     Upper,
     Lower,

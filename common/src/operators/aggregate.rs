@@ -70,11 +70,15 @@ pub enum AggregateFunction {
     /// A scalar subquery not known to yield one row reads its value through this.
     /// Like the collects, rows are not combined before the shuffle.
     Single,
+    /// The middle value of the group's numbers (of two middle ones, their mean, in the
+    /// input's type: integers and decimals truncated toward zero), NULL without any.
+    /// Like the collects, its state is every value.
+    Median,
 }
 
 impl AggregateFunction {
     /// The functions a call may name, by name (`count(*)` is [`AggregateFunction::CountRows`]).
-    const NAMED: [AggregateFunction; 13] = [
+    const NAMED: [AggregateFunction; 14] = [
         AggregateFunction::CountDistinct,
         AggregateFunction::Sum,
         AggregateFunction::Count,
@@ -88,6 +92,7 @@ impl AggregateFunction {
         AggregateFunction::StddevSamp,
         AggregateFunction::StddevPop,
         AggregateFunction::Single,
+        AggregateFunction::Median,
     ];
 
     /// How many state columns a partial aggregate emits for this function.
@@ -125,6 +130,7 @@ impl AggregateFunction {
             AggregateFunction::StddevSamp => "stddev_samp",
             AggregateFunction::StddevPop => "stddev_pop",
             AggregateFunction::Single => "single",
+            AggregateFunction::Median => "median",
         }
     }
 
@@ -150,6 +156,7 @@ impl AggregateFunction {
                 Some(t)
             }
             (AggregateFunction::Collect | AggregateFunction::CollectSet, Some(_)) => Some(T::Utf8),
+            (AggregateFunction::Median, Some(t)) if t.is_numeric() && t != T::Date32 => Some(t),
             _ => None,
         }
     }
@@ -163,6 +170,7 @@ impl AggregateFunction {
                 | AggregateFunction::CollectSet
                 | AggregateFunction::CountDistinct
                 | AggregateFunction::Single
+                | AggregateFunction::Median
         )
     }
 

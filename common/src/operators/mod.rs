@@ -57,7 +57,7 @@ mod tests {
         ] {
             assert_eq!(AggregateCall::parse(a).unwrap().to_string(), a);
         }
-        assert!(AggregateCall::parse("median(x)").is_none());
+        assert!(AggregateCall::parse("mode(x)").is_none());
         for k in ["a ASC NULLS LAST", "b c DESC NULLS FIRST"] {
             assert_eq!(SortKey::parse(k).unwrap().to_string(), k);
         }

@@ -170,7 +170,8 @@ impl<'a> State<'a> {
             AggregateFunction::Collect
             | AggregateFunction::CollectSet
             | AggregateFunction::CountDistinct
-            | AggregateFunction::Single => {
+            | AggregateFunction::Single
+            | AggregateFunction::Median => {
                 return Err(format!("not supported yet: {} in windows", function.name()));
             }
         })

@@ -80,7 +80,13 @@ pub(super) fn bound(e: &Expr, schema: &DFSchema) -> Option<i32> {
         Some((p, _)) => p as i32,
         None => digits(&t)?,
     };
-    let scale = |x: &Expr| x.get_type(schema).ok().as_ref().and_then(decimal).map_or(0, |(_, s)| s as i32);
+    let scale = |x: &Expr| {
+        x.get_type(schema)
+            .ok()
+            .as_ref()
+            .and_then(decimal)
+            .map_or(0, |(_, s)| s as i32)
+    };
     let s = scale(e);
     let derived = || match e {
         Expr::Alias(a) => bound(&a.expr, schema),
@@ -115,12 +121,14 @@ pub(super) fn bound(e: &Expr, schema: &DFSchema) -> Option<i32> {
     };
     // Arithmetic's bound is its operands'; a value read or cast holds its type's digits.
     let arithmetic = matches!(e, Expr::BinaryExpr(_) | Expr::Negative(_) | Expr::Alias(_)) && decimal(&t).is_some();
-    Some(match derived() {
-        Some(d) if arithmetic => d,
-        Some(d) => d.min(typed),
-        None => typed,
-    }
-    .min(OVER))
+    Some(
+        match derived() {
+            Some(d) if arithmetic => d,
+            Some(d) => d.min(typed),
+            None => typed,
+        }
+        .min(OVER),
+    )
 }
 
 /// Digits past an i128's 38: a value that may overflow.
@@ -342,11 +350,7 @@ impl BodyWriter<'_> {
             (Some((p1, s1)), Some((p2, s2))) => {
                 let up = shift(s2, s1);
                 let b1 = digits_bound.unwrap_or(p1 as i32);
-                let work = if b1 + up.max(0) > 18 {
-                    "i128"
-                } else {
-                    "i64"
-                };
+                let work = if b1 + up.max(0) > 18 { "i128" } else { "i64" };
                 let v = self.int_as(v, work);
                 let v = if up >= 0 {
                     self.scale_up(v, up, b1 + up > MAX_DIGITS, valid, e)?

@@ -17,6 +17,7 @@ pub(super) fn aggregate_function(name: &str) -> Option<AggregateFunction> {
         "var_pop" | "var_population" => AggregateFunction::VarPop,
         "stddev" | "stddev_samp" => AggregateFunction::StddevSamp,
         "stddev_pop" => AggregateFunction::StddevPop,
+        "median" => AggregateFunction::Median,
         _ => return None,
     })
 }
