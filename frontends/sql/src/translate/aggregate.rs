@@ -156,7 +156,8 @@ impl Translator<'_> {
 }
 
 /// An aggregate call Skadi computes as others (see [`Translator::rewritten`]): `corr`,
-/// `covar_samp` (`covar`), `covar_pop`, `bool_and` or `bool_or`, by that name.
+/// `covar_samp` (`covar`), `covar_pop`, the `regr_*` functions but `regr_count`,
+/// `bool_and` or `bool_or`, by that name.
 fn rewritten(e: &Expr) -> Option<(&'static str, DfAggregate)> {
     let Expr::AggregateFunction(call) = e.clone().unalias_nested().data else {
         return None;
@@ -167,6 +168,14 @@ fn rewritten(e: &Expr) -> Option<(&'static str, DfAggregate)> {
         "covar_pop" => "covar_pop",
         "bool_and" | "every" => "bool_and",
         "bool_or" => "bool_or",
+        "regr_slope" => "regr_slope",
+        "regr_intercept" => "regr_intercept",
+        "regr_r2" => "regr_r2",
+        "regr_avgx" => "regr_avgx",
+        "regr_avgy" => "regr_avgy",
+        "regr_sxx" => "regr_sxx",
+        "regr_syy" => "regr_syy",
+        "regr_sxy" => "regr_sxy",
         _ => return None,
     };
     Some((name, call))
@@ -181,10 +190,18 @@ impl Translator<'_> {
     ///   (stddev_pop(x') * stddev_pop(y')), NULL where either deviation is 0 (fewer than
     ///   two rows among them) as DataFusion's. The variances are the stable ones Skadi
     ///   has (Welford's, merged by Chan's rule), in f64 as DataFusion's are.
+    /// - `regr_*(y, x)`, over the same rows: with vx, vy the population variances and c
+    ///   the population covariance, `regr_slope` is c / vx and `regr_intercept`
+    ///   avg(y') - slope · avg(x') (NULL where vx is 0: fewer than two rows, or x
+    ///   constant), `regr_r2` c² / (vx · vy) (NULL where either is 0), `regr_avgx`/`avgy`
+    ///   the averages, `regr_sxx`/`syy`/`sxy` n · vx, n · vy, n · c (n the rows), as
+    ///   DataFusion defines them. (`regr_count` is a UInt64 there, a type Skadi lacks.)
     /// - `bool_and(b)`, `bool_or(b)`: min (max) of b as 0 or 1, equal to 1.
     fn rewritten(&mut self, a: &Aggregate) -> Result<TableValue, SqlError> {
         use datafusion::{
             functions_aggregate::{
+                average::avg_udaf,
+                count::count_udaf,
                 min_max::{max_udaf, min_udaf},
                 stddev::stddev_pop_udaf,
                 variance::{var_pop_udaf, var_samp_udaf},
@@ -196,6 +213,9 @@ impl Translator<'_> {
             /// Half of var(s) - var(x) - var(y); over the product of the deviations.
             Covar([usize; 3]),
             Corr([usize; 3], [usize; 2]),
+            /// A `regr_*` function: the covariance's parts, then the rows and the averages
+            /// of y and x.
+            Regr(&'static str, [usize; 3], [usize; 3]),
             /// Whether it is 1.
             Truth(usize),
         }
@@ -227,9 +247,12 @@ impl Translator<'_> {
                 outs.push(Out::Truth(at(of(f, bit))));
                 continue;
             }
+            // regr_*(y, x): the dependent variable first; the rest are symmetric.
             let [x, y] = p.args.as_slice() else {
                 return Err(SqlError::unsupported(format!("{name} with {} arguments", p.args.len())));
             };
+            let regression = name.starts_with("regr_");
+            let (x, y) = if regression { (y, x) } else { (x, y) };
             let float = |e: &Expr| Expr::Cast(Cast::new(Box::new(e.clone()), DataType::Float64));
             let (x, y) = (float(x), float(y));
             let xp = when(y.clone().is_not_null(), x.clone()).end()?;
@@ -244,6 +267,10 @@ impl Translator<'_> {
             let parts = [of(var.clone(), sum), of(var.clone(), xp.clone()), of(var, yp.clone())];
             outs.push(match name {
                 "corr" => Out::Corr(parts, [of(stddev_pop_udaf(), xp), of(stddev_pop_udaf(), yp)]),
+                _ if regression => {
+                    let n = of(count_udaf(), xp.clone());
+                    Out::Regr(name, parts, [n, of(avg_udaf(), yp), of(avg_udaf(), xp)])
+                }
                 _ => Out::Covar(parts),
             });
         }
@@ -267,6 +294,24 @@ impl Translator<'_> {
                     lit(ScalarValue::Float64(None)),
                 )
                 .otherwise(covar(parts) / (col(sx) * col(sy)))?,
+                Out::Regr(name, parts @ [_, vx, vy], [n, ay, ax]) => {
+                    let (c, vx, vy) = (covar(parts), col(vx), col(vy));
+                    let null = || lit(ScalarValue::Float64(None));
+                    let n = Expr::Cast(Cast::new(Box::new(col(n)), DataType::Float64));
+                    let flat = vx.clone().eq(lit(0.0));
+                    match name {
+                        "regr_slope" => when(flat, null()).otherwise(c / vx)?,
+                        "regr_intercept" => when(flat, null()).otherwise(col(ay) - c / vx * col(ax))?,
+                        "regr_r2" => {
+                            when(flat.or(vy.clone().eq(lit(0.0))), null()).otherwise(c.clone() * c / (vx * vy))?
+                        }
+                        "regr_avgx" => col(ax),
+                        "regr_avgy" => col(ay),
+                        "regr_sxx" => n * vx,
+                        "regr_syy" => n * vy,
+                        _ => n * c,
+                    }
+                }
             };
             exprs.push(e.alias(format!("__aggregate{i}")));
         }
