@@ -55,6 +55,35 @@ fn unsupported_construct_is_named() {
 }
 
 #[test]
+fn unsupported_function_is_named_at_its_call() {
+    // An aggregate function, and a string function bodies cannot compute: each by name,
+    // at its argument.
+    fails_with(
+        &[
+            "run",
+            "--catalog",
+            &catalog(),
+            "-e",
+            "select n_regionkey,\n  approx_distinct(n_name) from nation group by 1",
+        ],
+        &[
+            "not supported yet: aggregate function approx_distinct",
+            "<command line>:2:19",
+        ],
+    );
+    fails_with(
+        &[
+            "run",
+            "--catalog",
+            &catalog(),
+            "-e",
+            "select n_nationkey, md5(n_name) from nation",
+        ],
+        &["not supported yet: function md5", "<command line>:1:25"],
+    );
+}
+
+#[test]
 fn missing_catalog_directory() {
     fails_with(
         &["run", "--catalog", "/nonexistent/skadi", "-e", "select 1"],

@@ -158,8 +158,9 @@ pub(crate) struct BodyWriter<'a> {
 /// is valid and equals `is` (the right side of an AND is not evaluated where its left is
 /// a valid FALSE). Written out only when an operation that can fail is reached.
 /// What is not supported where a body would read column `i` (of type `ty`, which bodies
-/// cannot take): the expression that reads it, by its function's name where it has one.
-fn reading(exprs: &[&Expr], schema: &DFSchema, i: usize, ty: &ColumnType, name: &str) -> String {
+/// cannot take): the expression that reads it, by its function's name where it has one,
+/// at its position.
+fn reading(exprs: &[&Expr], schema: &DFSchema, i: usize, ty: &ColumnType, name: &str) -> SqlError {
     let reads = |x: &Expr| matches!(x, Expr::Column(c) if column_index(schema, c).ok() == Some(i));
     let mut found = None;
     for e in exprs {
@@ -171,19 +172,26 @@ fn reading(exprs: &[&Expr], schema: &DFSchema, i: usize, ty: &ColumnType, name: 
                 _ => Vec::new(),
             };
             if found.is_none() && children.into_iter().any(reads) {
-                found = Some(match node {
-                    Expr::ScalarFunction(f) => format!("function {} over {ty} values ({node})", f.name()),
-                    Expr::Cast(Cast { field, .. }) | Expr::TryCast(TryCast { field, .. }) => {
-                        format!("CAST of {ty} values to {}", field.data_type())
-                    }
-                    _ => format!("{node} over {ty} values"),
-                });
+                let at = crate::translate::expr_position(node).map(|(l, c)| (l as usize, c as usize));
+                found = Some((
+                    at,
+                    match node {
+                        Expr::ScalarFunction(f) => format!("function {} over {ty} values ({node})", f.name()),
+                        Expr::Cast(Cast { field, .. }) | Expr::TryCast(TryCast { field, .. }) => {
+                            format!("CAST of {ty} values to {}", field.data_type())
+                        }
+                        _ => format!("{node} over {ty} values"),
+                    },
+                ));
                 return Ok(TreeNodeRecursion::Stop);
             }
             Ok(TreeNodeRecursion::Continue)
         });
     }
-    found.unwrap_or_else(|| format!("{ty} expressions (column {name})"))
+    match found {
+        Some((at, what)) => SqlError::unsupported(what).at(at),
+        None => SqlError::unsupported(format!("{ty} expressions (column {name})")),
+    }
 }
 
 #[derive(Clone)]
@@ -257,7 +265,7 @@ impl<'a> BodyWriter<'a> {
             let t = col
                 .ty
                 .body_scalar()
-                .ok_or_else(|| SqlError::unsupported(reading(exprs, input.df_schema, i, &col.ty, &col.name)))?;
+                .ok_or_else(|| reading(exprs, input.df_schema, i, &col.ty, &col.name))?;
             types.push(t.to_string());
         }
         let validity = three_valued.then(|| {

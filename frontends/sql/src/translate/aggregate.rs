@@ -40,30 +40,30 @@ impl Translator<'_> {
         // (function, argument expression) per aggregate; count(*) has no argument.
         let mut calls: Vec<(AggregateFunction, Option<Expr>)> = Vec::new();
         for e in &a.aggr_expr {
+            // What is not supported fails at the call (its first column's position).
+            let here = expr_position(e).map(|(l, c)| (l as usize, c as usize));
             let Expr::AggregateFunction(DfAggregate { func, params }) = e.clone().unalias_nested().data else {
-                return Err(SqlError::unsupported(format!("aggregate expression {e}")));
+                return Err(SqlError::unsupported(format!("aggregate expression {e}")).at(here));
             };
             // min and max of the distinct values are min and max.
             if params.distinct && !matches!(func.name(), "count" | "min" | "max") {
-                return Err(SqlError::unsupported(format!("{}(DISTINCT ...)", func.name())));
+                return Err(SqlError::unsupported(format!("{}(DISTINCT ...)", func.name())).at(here));
             }
             if !params.order_by.is_empty() {
-                return Err(SqlError::unsupported("ORDER BY inside aggregates"));
+                return Err(SqlError::unsupported("ORDER BY inside aggregates").at(here));
             }
             let function = match aggregate_function(func.name()) {
                 Some(AggregateFunction::Count) if params.distinct => AggregateFunction::CountDistinct,
                 Some(f) => f,
-                None => return Err(SqlError::unsupported(format!("aggregate function {}", func.name()))),
+                None => return Err(SqlError::unsupported(format!("aggregate function {}", func.name())).at(here)),
             };
             let arg = match params.args.as_slice() {
                 [Expr::Literal(v, _)] if function == AggregateFunction::Count && !v.is_null() => None,
                 [arg] => Some(arg.clone()),
                 _ => {
-                    return Err(SqlError::unsupported(format!(
-                        "{} with {} arguments",
-                        func.name(),
-                        params.args.len()
-                    )));
+                    return Err(
+                        SqlError::unsupported(format!("{} with {} arguments", func.name(), params.args.len())).at(here),
+                    );
                 }
             };
             // `agg(x) FILTER (WHERE c)` is `agg(CASE WHEN c THEN x END)`: every aggregate
@@ -134,7 +134,11 @@ impl Translator<'_> {
             out.push(Column::new(name, c.ty, c.nullable));
         }
         let mut aggregates = Vec::new();
-        for ((function, _), (arg, name)) in calls.iter().zip(args.iter().zip(&out_names[keys.len()..])) {
+        for (((function, _), (arg, name)), e) in calls
+            .iter()
+            .zip(args.iter().zip(&out_names[keys.len()..]))
+            .zip(&a.aggr_expr)
+        {
             let input_col = arg.as_deref().map(type_of);
             let ty = function.output_type(input_col.map(|c| c.ty)).ok_or_else(|| {
                 SqlError::unsupported(format!(
@@ -142,6 +146,7 @@ impl Translator<'_> {
                     function.name(),
                     input_col.map_or("no".into(), |c| c.ty.to_string())
                 ))
+                .at(expr_position(e).map(|(l, c)| (l as usize, c as usize)))
             })?;
             // sum/min/max/avg of no rows (or only NULLs) is NULL; counts never are.
             let nullable = !matches!(function, AggregateFunction::Count | AggregateFunction::CountRows);

@@ -183,7 +183,7 @@ pub(crate) fn map_position(lines: &[(u32, u32)], (line, column): (u32, u32)) -> 
 }
 
 /// The position of the first column an expression names, for locations.
-fn expr_position(e: &Expr) -> Option<(u32, u32)> {
+pub(crate) fn expr_position(e: &Expr) -> Option<(u32, u32)> {
     e.column_refs()
         .into_iter()
         .filter_map(|c| c.spans().first().map(|s| (s.start.line as u32, s.start.column as u32)))
