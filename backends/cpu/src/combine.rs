@@ -115,27 +115,41 @@ pub(crate) fn concat_stream<'a>(
     fail: impl Fn(String) -> RuntimeError + Copy + 'a,
 ) -> Result<Stream<'a>, RuntimeError> {
     let parts = parts(&op.parts, in_schema).map_err(fail)?;
-    let skip_nulls = op.skip_nulls;
     let to = out_schema.field(out_schema.fields().len() - 1).data_type().clone();
+    let (skip_nulls, separator) = (op.skip_nulls, op.separator.clone());
     Ok(appending(input, out_schema, fail, move |b| {
-        concat(b, &parts, skip_nulls, &to)
+        concat(b, &parts, (skip_nulls, separator.as_deref()), &to)
     }))
 }
 
-fn concat(b: &RecordBatch, parts: &[Part], skip_nulls: bool, to: &DataType) -> Result<ArrayRef, String> {
+fn concat(
+    b: &RecordBatch,
+    parts: &[Part],
+    (skip_nulls, separator): (bool, Option<&str>),
+    to: &DataType,
+) -> Result<ArrayRef, String> {
     let columns = texts(b, parts)?;
     let mut out = StringBuilder::new();
     let mut text = String::new();
     for row in 0..b.num_rows() {
         text.clear();
         let mut null = false;
+        // The separator goes before every part but the first that is not NULL.
+        let mut first = true;
+        let mut push = |text: &mut String, part: &str| {
+            if let (Some(s), false) = (separator, first) {
+                text.push_str(s);
+            }
+            first = false;
+            text.push_str(part);
+        };
         for (part, column) in parts.iter().zip(&columns) {
             match (part, column) {
-                (Part::Literal(literal), _) => text.push_str(literal),
+                (Part::Literal(literal), _) => push(&mut text, literal),
                 (Part::Column(_), Some(c)) => {
                     let c = c.as_string::<i32>();
                     if c.is_valid(row) {
-                        text.push_str(c.value(row));
+                        push(&mut text, c.value(row));
                     } else if !skip_nulls {
                         null = true;
                         break;

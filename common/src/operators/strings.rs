@@ -253,11 +253,14 @@ pub const FLAT_MAP_FUNCTIONS: [&str; 2] = ["split", "tokens"];
 /// Appends the concatenation of `parts` (string literals and columns: strings, or other
 /// columns written as text as Arrow casts them, `42`, `1.50`, `1995-01-01`): NULL where
 /// a part is NULL (SQL's `||`), or, with `skip_nulls` (SQL's `concat()`), a NULL part
-/// reads as empty text and the result is never NULL.
+/// reads as empty text and the result is never NULL. With a `separator` (SQL's
+/// `concat_ws`), it goes between the parts that are not NULL (which `skip_nulls` skips).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Concat {
     pub parts: Vec<Choice>,
     pub skip_nulls: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub separator: Option<String>,
 }
 
 impl fmt::Display for Concat {
@@ -271,7 +274,11 @@ impl fmt::Display for Concat {
             })
             .collect();
         let nulls = if self.skip_nulls { " skip_nulls" } else { "" };
-        write!(f, "concat [{}]{nulls}", parts.join(", "))
+        write!(f, "concat [{}]{nulls}", parts.join(", "))?;
+        match &self.separator {
+            Some(s) => write!(f, " separator {s:?}"),
+            None => Ok(()),
+        }
     }
 }
 

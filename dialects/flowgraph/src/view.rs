@@ -476,6 +476,11 @@ fn read_kind(
                 "propagate" => false,
                 other => return Err(bad(name, location, format!("nulls '{other}' is not skip or propagate"))),
             },
+            separator: if op.has_attribute("separator") {
+                Some(string("separator")?)
+            } else {
+                None
+            },
         }),
         "flow.compare" => {
             let op = string("op")?;

@@ -86,7 +86,10 @@ impl FlowGraphBuilder {
         schema.push(out);
         let texts: Vec<String> = concat.parts.iter().map(skadi_common::Choice::text).collect();
         let nulls = if concat.skip_nulls { "skip" } else { "propagate" };
-        let attrs = format!("parts = {}, nulls = {}", string_array(&texts), quote(nulls));
+        let mut attrs = format!("parts = {}, nulls = {}", string_array(&texts), quote(nulls));
+        if let Some(s) = &concat.separator {
+            attrs.push_str(&format!(", separator = {}", quote(s)));
+        }
         self.unary_op("concat", input, &attrs, schema, loc)
     }
 

@@ -33,6 +33,16 @@ pub(super) fn concat_parts(e: &Expr) -> Option<(Vec<Expr>, bool)> {
             Some((parts, false))
         }
         Expr::ScalarFunction(f) if f.name() == "concat" && !f.args.is_empty() => Some((f.args.clone(), true)),
+        Expr::ScalarFunction(f) if concat_separator(e).is_some() => Some((f.args[1..].to_vec(), true)),
+        _ => None,
+    }
+}
+
+/// `concat_ws`'s separator, where it is a string literal (then `e` is a concatenation
+/// of its other arguments, NULLs skipped, the separator between the others).
+fn concat_separator(e: &Expr) -> Option<String> {
+    match e {
+        Expr::ScalarFunction(f) if f.name() == "concat_ws" && f.args.len() >= 2 => string_literal(&f.args[0]),
         _ => None,
     }
 }
@@ -143,6 +153,7 @@ impl Translator<'_> {
         let concat = Concat {
             parts: choices,
             skip_nulls,
+            separator: concat_separator(e),
         };
         *input = self.g.concat(*input, &concat, out, loc);
         Ok(self.schema_of(*input).len() - 1)
