@@ -8,8 +8,7 @@
 //! reads goes the unfolded way (pipeline, then aggregate), so NULLs keep SQL's meaning.
 
 use crate::{
-    aggregate::HashAggregate,
-    aggregate::SharedState,
+    aggregate::{HashAggregate, SharedState},
     eval,
     kernel::{ArgForm, Fold, FoldCall, FoldFunction, FoldLane, FoldValue, KernelSpec},
     rows::pipeline_batch,

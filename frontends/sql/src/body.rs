@@ -154,9 +154,6 @@ pub(crate) struct BodyWriter<'a> {
     fault_what: Vec<String>,
 }
 
-/// A condition under which an expression is evaluated: everywhere except where `value`
-/// is valid and equals `is` (the right side of an AND is not evaluated where its left is
-/// a valid FALSE). Written out only when an operation that can fail is reached.
 /// What is not supported where a body would read column `i` (of type `ty`, which bodies
 /// cannot take): the expression that reads it, by its function's name where it has one,
 /// at its position.
@@ -194,6 +191,9 @@ fn reading(exprs: &[&Expr], schema: &DFSchema, i: usize, ty: &ColumnType, name: 
     }
 }
 
+/// A condition under which an expression is evaluated: everywhere except where `value`
+/// is valid and equals `is` (the right side of an AND is not evaluated where its left is
+/// a valid FALSE). Written out only when an operation that can fail is reached.
 #[derive(Clone)]
 struct Reached {
     value: Valued,
